@@ -1,0 +1,13 @@
+// The seam between the engine and a gateway. The engine calls Deliver from inside a queue's serial
+// execution, once per event and gateway, with that gateway's recipients; the gateway must not block
+// (start the writes, do not await them) and must keep the order of calls per recipient.
+using Imq.QueueServer.Model;
+
+namespace Imq.QueueServer.Engine;
+
+public interface IGatewayLink
+{
+    /// <summary>Hands one event to this gateway for the given recipients (all of them held by it).</summary>
+    /// <remarks>The list is only valid during the call: copy what must outlive it.</remarks>
+    void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients);
+}

@@ -1,0 +1,295 @@
+// The operations of a queue. Each runs inside the queue's serial executor (see Queue.cs), so none of
+// them locks: they read and change the queue freely and hand events to the gateways in seq order.
+using Imq.QueueServer.Model;
+
+namespace Imq.QueueServer.Engine;
+
+internal sealed partial class Queue
+{
+    public bool IsDeleted => _deleted;
+
+    public bool IsEmpty => _mounts.Count == 0 && (_members is null || _members.UserCount == 0);
+
+    public QueueSnapshot Snapshot(bool? gap = null)
+    {
+        EnsureLive();
+        var mounts = new MountSnapshot[_mounts.Count];
+        for (var i = 0; i < mounts.Length; i++)
+        {
+            mounts[i] = _mounts[i].ToSnapshot();
+        }
+
+        var members = _members is null ? [] : _members.UserIds.ToArray();
+        return new QueueSnapshot(Name, _seq, mounts, members, gap);
+    }
+
+    public bool IsMember(Subscriber subscriber) => !_deleted && _members?.Contains(subscriber) == true;
+
+    /// <summary>Adds the subscriber; announces presence to the others; with <paramref name="announceJoined"/> sends it Joined.</summary>
+    public QueueSnapshot Join(Subscriber subscriber, bool announceJoined)
+    {
+        EnsureLive();
+        AddMember(subscriber);
+        var snapshot = Snapshot();
+        if (announceJoined)
+        {
+            DeliverTo(subscriber, new JoinedEvent(Name, snapshot));
+        }
+
+        return snapshot;
+    }
+
+    public bool Leave(Subscriber subscriber, string? leftReason)
+    {
+        if (_deleted || _members is null || !_members.Remove(subscriber))
+        {
+            return false;
+        }
+
+        if (leftReason is not null)
+        {
+            DeliverTo(subscriber, new LeftEvent(Name, leftReason));
+        }
+
+        if (!subscriber.IsServer && subscriber.UserId is { } userId && _members.FindUser(userId) is null)
+        {
+            Broadcast(new PresenceEvent(Name, userId, Joined: false), except: null);
+        }
+
+        return true;
+    }
+
+    /// <summary>Replays what <paramref name="subscriber"/> missed after <paramref name="lastSeq"/>, then joins it.</summary>
+    public QueueSnapshot Resume(Subscriber subscriber, long lastSeq)
+    {
+        EnsureLive();
+        bool gap;
+        if (lastSeq > _seq)
+        {
+            gap = true;
+        }
+        else
+        {
+            var missed = _history.After(lastSeq);
+            var firstAvailable = missed.Count > 0 ? missed[0].Seq : _seq + 1;
+            gap = firstAvailable > lastSeq + 1;
+            foreach (var e in missed)
+            {
+                DeliverTo(subscriber, e);
+            }
+        }
+
+        AddMember(subscriber);
+        return Snapshot(gap);
+    }
+
+    public long Send(string mountName, string? from, JsonData data, Subscriber? mustBeMember)
+    {
+        EnsureLive();
+        CheckMember(mustBeMember);
+        var mount = FindMount(mountName);
+        if (mount.Type != MountType.Message)
+        {
+            throw ImqException.Invalid($"mount '{mountName}' of {Name} is a state mount: use SetState");
+        }
+
+        var e = new MessageEvent(Name, mountName, from, data, ++_seq);
+        mount.Version = e.Seq;
+        Publish(e);
+        return e.Seq;
+    }
+
+    public long SetState(string mountName, IReadOnlyDictionary<string, JsonData?> changes, long? expectedVersion, Subscriber? mustBeMember)
+    {
+        EnsureLive();
+        CheckMember(mustBeMember);
+        var mount = FindMount(mountName);
+        if (mount.State is null)
+        {
+            throw ImqException.Invalid($"mount '{mountName}' of {Name} is a message mount: use Send");
+        }
+
+        if (expectedVersion is { } expected && expected != mount.Version)
+        {
+            throw ImqException.Conflict($"mount '{mountName}' of {Name} is at version {mount.Version}, not {expected}");
+        }
+
+        foreach (var (key, value) in changes)
+        {
+            if (value is null || value.IsNull)
+            {
+                mount.State.Remove(key);
+            }
+            else
+            {
+                mount.State[key] = value;
+            }
+        }
+
+        var e = new StateEvent(Name, mountName, changes, ++_seq);
+        mount.Version = e.Seq;
+        Publish(e);
+        return e.Seq;
+    }
+
+    /// <summary>Adds a mount; an existing mount of the same type is left as it is, of another type is a conflict.</summary>
+    public long AddMount(string name, MountType type)
+    {
+        EnsureLive();
+        foreach (var m in _mounts)
+        {
+            if (m.Name == name)
+            {
+                return m.Type == type ? m.Version : throw ImqException.Conflict($"mount '{name}' of {Name} exists as a {MountTypes.ToWire(m.Type)} mount");
+            }
+        }
+
+        var mount = new Mount(name, type);
+        _mounts.Add(mount);
+        var e = new MountedEvent(Name, name, type, ++_seq);
+        mount.Version = e.Seq;
+        Publish(e);
+        return e.Seq;
+    }
+
+    public long RemoveMount(string name)
+    {
+        EnsureLive();
+        var mount = FindMount(name);
+        _mounts.Remove(mount);
+        var e = new UnmountedEvent(Name, name, ++_seq);
+        Publish(e);
+        return e.Seq;
+    }
+
+    /// <summary>Deletes the queue: every member gets Left("deleted"), later operations find nothing.</summary>
+    public void Delete()
+    {
+        EnsureLive();
+        _deleted = true;
+        if (_members is not null)
+        {
+            Broadcast(new LeftEvent(Name, LeftReasons.Deleted), except: null);
+            _members = null;
+        }
+
+        _engine.OnDeleted(this);
+    }
+
+    /// <summary>Moves a user's membership to its new connection, silently (the user stays a member).</summary>
+    public bool ReplaceMember(Subscriber previous, Subscriber next)
+    {
+        if (_deleted || _members is null || !_members.Remove(previous))
+        {
+            return false;
+        }
+
+        _members.Add(next);
+        return true;
+    }
+
+    private void AddMember(Subscriber subscriber)
+    {
+        _members ??= new MemberTable();
+        var userId = subscriber.IsServer ? null : subscriber.UserId;
+        var previous = userId is null ? null : _members.FindUser(userId);
+        if (previous is not null && !ReferenceEquals(previous, subscriber))
+        {
+            _members.Remove(previous);
+        }
+
+        if (_members.Add(subscriber) && userId is not null && previous is null)
+        {
+            Broadcast(new PresenceEvent(Name, userId, Joined: true), except: subscriber);
+        }
+    }
+
+    private void CheckMember(Subscriber? mustBeMember)
+    {
+        if (mustBeMember is not null && _members?.Contains(mustBeMember) != true)
+        {
+            throw ImqException.Forbidden($"join {Name} first");
+        }
+    }
+
+    private Mount FindMount(string name)
+    {
+        foreach (var m in _mounts)
+        {
+            if (m.Name == name)
+            {
+                return m;
+            }
+        }
+
+        throw ImqException.NotFound($"queue {Name} has no mount '{name}'");
+    }
+
+    private void EnsureLive()
+    {
+        if (_deleted)
+        {
+            throw ImqException.NotFound($"queue {Name} does not exist");
+        }
+    }
+
+    private void Publish(SequencedEvent e)
+    {
+        _history.Add(e, _engine.Options.HistoryLength);
+        _engine.Counters.AddEvent();
+        Broadcast(e, except: null);
+    }
+
+    private void Broadcast(QueueEvent e, Subscriber? except)
+    {
+        if (_members is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < _members.GroupCount; i++)
+        {
+            var recipients = _members.RecipientsAt(i, out var gateway);
+            if (except is not null && ReferenceEquals(except.Gateway, gateway))
+            {
+                var others = new List<Subscriber>(recipients.Count);
+                foreach (var r in recipients)
+                {
+                    if (!ReferenceEquals(r, except))
+                    {
+                        others.Add(r);
+                    }
+                }
+
+                if (others.Count == 0)
+                {
+                    continue;
+                }
+
+                recipients = others;
+            }
+
+            _engine.Counters.AddDeliveries(recipients.Count);
+            SafeDeliver(gateway, e, recipients);
+        }
+    }
+
+    private void DeliverTo(Subscriber subscriber, QueueEvent e)
+    {
+        _engine.Counters.AddDeliveries(1);
+        SafeDeliver(subscriber.Gateway, e, [subscriber]);
+    }
+
+    private void SafeDeliver(IGatewayLink gateway, QueueEvent e, IReadOnlyList<Subscriber> recipients)
+    {
+        try
+        {
+            gateway.Deliver(e, recipients);
+        }
+        catch (Exception ex)
+        {
+            // A failing gateway must not stop the queue; it is the gateway's job to drop its broken connections.
+            _engine.OnDeliveryFailed(this, ex);
+        }
+    }
+}

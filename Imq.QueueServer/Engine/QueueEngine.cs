@@ -1,0 +1,130 @@
+// The queue node's engine: the table of queues and the entry point for every queue operation. Each
+// operation finds its queue and runs on that queue's serial executor; different queues run in
+// parallel on all cores. Gateways call it directly in single-node mode (and through gRPC in a cluster).
+using System.Collections.Concurrent;
+using Imq.QueueServer.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Imq.QueueServer.Engine;
+
+public sealed class QueueEngine
+{
+    private readonly ConcurrentDictionary<string, Queue> _queues = new(StringComparer.Ordinal);
+    private readonly ILogger _logger;
+
+    public QueueEngine(QueueEngineOptions options, ILogger<QueueEngine>? logger = null)
+    {
+        Options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public QueueEngineOptions Options { get; }
+
+    public EngineCounters Counters { get; } = new();
+
+    public SessionDirectory Sessions { get; } = new();
+
+    public int QueueCount => _queues.Count;
+
+    /// <summary>Creates a queue with its mounts; an existing queue is left as it is (returns false).</summary>
+    public bool CreateQueue(string queue, IReadOnlyList<MountSpec> mounts)
+    {
+        Names.CheckQueue(queue);
+        CheckMounts(mounts);
+        if (_queues.ContainsKey(queue))
+        {
+            return false;
+        }
+
+        var created = new Queue(this, queue, mounts);
+        return _queues.TryAdd(queue, created);
+    }
+
+    public bool Exists(string queue) => _queues.ContainsKey(queue);
+
+    public ValueTask DeleteQueueAsync(string queue) =>
+        Void(Find(queue).Run(static (q, _) => { q.Delete(); return true; }, 0));
+
+    public ValueTask<QueueSnapshot> SnapshotAsync(string queue) =>
+        Find(queue).Run(static (q, _) => q.Snapshot(), 0);
+
+    public ValueTask<QueueSnapshot> JoinAsync(string queue, Subscriber subscriber, bool announceJoined = false) =>
+        Find(queue).Run(static (q, s) => q.Join(s.subscriber, s.announceJoined), (subscriber, announceJoined));
+
+    /// <summary>Removes the subscriber; with <paramref name="leftReason"/> it is told Left(queue, reason).</summary>
+    public ValueTask<bool> LeaveAsync(string queue, Subscriber subscriber, string? leftReason = null) =>
+        _queues.TryGetValue(queue, out var q)
+            ? q.Run(static (q, s) => q.Leave(s.subscriber, s.leftReason), (subscriber, leftReason))
+            : ValueTask.FromResult(false);
+
+    public ValueTask<QueueSnapshot> ResumeAsync(string queue, Subscriber subscriber, long lastSeq)
+    {
+        if (lastSeq < 0)
+        {
+            throw ImqException.Invalid("lastSeq must not be negative");
+        }
+
+        return Find(queue).Run(static (q, s) => q.Resume(s.subscriber, s.lastSeq), (subscriber, lastSeq));
+    }
+
+    /// <summary>Publishes on a message mount; returns the event's seq. With <paramref name="mustBeMember"/>, that subscriber must have joined.</summary>
+    public ValueTask<long> SendAsync(string queue, string mount, string? from, JsonData data, Subscriber? mustBeMember = null) =>
+        Find(queue).Run(static (q, s) => q.Send(s.mount, s.from, s.data, s.mustBeMember), (mount, from, data, mustBeMember));
+
+    public ValueTask<long> SetStateAsync(string queue, string mount, IReadOnlyDictionary<string, JsonData?> changes, long? expectedVersion, Subscriber? mustBeMember = null)
+    {
+        if (changes.Count == 0)
+        {
+            throw ImqException.Invalid("changes must not be empty");
+        }
+
+        return Find(queue).Run(static (q, s) => q.SetState(s.mount, s.changes, s.expectedVersion, s.mustBeMember), (mount, changes, expectedVersion, mustBeMember));
+    }
+
+    public ValueTask<long> MountAsync(string queue, string mount, MountType type)
+    {
+        Names.CheckMount(mount);
+        return Find(queue).Run(static (q, s) => q.AddMount(s.mount, s.type), (mount, type));
+    }
+
+    public ValueTask<long> UnmountAsync(string queue, string mount) =>
+        Find(queue).Run(static (q, m) => q.RemoveMount(m), mount);
+
+    public ValueTask<bool> IsMemberAsync(string queue, Subscriber subscriber) =>
+        _queues.TryGetValue(queue, out var q)
+            ? q.Run(static (q, s) => q.IsMember(s), subscriber)
+            : ValueTask.FromResult(false);
+
+    /// <summary>Moves a user's membership from its old connection to its new one, without presence events.</summary>
+    public ValueTask<bool> ReplaceMemberAsync(string queue, Subscriber previous, Subscriber next) =>
+        _queues.TryGetValue(queue, out var q)
+            ? q.Run(static (q, s) => q.ReplaceMember(s.previous, s.next), (previous, next))
+            : ValueTask.FromResult(false);
+
+    internal void OnDeleted(Queue queue) => _queues.TryRemove(new KeyValuePair<string, Queue>(queue.Name, queue));
+
+    internal void OnDeliveryFailed(Queue queue, Exception e)
+    {
+        Counters.AddDeliveryFailure();
+        _logger.LogWarning(e, "Delivery of an event of {Queue} failed", queue.Name);
+    }
+
+    private static void CheckMounts(IReadOnlyList<MountSpec> mounts)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var m in mounts)
+        {
+            Names.CheckMount(m.Name);
+            if (!seen.Add(m.Name))
+            {
+                throw ImqException.Invalid($"mount '{m.Name}' is listed twice");
+            }
+        }
+    }
+
+    private static async ValueTask Void(ValueTask<bool> task) => await task;
+
+    private Queue Find(string queue) =>
+        _queues.TryGetValue(queue, out var q) ? q : throw ImqException.NotFound($"queue {queue} does not exist");
+}

@@ -1,0 +1,14 @@
+// The stable error codes of the client and REST contract (DESIGN section 3). Clients match on these strings.
+namespace Imq.QueueServer.Model;
+
+public static class ErrorCodes
+{
+    public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string NotFound = "not_found";
+    public const string Invalid = "invalid";
+    public const string TooLarge = "too_large";
+    public const string RateLimited = "rate_limited";
+    public const string Conflict = "conflict";
+    public const string Unavailable = "unavailable";
+}
