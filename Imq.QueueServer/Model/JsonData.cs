@@ -15,7 +15,14 @@ public sealed class JsonData : IEquatable<JsonData>
 
     private readonly byte[] _utf8;
 
-    private JsonData(byte[] utf8) => _utf8 = utf8;
+    private JsonData(byte[] utf8, string? rejectReason = null)
+    {
+        _utf8 = utf8;
+        RejectReason = rejectReason;
+    }
+
+    /// <summary>Set when a protocol could not turn the client's value into JSON; the value must then be refused as <c>invalid</c>.</summary>
+    public string? RejectReason { get; }
 
     /// <summary>The compact UTF-8 JSON text.</summary>
     public ReadOnlyMemory<byte> Utf8 => _utf8;
@@ -23,7 +30,7 @@ public sealed class JsonData : IEquatable<JsonData>
     /// <summary>Size in bytes as compact UTF-8 JSON.</summary>
     public int Length => _utf8.Length;
 
-    public bool IsNull => _utf8.Length == 4 && _utf8[0] == (byte)'n';
+    public bool IsNull => RejectReason is null && _utf8.Length == 4 && _utf8[0] == (byte)'n';
 
     /// <summary>Wraps bytes that the caller guarantees to be compact, valid JSON (written by Utf8JsonWriter).</summary>
     public static JsonData FromTrustedUtf8(byte[] compactUtf8) => compactUtf8.Length == 4 && compactUtf8[0] == (byte)'n' ? Null : new JsonData(compactUtf8);
@@ -45,6 +52,9 @@ public sealed class JsonData : IEquatable<JsonData>
 
         return new JsonData(buffer.WrittenSpan.ToArray());
     }
+
+    /// <summary>A placeholder for a value that had no JSON equivalent; the hub answers <c>invalid</c> with the reason.</summary>
+    public static JsonData Rejected(string reason) => new("null"u8.ToArray(), reason);
 
     /// <summary>Parses JSON text (any whitespace) into the compact form; malformed text is <c>invalid</c>.</summary>
     public static JsonData Parse(ReadOnlySpan<byte> utf8)

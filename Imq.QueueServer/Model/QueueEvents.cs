@@ -32,3 +32,6 @@ public static class LeftReasons
     public const string NodeLost = "node_lost";
     public const string Kicked = "kicked";
 }
+
+/// <summary>A direct message to one user, delivered through the gateway of the user's session (its home queue).</summary>
+public sealed record DirectEvent(string Queue, string? From, JsonData Data, string? Id) : QueueEvent(Queue);

@@ -1,0 +1,16 @@
+// The claims IMQ puts on a principal: the user id (`sub`, as in the JWT) and the role (user or server).
+using System.Security.Claims;
+
+namespace Imq.Hubs.Auth;
+
+public static class ImqClaims
+{
+    public const string UserId = "sub";
+    public const string Role = "imq:role";
+    public const string ServerRole = "server";
+    public const string UserRole = "user";
+
+    public static bool IsServer(this ClaimsPrincipal? principal) => principal?.FindFirst(Role)?.Value == ServerRole;
+
+    public static string? UserIdOf(this ClaimsPrincipal? principal) => principal?.FindFirst(UserId)?.Value;
+}

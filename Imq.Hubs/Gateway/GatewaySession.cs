@@ -1,0 +1,37 @@
+// One client connection on this gateway, as the engine sees it (a Subscriber): the SignalR connection
+// it writes to, the queues it is a member of (for leaving them on disconnect and moving them on
+// replacement), its send budget, and the gate that keeps reliable deliveries to it one at a time.
+using System.Collections.Concurrent;
+using Imq.QueueServer.Engine;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Imq.Hubs.Gateway;
+
+internal sealed class GatewaySession : Subscriber
+{
+    public const string ItemKey = "imq.session";
+
+    public GatewaySession(HubConnectionContext connection, string? userId, bool isServer, LocalGateway gateway, TokenBucket budget)
+        : base(userId, isServer, gateway)
+    {
+        Connection = connection;
+        Budget = budget;
+    }
+
+    public HubConnectionContext Connection { get; }
+
+    public string ConnectionId => Connection.ConnectionId;
+
+    /// <summary>Queues this connection is a member of (or listens to, for servers).</summary>
+    public ConcurrentDictionary<string, byte> Queues { get; } = new(StringComparer.Ordinal);
+
+    public TokenBucket Budget { get; }
+
+    /// <summary>Serializes the delivery of stored reliable messages to this session.</summary>
+    public SemaphoreSlim ReliableGate { get; } = new(1, 1);
+
+    /// <summary>Set once a newer connection of the same user has taken over.</summary>
+    public bool Replaced { get; set; }
+
+    public string Role => IsServer ? "server" : "user";
+}

@@ -1,0 +1,139 @@
+// Builds and wires one IMQ process. With no configuration at all it is a single node with every role:
+// gateway (hub + REST), queue node (the local engine, no gRPC hop) and an embedded SQLite store in the
+// data folder. Tests start it in-process on a free loopback port through the same code path.
+using Imq.Hubs.Auth;
+using Imq.Hubs.Gateway;
+using Imq.Hubs.Hubs;
+using Imq.Hubs.Protocol;
+using Imq.Hubs.Reliable;
+using Imq.Hubs.Rest;
+using Imq.QueueServer.Engine;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Imq.Hubs.Hosting;
+
+public static class ImqNode
+{
+    /// <summary>Largest hub frame; well above the message limit so that an oversized message answers
+    /// too_large instead of closing the connection.</summary>
+    private const long MaximumReceiveMessageSize = 4 * 1024 * 1024;
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+        configure?.Invoke(builder);
+
+        var options = builder.Configuration.GetSection(ImqOptions.Section).Get<ImqOptions>() ?? new ImqOptions();
+        Validate(options);
+        var secrets = NodeSecrets.Load(options);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(secrets);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(new QueueEngineOptions { HistoryLength = options.Engine.HistoryLength });
+        services.AddSingleton<QueueEngine>();
+        services.AddSingleton<LocalGateway>();
+        services.AddSingleton<SessionManager>();
+        services.AddSingleton<DirectMessenger>();
+        services.AddSingleton<IAccessPolicy, DefaultAccessPolicy>();
+        services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<IReliableStore>(sp => new SqliteReliableStore(Path.Combine(options.DataDir, "imq.db"), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IUserIdProvider, ImqUserIdProvider>();
+        services.AddImqAuthentication(options, secrets);
+
+        services.AddSignalR(o =>
+            {
+                o.MaximumReceiveMessageSize = MaximumReceiveMessageSize;
+                o.EnableDetailedErrors = false;
+                o.AddFilter<ImqErrorFilter>();
+            })
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonDataJsonConverter()))
+            .AddMessagePackProtocol(o => o.SerializerOptions = ImqMessagePack.Options);
+        services.AddSingleton<ImqErrorFilter>();
+        services.AddSingleton<HubLifetimeManager<ImqHub>, GatewayLifetimeManager>();
+        services.RemoveAll<IHubProtocol>();
+        services.AddSingleton<IHubProtocol>(sp => new ImqHubProtocol(new JsonHubProtocol(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>())));
+        services.AddSingleton<IHubProtocol>(sp => new ImqHubProtocol(new MessagePackHubProtocol(sp.GetRequiredService<IOptions<MessagePackHubProtocolOptions>>())));
+        services.AddProblemDetails();
+        services.AddSingleton<ReadyState>();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHub<ImqHub>("/imq");
+        app.MapImqRest();
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", (ReadyState ready) => ready.IsReady ? Results.Text("ready") : Results.Text("starting", statusCode: 503));
+
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(() => OnStarted(app, options, secrets));
+
+        // Registered after MapHub created SignalR's connection manager, so (callbacks run last-in
+        // first-out) clients are told SessionEnded("shutdown") before SignalR closes their connections.
+        lifetime.ApplicationStopping.Register(() =>
+            app.Services.GetRequiredService<SessionManager>().EndAllAsync().Wait(TimeSpan.FromSeconds(5)));
+        return app;
+    }
+
+    /// <summary>Applies the store's schema; runs before the node takes traffic.</summary>
+    public static async Task PrepareAsync(WebApplication app, CancellationToken ct = default)
+    {
+        await app.Services.GetRequiredService<IReliableStore>().MigrateAsync(ct);
+        await app.Services.GetRequiredService<IReliableStore>().PruneAnswersAsync(DateTimeOffset.UtcNow.AddHours(-48), ct);
+    }
+
+    private static void OnStarted(WebApplication app, ImqOptions options, NodeSecrets secrets)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Imq");
+        app.Services.GetRequiredService<ReadyState>().IsReady = true;
+        logger.LogInformation("IMQ node {NodeId} listening on {Urls} (hub at /imq, REST at /api/v1)", NodeIdentity.Of(options), string.Join(", ", app.Urls));
+        if (secrets.GeneratedApiKeyPath is { } path)
+        {
+            logger.LogWarning("No Imq:ApiKeys configured: the generated server API key is in {Path}", path);
+        }
+    }
+
+    private static void Validate(ImqOptions options)
+    {
+        if (options.Limits.MaxMessageBytes is < 1 or > 1024 * 1024)
+        {
+            throw new InvalidOperationException("Imq:Limits:MaxMessageBytes must be between 1 and 1048576");
+        }
+
+        if (options.Engine.HistoryLength is < 0 or > 100_000)
+        {
+            throw new InvalidOperationException("Imq:Engine:HistoryLength must be between 0 and 100000");
+        }
+
+        if (options.Limits.UserOpsPerSecond <= 0 || options.Limits.UserOpsBurst < 1)
+        {
+            throw new InvalidOperationException("Imq:Limits:UserOpsPerSecond must be positive and Imq:Limits:UserOpsBurst at least 1");
+        }
+
+        foreach (var role in options.Roles)
+        {
+            if (role is not ("gateway" or "queue" or "admin" or "boss"))
+            {
+                throw new InvalidOperationException($"Imq:Roles: unknown role '{role}' (use gateway, queue, admin, boss)");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(options.Cluster.ConnectionString))
+        {
+            throw new InvalidOperationException("Imq:Cluster:ConnectionString: cluster mode is not available in this version; remove it to run a single node");
+        }
+    }
+}
+
+/// <summary>Whether the node has finished starting (/readyz).</summary>
+internal sealed class ReadyState
+{
+    public bool IsReady { get; set; }
+}

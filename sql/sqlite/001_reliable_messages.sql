@@ -1,0 +1,19 @@
+-- Embedded store (SQLite) for the single node: reliable messages waiting for offline users, and the
+-- idempotency keys of direct messages (kept at least 24 h).
+CREATE TABLE IF NOT EXISTS reliable_messages (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    recipient   TEXT    NOT NULL,
+    sender      TEXT    NULL,
+    data        TEXT    NOT NULL,
+    message_id  TEXT    NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_reliable_messages_recipient ON reliable_messages (recipient, seq);
+
+CREATE TABLE IF NOT EXISTS direct_message_ids (
+    recipient   TEXT    NOT NULL,
+    message_id  TEXT    NOT NULL,
+    answer      TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (recipient, message_id)
+);
