@@ -1,0 +1,162 @@
+// Starts a real IMQ node in-process: Kestrel on a free loopback port, the real hub, REST API and
+// SQLite store in a temporary data folder. Hands out real SignalR clients (JSON or MessagePack) and an
+// HttpClient with the API key. Restart keeps the data folder, as a real node restart would.
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Imq.Hubs.Hosting;
+using Imq.Hubs.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Imq.Tests.Infrastructure;
+
+public enum Wire
+{
+    Json,
+    MessagePack,
+}
+
+public sealed class TestNode : IAsyncDisposable
+{
+    public const string ApiKey = "test-api-key-0123456789abcdef";
+
+    private readonly Dictionary<string, string?> _settings;
+    private readonly List<TestClient> _clients = [];
+    private WebApplication? _app;
+
+    private TestNode(string dataDir, Dictionary<string, string?> settings)
+    {
+        DataDir = dataDir;
+        _settings = settings;
+    }
+
+    public string DataDir { get; }
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public HttpClient Rest { get; private set; } = null!;
+
+    public IServiceProvider Services => _app!.Services;
+
+    public static async Task<TestNode> StartAsync(Dictionary<string, string?>? settings = null, string? dataDir = null)
+    {
+        dataDir ??= Directory.CreateTempSubdirectory("imq-test-").FullName;
+        var node = new TestNode(dataDir, settings ?? []);
+        await node.StartAppAsync();
+        return node;
+    }
+
+    /// <summary>Stops the node (clients see it go) and starts it again on the same data folder.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAppAsync();
+        await StartAppAsync();
+    }
+
+    public async Task StopAppAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            _app = null;
+            Rest.Dispose();
+        }
+    }
+
+    public async Task<string> TokenAsync(string userId, int ttlSeconds = 600)
+    {
+        var response = await Rest.PostAsJsonAsync("/api/v1/tokens", new { userId, ttlSeconds });
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<TokenAnswer>();
+        return body!.Token;
+    }
+
+    /// <summary>A connected user client; returns once Welcome has arrived.</summary>
+    public async Task<TestClient> ConnectUserAsync(string userId, Wire wire = Wire.Json, Action<IHubConnectionBuilder>? configure = null)
+    {
+        var token = await TokenAsync(userId);
+        return await ConnectAsync(token, wire, configure);
+    }
+
+    public Task<TestClient> ConnectServerAsync(Wire wire = Wire.Json) => ConnectAsync(ApiKey, wire, null);
+
+    public async Task<TestClient> ConnectAsync(string token, Wire wire, Action<IHubConnectionBuilder>? configure)
+    {
+        var connection = BuildConnection(token, wire, configure);
+        var client = new TestClient(connection);
+        await connection.StartAsync();
+        await client.WaitForAsync("Welcome");
+        _clients.Add(client);
+        return client;
+    }
+
+    public HubConnection BuildConnection(string? token, Wire wire, Action<IHubConnectionBuilder>? configure = null)
+    {
+        var builder = new HubConnectionBuilder()
+            .WithUrl(new Uri(BaseUrl, "/imq"), HttpTransportType.WebSockets, o =>
+            {
+                if (token is not null)
+                {
+                    o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                }
+            })
+            .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        if (wire == Wire.MessagePack)
+        {
+            builder.AddMessagePackProtocol(o => o.SerializerOptions = ImqMessagePack.Options);
+        }
+        else
+        {
+            builder.AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonDataJsonConverter()));
+        }
+
+        configure?.Invoke(builder);
+        return builder.Build();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var c in _clients)
+        {
+            await c.DisposeAsync();
+        }
+
+        await StopAppAsync();
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by a late SQLite handle; the temp folder is cleaned by the OS.
+        }
+    }
+
+    private async Task StartAppAsync()
+    {
+        var settings = new Dictionary<string, string?>(_settings)
+        {
+            ["Imq:DataDir"] = DataDir,
+            ["Imq:ApiKeys:0"] = ApiKey,
+        };
+        _app = ImqNode.Build([], b =>
+        {
+            b.Configuration.AddInMemoryCollection(settings);
+            b.WebHost.UseUrls("http://127.0.0.1:0");
+            b.Logging.SetMinimumLevel(LogLevel.Warning);
+        });
+        await ImqNode.PrepareAsync(_app);
+        await _app.StartAsync();
+        BaseUrl = new Uri(_app.Urls.First());
+        Rest = new HttpClient { BaseAddress = BaseUrl };
+        Rest.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+    }
+
+    private sealed record TokenAnswer(string Token);
+}
