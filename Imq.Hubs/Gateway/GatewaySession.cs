@@ -33,5 +33,8 @@ internal sealed class GatewaySession : Subscriber
     /// <summary>Set once a newer connection of the same user has taken over.</summary>
     public bool Replaced { get; set; }
 
+    /// <summary>Set when SignalR has finished with the connection.</summary>
+    public bool Disconnected { get; set; }
+
     public string Role => IsServer ? "server" : "user";
 }

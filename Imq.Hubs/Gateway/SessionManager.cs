@@ -22,6 +22,8 @@ internal sealed partial class SessionManager(
     public const string Replaced = "replaced";
     public const string Shutdown = "shutdown";
 
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
+
     public async Task OnConnectedAsync(HubConnectionContext connection)
     {
         var isServer = connection.User.IsServer();
@@ -42,6 +44,29 @@ internal sealed partial class SessionManager(
         {
             _ = direct.FlushAsync(session, connection.ConnectionAborted);
         }
+
+        connection.ConnectionAborted.Register(() => _ = OnAbortedAsync(session));
+    }
+
+    /// <summary>
+    /// The connection is going away (closed, replaced, or silent past the client timeout). Members are told
+    /// now, not when the transport finally closes: a silent client's WebSocket can linger until its close
+    /// handshake times out. If the transport has still not closed after a grace period, it is cut.
+    /// </summary>
+    private async Task OnAbortedAsync(GatewaySession session)
+    {
+        await LeaveAllAsync(session);
+        if (session.Replaced)
+        {
+            return;
+        }
+
+        await Task.Delay(AbortGrace, clock);
+        if (!session.Disconnected)
+        {
+            LogCut(logger, session.ConnectionId);
+            session.Connection.GetHttpContext()?.Abort();
+        }
     }
 
     public async Task OnDisconnectedAsync(HubConnectionContext connection)
@@ -51,7 +76,13 @@ internal sealed partial class SessionManager(
             return;
         }
 
+        session.Disconnected = true;
         gateway.Unregister(session.ConnectionId);
+        await LeaveAllAsync(session);
+    }
+
+    private async Task LeaveAllAsync(GatewaySession session)
+    {
         if (session.UserId is { } userId)
         {
             engine.Sessions.Release(userId, session);
@@ -59,6 +90,11 @@ internal sealed partial class SessionManager(
 
         foreach (var queue in session.Queues.Keys)
         {
+            if (!session.Queues.TryRemove(queue, out _))
+            {
+                continue;
+            }
+
             try
             {
                 await engine.LeaveAsync(queue, session);
@@ -68,8 +104,6 @@ internal sealed partial class SessionManager(
                 LogLeaveFailed(logger, queue, e);
             }
         }
-
-        session.Queues.Clear();
     }
 
     /// <summary>Tells every connection that this gateway is going away, so that clients reconnect elsewhere.</summary>
@@ -123,6 +157,9 @@ internal sealed partial class SessionManager(
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "User {UserId}: connection {Old} replaced by {New}")]
     private static partial void LogReplaced(ILogger logger, string userId, string old, string @new);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Connection {ConnectionId} did not close after being aborted; cutting it")]
+    private static partial void LogCut(ILogger logger, string connectionId);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Leaving {Queue} on disconnect failed")]
     private static partial void LogLeaveFailed(ILogger logger, string queue, Exception e);

@@ -51,6 +51,8 @@ public static class ImqNode
             {
                 o.MaximumReceiveMessageSize = MaximumReceiveMessageSize;
                 o.EnableDetailedErrors = false;
+                o.KeepAliveInterval = TimeSpan.FromSeconds(options.Hub.KeepAliveSeconds);
+                o.ClientTimeoutInterval = TimeSpan.FromSeconds(options.Hub.ClientTimeoutSeconds);
                 o.AddFilter<ImqErrorFilter>();
             })
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonDataJsonConverter()))
@@ -115,6 +117,11 @@ public static class ImqNode
         if (options.Limits.UserOpsPerSecond <= 0 || options.Limits.UserOpsBurst < 1)
         {
             throw new InvalidOperationException("Imq:Limits:UserOpsPerSecond must be positive and Imq:Limits:UserOpsBurst at least 1");
+        }
+
+        if (options.Hub.KeepAliveSeconds < 1 || options.Hub.ClientTimeoutSeconds <= options.Hub.KeepAliveSeconds)
+        {
+            throw new InvalidOperationException("Imq:Hub:ClientTimeoutSeconds must be greater than Imq:Hub:KeepAliveSeconds (at least 1)");
         }
 
         foreach (var role in options.Roles)

@@ -24,6 +24,8 @@ public sealed class ImqOptions
 
     public EngineSettings Engine { get; set; } = new();
 
+    public HubSettings Hub { get; set; } = new();
+
     public ClusterOptions Cluster { get; set; } = new();
 }
 
@@ -56,6 +58,15 @@ public sealed class EngineSettings
 {
     /// <summary>Sequenced events each queue keeps for Resume.</summary>
     public int HistoryLength { get; set; } = 100;
+}
+
+public sealed class HubSettings
+{
+    /// <summary>How often the hub pings an idle client.</summary>
+    public int KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>How long a client may stay silent before the gateway drops it (and it leaves its queues).</summary>
+    public int ClientTimeoutSeconds { get; set; } = 30;
 }
 
 public sealed class ClusterOptions

@@ -27,9 +27,7 @@ internal sealed partial class ImqHub(QueueEngine engine, IAccessPolicy policy, D
             throw ImqException.Forbidden($"users may not join {queue}");
         }
 
-        var snapshot = await engine.JoinAsync(queue, session);
-        session.Queues[queue] = 0;
-        return QueueSnapshotWire.From(snapshot);
+        return QueueSnapshotWire.From(await TrackAsync(session, queue, () => engine.JoinAsync(queue, session)));
     }
 
     public async Task Leave(string queue)
@@ -94,9 +92,33 @@ internal sealed partial class ImqHub(QueueEngine engine, IAccessPolicy policy, D
             throw ImqException.Forbidden($"users may not join {queue}");
         }
 
-        var snapshot = await engine.ResumeAsync(queue, session, lastSeq);
+        return QueueSnapshotWire.From(await TrackAsync(session, queue, () => engine.ResumeAsync(queue, session, lastSeq)));
+    }
+
+    /// <summary>Records the membership before joining, so a disconnect racing the join still leaves the queue.</summary>
+    private async Task<QueueSnapshot> TrackAsync(GatewaySession session, string queue, Func<ValueTask<QueueSnapshot>> join)
+    {
+        var known = session.Queues.ContainsKey(queue);
         session.Queues[queue] = 0;
-        return QueueSnapshotWire.From(snapshot);
+        try
+        {
+            var snapshot = await join();
+            if (session.Connection.ConnectionAborted.IsCancellationRequested && session.Queues.TryRemove(queue, out _))
+            {
+                await engine.LeaveAsync(queue, session);
+            }
+
+            return snapshot;
+        }
+        catch
+        {
+            if (!known)
+            {
+                session.Queues.TryRemove(queue, out _);
+            }
+
+            throw;
+        }
     }
 
     private static void TakeBudget(GatewaySession session)

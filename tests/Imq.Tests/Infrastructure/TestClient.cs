@@ -60,9 +60,9 @@ public sealed class TestClient : IAsyncDisposable
     public Task InvokeAsync(string method, params object?[] args) => Connection.InvokeCoreAsync(method, args);
 
     /// <summary>Waits for the first event named <paramref name="name"/> (matching <paramref name="match"/>) at or after index <paramref name="from"/>.</summary>
-    public async Task<ClientEvent> WaitForAsync(string name, Func<ClientEvent, bool>? match = null, int from = 0)
+    public async Task<ClientEvent> WaitForAsync(string name, Func<ClientEvent, bool>? match = null, int from = 0, TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(Timeout);
+        using var cts = new CancellationTokenSource(timeout ?? Timeout);
         while (true)
         {
             Task changed;

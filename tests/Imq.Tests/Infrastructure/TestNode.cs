@@ -150,6 +150,10 @@ public sealed class TestNode : IAsyncDisposable
             b.Configuration.AddInMemoryCollection(settings);
             b.WebHost.UseUrls("http://127.0.0.1:0");
             b.Logging.SetMinimumLevel(LogLevel.Warning);
+            if (Environment.GetEnvironmentVariable("IMQ_TEST_LOG") is { Length: > 0 } logFilter)
+            {
+                b.Logging.AddFilter(logFilter, LogLevel.Trace);
+            }
         });
         await ImqNode.PrepareAsync(_app);
         await _app.StartAsync();

@@ -1,0 +1,77 @@
+// The command line of the bench: which scenario to run and the few knobs that size it.
+using System.Globalization;
+
+namespace Imq.Bench;
+
+internal sealed record BenchOptions
+{
+    public const string Usage =
+        "usage: dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|all] [--queues N] [--members M] [--sends S] [--rounds R] [--workers W]\n" +
+        "  engine  ops/s per phase (create, join, send, leave, delete) and create+join+leave+delete churn; --queues default 10000\n" +
+        "  memory  bytes per empty queue (managed and RSS); --queues default 1000000\n" +
+        "  micro   BenchmarkDotNet: one Send to a queue with 10 members (takes about a minute)\n" +
+        "  all     engine + memory (default)";
+
+    public string Scenario { get; init; } = "all";
+
+    /// <summary>Overrides the queue count of whichever scenario runs.</summary>
+    public int? Queues { get; init; }
+
+    public int Members { get; init; } = 3;
+
+    public int SendsPerQueue { get; init; } = 20;
+
+    public int Rounds { get; init; } = 7;
+
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Returns null (after printing why) when the arguments are wrong.</summary>
+    public static BenchOptions? Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg is "engine" or "memory" or "micro" or "all")
+            {
+                options = options with { Scenario = arg };
+                continue;
+            }
+
+            if (arg is "-h" or "--help")
+            {
+                Console.WriteLine(Usage);
+                return null;
+            }
+
+            if (arg is not ("--queues" or "--members" or "--sends" or "--rounds" or "--workers"))
+            {
+                return Fail($"unknown argument '{arg}'");
+            }
+
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < 1)
+            {
+                return Fail($"'{arg}' needs a positive number after it");
+            }
+
+            i++;
+            options = arg switch
+            {
+                "--queues" => options with { Queues = n },
+                "--members" => options with { Members = n },
+                "--sends" => options with { SendsPerQueue = n },
+                "--rounds" => options with { Rounds = n },
+                _ => options with { Workers = n },
+            };
+        }
+
+        return options;
+    }
+
+    private static BenchOptions? Fail(string reason)
+    {
+        Console.Error.WriteLine(reason);
+        Console.Error.WriteLine(Usage);
+        return null;
+    }
+}

@@ -1,0 +1,145 @@
+// Sessions: who may connect, the newest connection of a user wins, a silent user is dropped and leaves
+// its queues, and a node shutting down tells its clients so they reconnect elsewhere.
+using Imq.Hubs.Protocol;
+using Imq.QueueServer.Model;
+using Imq.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Imq.Tests.Hub;
+
+public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixture>
+{
+    private TestNode Node => fixture.Node;
+
+    [Fact]
+    public async Task Connections_without_a_valid_token_are_refused()
+    {
+        await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection(null, Wire.Json).StartAsync());
+        await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection("not-a-key-0123456789", Wire.Json).StartAsync());
+        var forged = new Imq.Hubs.Auth.TokenIssuer(
+            Imq.Hubs.Hosting.NodeSecrets.Load(new Imq.Hubs.Hosting.ImqOptions { DataDir = Directory.CreateTempSubdirectory().FullName }),
+            new Imq.Hubs.Hosting.ImqOptions(),
+            TimeProvider.System).Issue("mallory", 60);
+        await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection(forged, Wire.Json).StartAsync());
+    }
+
+    [Fact]
+    public async Task Browser_style_access_token_in_the_query_is_accepted()
+    {
+        var token = await Node.TokenAsync("query-user");
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(Node.BaseUrl, "/imq?access_token=" + token), o =>
+            {
+                o.Transports = HttpTransportType.WebSockets;
+                o.SkipNegotiation = true;
+            })
+            .Build();
+        await using var client = new TestClient(connection);
+        await connection.StartAsync();
+        var welcome = await client.WaitForAsync("Welcome");
+        Assert.Equal("query-user", welcome.Arg<WelcomeWire>(0).UserId);
+    }
+
+    [Fact]
+    public async Task Second_connection_replaces_the_first_and_keeps_its_queues()
+    {
+        var queue = await fixture.NewQueueAsync();
+        var watcher = await Node.ConnectUserAsync("watcher-2c");
+        await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        var first = await Node.ConnectUserAsync("dora", Wire.MessagePack);
+        await first.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await watcher.WaitForAsync("Presence");
+
+        var second = await Node.ConnectUserAsync("dora");
+        var ended = await first.WaitForAsync("SessionEnded");
+        Assert.Equal("replaced", ended.Arg<string>(0));
+        await first.WaitClosedAsync();
+        Assert.Equal(HubConnectionState.Disconnected, first.Connection.State);
+
+        await watcher.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("\"still there?\""));
+        await second.WaitForAsync("Message");
+        var seq = await second.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("\"yes\""));
+        Assert.True(seq > 0);
+        Assert.Equal(1, watcher.Count("Presence"));
+        var snapshot = await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        Assert.Equal(["dora", "watcher-2c"], snapshot.Members.Order());
+    }
+
+    [Fact]
+    public async Task A_silent_user_is_dropped_and_members_see_it_leave()
+    {
+        await using var node = await TestNode.StartAsync(new Dictionary<string, string?>
+        {
+            ["Imq:Hub:KeepAliveSeconds"] = "1",
+            ["Imq:Hub:ClientTimeoutSeconds"] = "2",
+        });
+        var server = await node.ConnectServerAsync();
+        await server.InvokeAsync("CreateQueue", "/room/silent", JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
+        var watcher = await node.ConnectUserAsync("watcher-s", configure: b => b.WithKeepAliveInterval(TimeSpan.FromMilliseconds(500)));
+        await watcher.InvokeAsync<QueueSnapshotWire>("Join", "/room/silent");
+
+        // The client's packets stop reaching the gateway while its socket stays open (a dead network
+        // path): the gateway must notice on its own through the keep-alive timeout.
+        await using var proxy = await TcpProxy.StartAsync(node.BaseUrl);
+        var token = await node.TokenAsync("silent");
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(proxy.Url, "/imq"), HttpTransportType.WebSockets, o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+            .WithServerTimeout(TimeSpan.FromMinutes(5))
+            .Build();
+        await using var silent = new TestClient(connection);
+        await connection.StartAsync();
+        await silent.WaitForAsync("Welcome");
+        await silent.InvokeAsync<QueueSnapshotWire>("Join", "/room/silent");
+        await watcher.WaitForAsync("Presence", e => e.Arg<bool>(2));
+
+        proxy.SilenceClients();
+
+        // Client timeout (2 s) plus the WebSocket close handshake the silent client never answers (5 s).
+        var gone = await watcher.WaitForAsync("Presence", e => !e.Arg<bool>(2), timeout: TimeSpan.FromSeconds(20));
+        Assert.Equal("silent", gone.Arg<string>(1));
+        var snapshot = await watcher.InvokeAsync<QueueSnapshotWire>("Join", "/room/silent");
+        Assert.Equal(["watcher-s"], snapshot.Members);
+    }
+
+    [Fact]
+    public async Task A_client_that_drops_without_goodbye_leaves_its_queues()
+    {
+        var queue = await fixture.NewQueueAsync();
+        var watcher = await Node.ConnectUserAsync("watcher-drop");
+        await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
+
+        await using var proxy = await TcpProxy.StartAsync(Node.BaseUrl);
+        var token = await Node.TokenAsync("dropper");
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(proxy.Url, "/imq"), HttpTransportType.WebSockets, o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+            .Build();
+        await using var dropper = new TestClient(connection);
+        await connection.StartAsync();
+        await dropper.WaitForAsync("Welcome");
+        await dropper.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await watcher.WaitForAsync("Presence", e => e.Arg<bool>(2));
+
+        proxy.ResetAll();
+        var gone = await watcher.WaitForAsync("Presence", e => !e.Arg<bool>(2));
+        Assert.Equal("dropper", gone.Arg<string>(1));
+    }
+
+    [Fact]
+    public async Task Shutdown_tells_clients_session_ended_so_they_reconnect_elsewhere()
+    {
+        var node = await TestNode.StartAsync();
+        try
+        {
+            var alice = await node.ConnectUserAsync("alice-sd");
+            await node.StopAppAsync();
+            var ended = await alice.WaitForAsync("SessionEnded");
+            Assert.Equal("shutdown", ended.Arg<string>(0));
+            await alice.WaitClosedAsync();
+        }
+        finally
+        {
+            await node.DisposeAsync();
+        }
+    }
+}

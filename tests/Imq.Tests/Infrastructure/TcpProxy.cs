@@ -1,0 +1,106 @@
+// A loopback TCP relay between a client and a node, so a test can cut a connection the hard way (RST,
+// no WebSocket close) as a crashing client or a dropped network would.
+using System.Net;
+using System.Net.Sockets;
+
+namespace Imq.Tests.Infrastructure;
+
+public sealed class TcpProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly Uri _target;
+    private readonly List<Socket> _sockets = [];
+    private readonly CancellationTokenSource _stop = new();
+    private volatile bool _silenced;
+
+    private TcpProxy(Uri target)
+    {
+        _target = target;
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+    }
+
+    public Uri Url => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
+
+    public static Task<TcpProxy> StartAsync(Uri target)
+    {
+        var proxy = new TcpProxy(target);
+        proxy._listener.Start();
+        _ = proxy.AcceptLoopAsync();
+        return Task.FromResult(proxy);
+    }
+
+    /// <summary>From now on the client's bytes are dropped while its connections stay open: a client gone silent.</summary>
+    public void SilenceClients() => _silenced = true;
+
+    /// <summary>Resets every relayed connection on both sides.</summary>
+    public void ResetAll()
+    {
+        lock (_sockets)
+        {
+            foreach (var s in _sockets)
+            {
+                s.LingerState = new LingerOption(true, 0);
+                s.Close();
+            }
+
+            _sockets.Clear();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        ResetAll();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception)
+            {
+                return;
+            }
+
+            var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await upstream.ConnectAsync(_target.Host, _target.Port);
+            lock (_sockets)
+            {
+                _sockets.Add(client);
+                _sockets.Add(upstream);
+            }
+
+            _ = PumpAsync(client, upstream, fromClient: true);
+            _ = PumpAsync(upstream, client, fromClient: false);
+        }
+    }
+
+    private async Task PumpAsync(Socket from, Socket to, bool fromClient)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await from.ReceiveAsync(buffer)) > 0)
+            {
+                if (!(fromClient && _silenced))
+                {
+                    await to.SendAsync(buffer.AsMemory(0, read));
+                }
+            }
+
+            to.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception)
+        {
+            // One side was reset: the other is reset with it by ResetAll, or closes by itself.
+        }
+    }
+}
