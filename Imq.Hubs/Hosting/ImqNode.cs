@@ -26,6 +26,7 @@ public static class ImqNode
         var builder = WebApplication.CreateBuilder(args);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.None);
         configure?.Invoke(builder);
 
         var options = builder.Configuration.GetSection(ImqOptions.Section).Get<ImqOptions>() ?? new ImqOptions();
