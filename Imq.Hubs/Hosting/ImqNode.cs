@@ -80,8 +80,10 @@ public static class ImqNode
 
         // Registered after MapHub created SignalR's connection manager, so (callbacks run last-in
         // first-out) clients are told SessionEnded("shutdown") before SignalR closes their connections.
+        // Task.Run: the callback may run on a thread with a synchronization context (a test runner's),
+        // which the writes' continuations must not need while this thread waits for them.
         lifetime.ApplicationStopping.Register(() =>
-            app.Services.GetRequiredService<SessionManager>().EndAllAsync().Wait(TimeSpan.FromSeconds(5)));
+            Task.Run(() => app.Services.GetRequiredService<SessionManager>().EndAllAsync()).Wait(TimeSpan.FromSeconds(5)));
         return app;
     }
 

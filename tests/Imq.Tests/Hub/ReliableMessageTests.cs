@@ -50,8 +50,9 @@ public sealed class ReliableMessageTests(NodeFixture fixture) : IClassFixture<No
         await carol.Connection.StopAsync();
 
         var again = await Node.ConnectUserAsync("carol-rel");
-        await again.InvokeAsync<QueueSnapshotWire>("Join", await fixture.NewQueueAsync());
-        Assert.Equal(0, again.Count("Direct"));
+        Assert.Equal("delivered", await alice.InvokeAsync<string>("SendToUser", "carol-rel", JsonData.Parse("\"fence\""), false, null));
+        await again.WaitForAsync("Direct", d => d.Arg<JsonData>(1).ToString() == "\"fence\"");
+        Assert.Equal(1, again.Count("Direct"));
     }
 
     [Fact]
@@ -83,7 +84,10 @@ public sealed class ReliableMessageTests(NodeFixture fixture) : IClassFixture<No
 
         response = await node.Rest.PostAsync("/api/v1/users/dave-rs/messages", Json("""{"data":{"n":7},"reliable":true,"id":"r-1"}"""));
         Assert.Equal("""{"status":"stored"}""", await response.Content.ReadAsStringAsync());
-        Assert.Equal(1, dave.Count("Direct"));
+        response = await node.Rest.PostAsync("/api/v1/users/dave-rs/messages", Json("""{"data":"fence"}"""));
+        Assert.Equal("""{"status":"delivered"}""", await response.Content.ReadAsStringAsync());
+        await dave.WaitForAsync("Direct", d => d.Arg<JsonData>(1).ToString() == "\"fence\"");
+        Assert.Equal(2, dave.Count("Direct"));
     }
 
     [Fact]

@@ -31,6 +31,7 @@ public sealed class ResumeTests(NodeFixture fixture) : IClassFixture<NodeFixture
         var snapshot = await again.InvokeAsync<QueueSnapshotWire>("Resume", queue, lastSeen);
         Assert.NotEqual(true, snapshot.Gap);
         Assert.Equal(lastSeen + 3, snapshot.Seq);
+        await again.WaitForAsync("Mounted");
         var replayed = again.Events.Where(e => e.Name is "Message" or "State" or "Mounted").Select(e => e.Name).ToList();
         Assert.Equal(["Message", "State", "Mounted"], replayed);
 
@@ -53,7 +54,7 @@ public sealed class ResumeTests(NodeFixture fixture) : IClassFixture<NodeFixture
         var alice = await node.ConnectUserAsync("alice-gap");
         var snapshot = await alice.InvokeAsync<QueueSnapshotWire>("Resume", "/room/g", 1L);
         Assert.True(snapshot.Gap);
-        Assert.Equal([4L, 5L], alice.Events.Where(e => e.Name == "Message").Select(e => e.Arg<long>(4)));
+        Assert.Equal([4L, 5L], (await alice.WaitForCountAsync("Message", 2)).Select(e => e.Arg<long>(4)));
 
         var bob = await node.ConnectUserAsync("bob-gap");
         Assert.True((await bob.InvokeAsync<QueueSnapshotWire>("Resume", "/room/g", 50L)).Gap);
