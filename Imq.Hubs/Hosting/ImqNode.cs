@@ -44,7 +44,15 @@ public static class ImqNode
         services.AddSingleton<DirectMessenger>();
         services.AddSingleton<IAccessPolicy, DefaultAccessPolicy>();
         services.AddSingleton<TokenIssuer>();
-        services.AddSingleton<IReliableStore>(sp => new SqliteReliableStore(Path.Combine(options.DataDir, "imq.db"), sp.GetRequiredService<TimeProvider>()));
+        if (string.IsNullOrEmpty(options.Cluster.ConnectionString))
+        {
+            services.AddSingleton<IReliableStore>(sp => new SqliteReliableStore(Path.Combine(options.DataDir, "imq.db"), sp.GetRequiredService<TimeProvider>()));
+        }
+        else
+        {
+            services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(options.Cluster.ConnectionString));
+            services.AddSingleton<IReliableStore>(sp => new PostgresReliableStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()));
+        }
         services.AddSingleton<IUserIdProvider, ImqUserIdProvider>();
         services.AddImqAuthentication(options, secrets);
 
@@ -137,7 +145,14 @@ public static class ImqNode
 
         if (!string.IsNullOrEmpty(options.Cluster.ConnectionString))
         {
-            throw new InvalidOperationException("Imq:Cluster:ConnectionString: cluster mode is not available in this version; remove it to run a single node");
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(options.Cluster.ConnectionString);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidOperationException("Imq:Cluster:ConnectionString is not a valid PostgreSQL connection string: " + e.Message, e);
+            }
         }
     }
 }

@@ -67,10 +67,15 @@ public sealed class ReliableMessageTests(NodeFixture fixture) : IClassFixture<No
         Assert.Equal(["k1", "k2"], directs.Select(d => d.Arg<string>(2)));
     }
 
-    [Fact]
-    public async Task Stored_messages_survive_a_node_restart()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Stored_messages_survive_a_node_restart(string store)
     {
-        await using var node = await TestNode.StartAsync();
+        var settings = store == "postgres"
+            ? new Dictionary<string, string?> { ["Imq:Cluster:ConnectionString"] = await TestPostgres.CreateDatabaseAsync() }
+            : null;
+        await using var node = await TestNode.StartAsync(settings);
         var response = await node.Rest.PostAsync("/api/v1/users/dave-rs/messages", Json("""{"data":{"n":7},"reliable":true,"id":"r-1"}"""));
         Assert.Equal("""{"status":"stored"}""", await response.Content.ReadAsStringAsync());
 
