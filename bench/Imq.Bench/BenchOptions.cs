@@ -6,11 +6,11 @@ namespace Imq.Bench;
 internal sealed record BenchOptions
 {
     public const string Usage =
-        "usage: dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|all] [--queues N] [--members M] [--sends S] [--rounds R] [--workers W]\n" +
+        "usage: dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|all] [--queues N] [--members M] [--sends S] [--rounds R] [--workers W] [--verbose]\n" +
         "  engine  ops/s per phase (create, join, send, leave, delete) and create+join+leave+delete churn; --queues default 10000\n" +
         "  memory  bytes per empty queue (managed and RSS); --queues default 1000000\n" +
-        "  micro   BenchmarkDotNet: one Send to a queue with 10 members (takes about a minute)\n" +
-        "  all     engine + memory (default)";
+        "  micro   BenchmarkDotNet: one Send to a queue with 10 members (about 10-20 s)\n" +
+        "  all     memory then engine (the default; well under a minute)";
 
     public string Scenario { get; init; } = "all";
 
@@ -25,6 +25,9 @@ internal sealed record BenchOptions
 
     public int Workers { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Print every measured round of the engine scenario, not only the summary.</summary>
+    public bool Verbose { get; init; }
+
     /// <summary>Returns null (after printing why) when the arguments are wrong.</summary>
     public static BenchOptions? Parse(string[] args)
     {
@@ -35,6 +38,12 @@ internal sealed record BenchOptions
             if (arg is "engine" or "memory" or "micro" or "all")
             {
                 options = options with { Scenario = arg };
+                continue;
+            }
+
+            if (arg is "--verbose")
+            {
+                options = options with { Verbose = true };
                 continue;
             }
 

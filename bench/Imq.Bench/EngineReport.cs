@@ -12,7 +12,7 @@ internal sealed record EngineReport(int Queues, int Members, int SendsPerQueue, 
     {
         var c = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(c, $"engine: {Queues:N0} queues x {Members} members, {SendsPerQueue} sends/queue, {Workers} tasks, median of {Rounds} rounds"));
-        output.WriteLine(string.Create(c, $"  {"phase",-11}{"ops",11}{"ms",9}{"ops/s",13}{"slowest..fastest round",26}{"alloc B/op",12}{"GCs",5}"));
+        output.WriteLine(string.Create(c, $"  {"phase",-11}{"ops",13}{"ms",9}{"ops/s",13}{"slowest..fastest round",26}{"alloc B/op",12}{"GCs",5}"));
         foreach (var p in Phases)
         {
             var m = p.Median;
@@ -20,7 +20,7 @@ internal sealed record EngineReport(int Queues, int Members, int SendsPerQueue, 
             var gcs = p.Name == "deliveries" ? "" : m.Collections.ToString(c);
             var range = string.Create(c, $"{p.SlowestOpsPerSecond:N0}..{p.FastestOpsPerSecond:N0}");
             var note = p.Truncated ? "  (cut short by the time limit)" : "";
-            output.WriteLine(string.Create(c, $"  {p.Name,-11}{m.Ops,11:N0}{m.Seconds * 1000,9:F1}{m.OpsPerSecond,13:N0}{range,26}{alloc,12}{gcs,5}{note}"));
+            output.WriteLine(string.Create(c, $"  {p.Name,-11}{m.Ops,13:N0}{m.Seconds * 1000,9:F1}{m.OpsPerSecond,13:N0}{range,26}{alloc,12}{gcs,5}{note}"));
         }
 
         output.WriteLine("  deliveries = recipients handed to the gateway during send; churn = create + join x members + leave x members + delete of fresh queues, one op each;");

@@ -1,9 +1,12 @@
 // The engine scenario: Q queues with one message mount and M in-memory members each, driven through
 // QueueEngine from one task per core (each task owns a range of queues, so different queues run in
-// parallel and no queue is contended). Each phase - create, join, send, leave, delete - is timed on its
-// own, then fresh queues are churned (create + M joins + M leaves + delete). One warm-up round, then
-// the median of R rounds. Every round also checks what the engine did: seqs, deliveries, queue count.
+// parallel and no queue is contended). Each phase - create, join, send, leave, delete - is timed on
+// its own, then fresh queues are churned (create + M joins + M leaves + delete). Warm-up rounds until
+// the JIT settles, then the median of R rounds (--verbose prints each). Bounded in time: 5 s per phase,
+// about 40 s in all. Every round also checks what the engine did: seqs, deliveries, queue count.
+using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
 
@@ -13,6 +16,8 @@ internal sealed class EngineScenario
 {
     private const string Mount = "chat";
     private static readonly TimeSpan PhaseBudget = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan WarmUpBudget = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan TotalBudget = TimeSpan.FromSeconds(40);
     private static readonly MountSpec[] Mounts = [new(Mount, MountType.Message)];
 
     private readonly QueueEngine _engine = new(new QueueEngineOptions());
@@ -21,6 +26,7 @@ internal sealed class EngineScenario
     private readonly int _members;
     private readonly int _sends;
     private readonly int _workers;
+    private readonly bool _verbose;
     private readonly string[] _names;
     private readonly string[] _churnNames;
 
@@ -30,8 +36,9 @@ internal sealed class EngineScenario
     // Where each queue is: 0 absent, 1 created, 2 joined (so a phase cut short leaves the next consistent).
     private readonly byte[] _stage;
 
-    public EngineScenario(int queues, int members, int sendsPerQueue, int workers)
+    public EngineScenario(int queues, int members, int sendsPerQueue, int workers, bool verbose)
     {
+        _verbose = verbose;
         _queues = queues;
         _members = members;
         _sends = sendsPerQueue;
@@ -55,31 +62,32 @@ internal sealed class EngineScenario
 
     public EngineReport Run(int rounds)
     {
-        WarmUp();
+        var clock = Stopwatch.StartNew();
+        WarmUp(clock);
         var all = new List<IReadOnlyList<PhaseResult>>();
-        for (var r = 0; r < rounds; r++)
+        for (var r = 0; r < rounds && (r == 0 || clock.Elapsed < TotalBudget); r++)
         {
             all.Add(RunRound());
-            if (Environment.GetEnvironmentVariable("IMQ_BENCH_VERBOSE") == "1")
+            if (_verbose)
             {
-                Console.WriteLine(string.Join(" ", all[^1].Select(p => $"{p.Name}={p.Seconds * 1000:F1}ms/{p.Collections}")) + " jit=" + System.Runtime.JitInfo.GetCompiledMethodCount());
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {r + 1}: ") + string.Join(" ", all[^1].Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Name}={p.Seconds * 1000:F1}ms"))));
             }
         }
 
         var phases = Enumerable.Range(0, all[0].Count).Select(i => PhaseSummary.Of(all.Select(round => round[i]).ToList())).ToList();
-        return new EngineReport(_queues, _members, _sends, _workers, rounds, phases);
+        return new EngineReport(_queues, _members, _sends, _workers, all.Count, phases);
     }
 
     /// <summary>
     /// Unmeasured rounds until tiered compilation has settled: the hot paths start as quick, unoptimized
-    /// code and are recompiled in the background, so warm up until a round compiles no more methods.
+    /// code and are recompiled in the background, so warm up (3 to 10 rounds) until a round compiles no more methods.
     /// </summary>
-    private void WarmUp()
+    private void WarmUp(Stopwatch clock)
     {
         var compiled = -1L;
-        for (var i = 0; i < 10 && System.Runtime.JitInfo.GetCompiledMethodCount() != compiled; i++)
+        for (var i = 0; i < 10 && clock.Elapsed < WarmUpBudget && (i < 3 || JitInfo.GetCompiledMethodCount() != compiled); i++)
         {
-            compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+            compiled = JitInfo.GetCompiledMethodCount();
             RunRound();
             Thread.Sleep(200);
         }

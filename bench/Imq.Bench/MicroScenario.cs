@@ -1,5 +1,5 @@
 // Runs the BenchmarkDotNet micro-benchmarks in this process (in-process toolchain: no second build of
-// the solution on a small shared machine), with a short job so it ends in about a minute.
+// the solution on a small shared machine), with a short job so it ends in well under a minute.
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;

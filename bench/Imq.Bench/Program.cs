@@ -26,7 +26,7 @@ try
 
     if (options.Scenario is "engine" or "all")
     {
-        var scenario = new EngineScenario(options.Queues ?? 10_000, options.Members, options.SendsPerQueue, options.Workers);
+        var scenario = new EngineScenario(options.Queues ?? 10_000, options.Members, options.SendsPerQueue, options.Workers, options.Verbose);
         scenario.Run(options.Rounds).Print(Console.Out);
     }
 
