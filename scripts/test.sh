@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of IMQ on a fresh machine: installs what the tests need (Chromium for the browser
-# client test, PostgreSQL for the cluster store), starts a throwaway PostgreSQL on a free loopback port,
-# installs the JS test's npm packages, then runs `dotnet test` on the whole solution.
+# client test, PostgreSQL for the cluster store, Redis for the scale-out conformance tests), starts a
+# throwaway PostgreSQL and a throwaway Redis on free loopback ports, installs the JS test's npm packages,
+# then runs `dotnet test` on the whole solution.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -12,6 +13,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}"
   as_root apt-get update -q
@@ -25,6 +27,7 @@ pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 [ "$(id -u)" = 0 ] && chown postgres "$pgdir"
 cleanup() {
+  [ -n "${redispid:-}" ] && kill "$redispid" >/dev/null 2>&1 || true
   run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$pgdir"
 }
@@ -34,6 +37,15 @@ run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
   -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
 export IMQ_TEST_POSTGRES="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
 echo "test.sh: PostgreSQL on 127.0.0.1:$pgport"
+
+# Throwaway Redis (SignalR's Redis backplane, the reference the conformance tests compare IMQ with): no persistence.
+redisport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$redisport" --bind 127.0.0.1 --save '' --appendonly no >/dev/null 2>&1 &
+redispid=$!
+for _ in $(seq 50); do redis-cli -p "$redisport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$redisport" ping >/dev/null 2>&1 || { echo "test.sh: redis-server did not start" >&2; exit 1; }
+export IMQ_TEST_REDIS="127.0.0.1:$redisport"
+echo "test.sh: Redis on $IMQ_TEST_REDIS"
 
 npm ci --prefix "$root/tests/js" --no-audit --no-fund --loglevel=error
 
