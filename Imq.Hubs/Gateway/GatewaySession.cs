@@ -1,7 +1,9 @@
 // One client connection on this gateway, as the engine sees it (a Subscriber): the SignalR connection
-// it writes to, the queues it is a member of (for leaving them on disconnect and moving them on
-// replacement), its send budget, and the gate that keeps reliable deliveries to it one at a time.
+// it writes to, its reference anywhere in the cluster, the queues it is a member of (for leaving them
+// on disconnect and moving them on replacement), its send budget, and the gate that keeps reliable
+// deliveries to it one at a time.
 using System.Collections.Concurrent;
+using Imq.Backplane.Protocol;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.SignalR;
 
@@ -12,15 +14,17 @@ internal sealed class GatewaySession : Subscriber
     public const string ItemKey = "imq.session";
 
     public GatewaySession(HubConnectionContext connection, string? userId, bool isServer, LocalGateway gateway, TokenBucket budget)
-        : base(userId, isServer, gateway)
+        : base(userId, isServer, gateway, connection.ConnectionId)
     {
         Connection = connection;
         Budget = budget;
+        Ref = new MemberRef { GatewayId = gateway.Id, ConnectionId = connection.ConnectionId, UserId = userId ?? "", IsServer = isServer };
     }
 
     public HubConnectionContext Connection { get; }
 
-    public string ConnectionId => Connection.ConnectionId;
+    /// <summary>This connection as any node of the cluster names it.</summary>
+    public MemberRef Ref { get; }
 
     /// <summary>Queues this connection is a member of (or listens to, for servers).</summary>
     public ConcurrentDictionary<string, byte> Queues { get; } = new(StringComparer.Ordinal);
@@ -37,4 +41,7 @@ internal sealed class GatewaySession : Subscriber
     public bool Disconnected { get; set; }
 
     public string Role => IsServer ? "server" : "user";
+
+    /// <summary>1 once the user's session was released (disconnect and abort both try).</summary>
+    internal int SessionReleased;
 }

@@ -1,8 +1,12 @@
-// This process's gateway as the engine sees it (IGatewayLink): turns each queue event into one SignalR
-// invocation, serialized once per protocol (SerializedHubMessage), and starts the write to every
-// recipient without awaiting it, in call order, so a slow client delays nobody and order per
-// connection holds. Also the registry of the connections it holds.
+// This process's gateway, as the engines of the cluster see it (IGatewayLink) and as the node side
+// resolves members (ILocalConnections); also the sink of the events other nodes stream to it. Each queue
+// event becomes one SignalR invocation, serialized once per protocol (SerializedHubMessage), written to
+// every recipient without awaiting, in call order, so a slow client delays nobody and order per
+// connection holds. Internal events (memberships moved or granted, session replaced, stored messages
+// waiting) update the session instead of reaching the client.
 using System.Collections.Concurrent;
+using Imq.Backplane.Nodes;
+using Imq.Backplane.Routing;
 using Imq.Hubs.Protocol;
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
@@ -11,26 +15,86 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace Imq.Hubs.Gateway;
 
-internal sealed partial class LocalGateway(ILogger<LocalGateway> logger) : IGatewayLink
+internal sealed partial class LocalGateway(string gatewayId, IServiceProvider services, ILogger<LocalGateway> logger)
+    : IGatewayLink, ILocalConnections, IDeliverySink
 {
     private readonly ConcurrentDictionary<string, GatewaySession> _connections = new(StringComparer.Ordinal);
+    private SessionManager? _sessions;
+
+    public string Id => gatewayId;
+
+    public string GatewayId => gatewayId;
 
     public int ConnectionCount => _connections.Count;
 
     public IEnumerable<GatewaySession> Sessions => _connections.Values;
 
+    private SessionManager SessionManager => _sessions ??= services.GetRequiredService<SessionManager>();
+
     public void Register(GatewaySession session) => _connections[session.ConnectionId] = session;
 
     public bool Unregister(string connectionId) => _connections.TryRemove(connectionId, out _);
 
+    public Subscriber? Find(string connectionId) => _connections.GetValueOrDefault(connectionId);
+
+    public void OnDelivery(QueueEvent queueEvent, IReadOnlyList<string> connectionIds)
+    {
+        var recipients = new List<Subscriber>(connectionIds.Count);
+        foreach (var id in connectionIds)
+        {
+            if (_connections.TryGetValue(id, out var session))
+            {
+                recipients.Add(session);
+            }
+        }
+
+        if (recipients.Count > 0)
+        {
+            Deliver(queueEvent, recipients);
+        }
+    }
+
+    public void OnNodeStreamLost(string nodeId) => SessionManager.OnNodeLost(nodeId);
+
     public void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients)
     {
-        if (queueEvent is LeftEvent left)
+        switch (queueEvent)
         {
-            foreach (var r in recipients)
-            {
-                ((GatewaySession)r).Queues.TryRemove(left.Queue, out _);
-            }
+            case AdoptedEvent adopted:
+                foreach (var r in recipients)
+                {
+                    ((GatewaySession)r).Queues[adopted.Queue] = 0;
+                }
+
+                return;
+            case ReplacedEvent replaced:
+                foreach (var r in recipients)
+                {
+                    _ = SessionManager.OnReplacedAsync((GatewaySession)r, replaced);
+                }
+
+                return;
+            case ReliablePendingEvent:
+                foreach (var r in recipients)
+                {
+                    _ = SessionManager.OnReliablePendingAsync((GatewaySession)r);
+                }
+
+                return;
+            case JoinedEvent joined:
+                foreach (var r in recipients)
+                {
+                    ((GatewaySession)r).Queues[joined.Queue] = 0;
+                }
+
+                break;
+            case LeftEvent left:
+                foreach (var r in recipients)
+                {
+                    ((GatewaySession)r).Queues.TryRemove(left.Queue, out _);
+                }
+
+                break;
         }
 
         var message = new SerializedHubMessage(ToInvocation(queueEvent));

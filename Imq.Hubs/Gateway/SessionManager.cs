@@ -1,18 +1,21 @@
-// The life of a connection on this gateway: on connect it claims the user's session in the home queue's
-// directory (the newest connection wins: the older one's memberships move to it, then it is told
-// SessionEnded("replaced") and closed without reconnect), says Welcome and delivers stored reliable
-// messages; on disconnect it leaves every queue, so members see the user go.
+// The life of a connection on this gateway: on connect it claims the user's session on the home queue's
+// node (the newest connection wins: that node tells the replaced connection's gateway, which moves the
+// old memberships to the winner, sends SessionEnded("replaced") and closes it without reconnect), says
+// Welcome and delivers stored reliable messages; when the connection goes away it leaves every queue,
+// so members see the user go.
+using Imq.Backplane.Protocol;
 using Imq.Hubs.Auth;
 using Imq.Hubs.Hosting;
 using Imq.Hubs.Protocol;
 using Imq.Hubs.Reliable;
-using Imq.QueueServer.Engine;
+using Imq.Hubs.Routing;
+using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.SignalR;
 
 namespace Imq.Hubs.Gateway;
 
 internal sealed partial class SessionManager(
-    QueueEngine engine,
+    QueueRouter router,
     LocalGateway gateway,
     DirectMessenger direct,
     ImqOptions options,
@@ -21,6 +24,7 @@ internal sealed partial class SessionManager(
 {
     public const string Replaced = "replaced";
     public const string Shutdown = "shutdown";
+    public const string HomeLost = "home_lost";
 
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
 
@@ -33,19 +37,98 @@ internal sealed partial class SessionManager(
         connection.Items[GatewaySession.ItemKey] = session;
         gateway.Register(session);
 
-        var previous = userId is null ? null : engine.Sessions.Claim(userId, session) as GatewaySession;
-        await LocalGateway.SendAsync(session, ClientEvents.Welcome, new WelcomeWire { UserId = userId, ConnectionId = connection.ConnectionId, Role = session.Role });
-        if (previous is not null)
+        if (userId is not null)
         {
-            await ReplaceAsync(previous, session);
+            await router.ClaimSessionAsync(userId, session.Ref);
         }
 
+        await LocalGateway.SendAsync(session, ClientEvents.Welcome, new WelcomeWire { UserId = userId, ConnectionId = connection.ConnectionId, Role = session.Role });
         if (userId is not null)
         {
             _ = direct.FlushAsync(session, connection.ConnectionAborted);
         }
 
         connection.ConnectionAborted.Register(() => _ = OnAbortedAsync(session));
+    }
+
+    public async Task OnDisconnectedAsync(HubConnectionContext connection)
+    {
+        if (connection.Items[GatewaySession.ItemKey] is not GatewaySession session)
+        {
+            return;
+        }
+
+        session.Disconnected = true;
+        gateway.Unregister(session.ConnectionId);
+        await LeaveAllAsync(session);
+    }
+
+    /// <summary>The home node says a newer connection of this user won: hand it the memberships, then close.</summary>
+    public async Task OnReplacedAsync(GatewaySession previous, ReplacedEvent replaced)
+    {
+        previous.Replaced = true;
+        var winner = new MemberRef { GatewayId = replaced.WinnerGateway, ConnectionId = replaced.WinnerConnection, UserId = previous.UserId ?? "" };
+        foreach (var queue in previous.Queues.Keys)
+        {
+            try
+            {
+                await router.ReplaceMemberAsync(queue, previous.Ref, winner);
+            }
+            catch (ImqException e)
+            {
+                LogMoveFailed(logger, queue, e.Message);
+            }
+
+            previous.Queues.TryRemove(queue, out _);
+        }
+
+        LogReplaced(logger, previous.UserId!, previous.ConnectionId, winner.ConnectionId);
+        try
+        {
+            await LocalGateway.SendAsync(previous, ClientEvents.SessionEnded, Replaced);
+        }
+        finally
+        {
+            previous.Connection.Abort();
+        }
+    }
+
+    public Task OnReliablePendingAsync(GatewaySession session) => direct.FlushAsync(session, session.Connection.ConnectionAborted);
+
+    /// <summary>The delivery stream from a node broke: its queues' events may be lost, so their subscribers are told.</summary>
+    public void OnNodeLost(string nodeId)
+    {
+        foreach (var session in gateway.Sessions)
+        {
+            foreach (var queue in session.Queues.Keys)
+            {
+                if (OwnerOrNull(queue) == nodeId && session.Queues.TryRemove(queue, out _))
+                {
+                    _ = LocalGateway.SendAsync(session, ClientEvents.Left, queue, LeftReasons.NodeLost).AsTask();
+                }
+            }
+
+            if (session.UserId is { } userId && OwnerOrNull(Names.HomeQueueOf(userId)) == nodeId)
+            {
+                _ = EndAsync(session, HomeLost);
+            }
+        }
+    }
+
+    /// <summary>Tells every connection that this gateway is going away, so that clients reconnect elsewhere.</summary>
+    public async Task EndAllAsync() => await Task.WhenAll(gateway.Sessions.Select(s => EndAsync(s, Shutdown)));
+
+    private static async Task EndAsync(GatewaySession session, string reason)
+    {
+        try
+        {
+            await LocalGateway.SendAsync(session, ClientEvents.SessionEnded, reason);
+            await session.Connection.WriteAsync(new Microsoft.AspNetCore.SignalR.Protocol.CloseMessage(error: null, allowReconnect: true));
+        }
+        catch (Exception)
+        {
+            // The connection is already gone: nothing to tell.
+        }
     }
 
     /// <summary>
@@ -69,23 +152,12 @@ internal sealed partial class SessionManager(
         }
     }
 
-    public async Task OnDisconnectedAsync(HubConnectionContext connection)
-    {
-        if (connection.Items[GatewaySession.ItemKey] is not GatewaySession session)
-        {
-            return;
-        }
-
-        session.Disconnected = true;
-        gateway.Unregister(session.ConnectionId);
-        await LeaveAllAsync(session);
-    }
-
     private async Task LeaveAllAsync(GatewaySession session)
     {
-        if (session.UserId is { } userId)
+        if (session.UserId is { } userId && !session.Replaced && Interlocked.Exchange(ref session.SessionReleased, 1) == 0)
         {
-            engine.Sessions.Release(userId, session);
+            await Quietly(Names.HomeQueueOf(userId), () => router.ReleaseSessionAsync(userId, session.Ref));
+            await ForgetIfRemoteAsync(Names.HomeQueueOf(userId), session);
         }
 
         foreach (var queue in session.Queues.Keys)
@@ -95,72 +167,52 @@ internal sealed partial class SessionManager(
                 continue;
             }
 
-            try
-            {
-                await engine.LeaveAsync(queue, session);
-            }
-            catch (Exception e)
-            {
-                LogLeaveFailed(logger, queue, e);
-            }
+            await Quietly(queue, () => router.LeaveAsync(queue, session.Ref));
+            await ForgetIfRemoteAsync(queue, session);
         }
     }
 
-    /// <summary>Tells every connection that this gateway is going away, so that clients reconnect elsewhere.</summary>
-    public async Task EndAllAsync()
+    private async Task ForgetIfRemoteAsync(string queue, GatewaySession session)
     {
-        var writes = new List<Task>();
-        foreach (var session in gateway.Sessions)
+        if (OwnerOrNull(queue) is { } owner && owner != router.SelfId)
         {
-            writes.Add(EndAsync(session));
-        }
-
-        await Task.WhenAll(writes);
-
-        static async Task EndAsync(GatewaySession session)
-        {
-            try
-            {
-                await LocalGateway.SendAsync(session, ClientEvents.SessionEnded, Shutdown);
-                await session.Connection.WriteAsync(new Microsoft.AspNetCore.SignalR.Protocol.CloseMessage(error: null, allowReconnect: true));
-            }
-            catch (Exception)
-            {
-                // The connection is already gone: nothing to tell.
-            }
+            await Quietly(queue, () => router.ForgetAsync(queue, session.Ref));
         }
     }
 
-    private async Task ReplaceAsync(GatewaySession previous, GatewaySession next)
+    private string? OwnerOrNull(string queue)
     {
-        previous.Replaced = true;
-        foreach (var queue in previous.Queues.Keys)
-        {
-            if (await engine.ReplaceMemberAsync(queue, previous, next))
-            {
-                next.Queues[queue] = 0;
-            }
-
-            previous.Queues.TryRemove(queue, out _);
-        }
-
-        LogReplaced(logger, next.UserId!, previous.ConnectionId, next.ConnectionId);
         try
         {
-            await LocalGateway.SendAsync(previous, ClientEvents.SessionEnded, Replaced);
+            return router.OwnerOf(queue);
         }
-        finally
+        catch (ImqException)
         {
-            previous.Connection.Abort();
+            return null;
+        }
+    }
+
+    private async Task Quietly(string queue, Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (Exception e)
+        {
+            LogLeaveFailed(logger, queue, e);
         }
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "User {UserId}: connection {Old} replaced by {New}")]
     private static partial void LogReplaced(ILogger logger, string userId, string old, string @new);
 
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Leaving {Queue} on disconnect failed")]
+    private static partial void LogLeaveFailed(ILogger logger, string queue, Exception e);
+
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Connection {ConnectionId} did not close after being aborted; cutting it")]
     private static partial void LogCut(ILogger logger, string connectionId);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Leaving {Queue} on disconnect failed")]
-    private static partial void LogLeaveFailed(ILogger logger, string queue, Exception e);
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Moving {Queue} to the new connection failed: {Reason}")]
+    private static partial void LogMoveFailed(ILogger logger, string queue, string reason);
 }

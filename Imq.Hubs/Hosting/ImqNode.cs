@@ -1,12 +1,16 @@
 // Builds and wires one IMQ process. With no configuration at all it is a single node with every role:
 // gateway (hub + REST), queue node (the local engine, no gRPC hop) and an embedded SQLite store in the
 // data folder. Tests start it in-process on a free loopback port through the same code path.
+using Imq.Backplane.Cluster;
+using Imq.Backplane.Nodes;
+using Imq.Backplane.Routing;
 using Imq.Hubs.Auth;
 using Imq.Hubs.Gateway;
 using Imq.Hubs.Hubs;
 using Imq.Hubs.Protocol;
 using Imq.Hubs.Reliable;
 using Imq.Hubs.Rest;
+using Imq.Hubs.Routing;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
@@ -24,6 +28,7 @@ public static class ImqNode
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.None);
@@ -39,7 +44,13 @@ public static class ImqNode
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(new QueueEngineOptions { HistoryLength = options.Engine.HistoryLength });
         services.AddSingleton<QueueEngine>();
-        services.AddSingleton<LocalGateway>();
+        var nodeId = NodeIdentity.Of(options);
+        services.AddSingleton(sp => new LocalGateway(nodeId, sp, sp.GetRequiredService<ILogger<LocalGateway>>()));
+        services.AddSingleton<ILocalConnections>(sp => sp.GetRequiredService<LocalGateway>());
+        services.AddSingleton<RemoteGateways>();
+        services.AddSingleton<OperationExecutor>();
+        services.AddSingleton(sp => new QueueRouter(sp.GetRequiredService<IOwnership>(), sp.GetRequiredService<OperationExecutor>(), sp.GetService<NodeClients>()));
+        services.AddSingleton<ClusterView>();
         services.AddSingleton<SessionManager>();
         services.AddSingleton<DirectMessenger>();
         services.AddSingleton<IAccessPolicy, DefaultAccessPolicy>();
@@ -47,11 +58,11 @@ public static class ImqNode
         if (string.IsNullOrEmpty(options.Cluster.ConnectionString))
         {
             services.AddSingleton<IReliableStore>(sp => new SqliteReliableStore(Path.Combine(options.DataDir, "imq.db"), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IOwnership>(new SingleNodeOwnership(nodeId));
         }
         else
         {
-            services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(options.Cluster.ConnectionString));
-            services.AddSingleton<IReliableStore>(sp => new PostgresReliableStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()));
+            ClusterHosting.AddCluster(builder, options, nodeId);
         }
         services.AddSingleton<IUserIdProvider, ImqUserIdProvider>();
         services.AddImqAuthentication(options, secrets);
@@ -81,7 +92,14 @@ public static class ImqNode
         app.MapHub<ImqHub>("/imq");
         app.MapImqRest();
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", (ReadyState ready) => ready.IsReady ? Results.Text("ready") : Results.Text("starting", statusCode: 503));
+        app.MapGet("/readyz", (ReadyState ready, IServiceProvider sp) =>
+            ready.IsReady && (sp.GetService<MapWatcher>() is not { } watcher || watcher.Current.Owners.Count > 0)
+                ? Results.Text("ready")
+                : Results.Text("starting", statusCode: 503));
+        if (!string.IsNullOrEmpty(options.Cluster.ConnectionString))
+        {
+            ClusterHosting.MapCluster(app, options);
+        }
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() => OnStarted(app, options, secrets));
@@ -145,6 +163,11 @@ public static class ImqNode
 
         if (!string.IsNullOrEmpty(options.Cluster.ConnectionString))
         {
+            if (string.IsNullOrEmpty(options.Cluster.AdvertiseUrl) || !Uri.TryCreate(options.Cluster.AdvertiseUrl, UriKind.Absolute, out var advertise) || advertise.Scheme != "http")
+            {
+                throw new InvalidOperationException("Imq:Cluster:AdvertiseUrl must be set to this node's http://host:port for gRPC (HTTP/2 without TLS) when Imq:Cluster:ConnectionString is set");
+            }
+
             try
             {
                 _ = new Npgsql.NpgsqlConnectionStringBuilder(options.Cluster.ConnectionString);

@@ -1,6 +1,5 @@
 // The hub methods of game servers (role `server`, connected with an API key): manage queues, mounts
 // and members. Users calling them get `forbidden`.
-using Imq.Hubs.Gateway;
 using Imq.Hubs.Protocol;
 using Imq.QueueServer.Model;
 
@@ -8,19 +7,18 @@ namespace Imq.Hubs.Hubs;
 
 internal sealed partial class ImqHub
 {
-    public Task CreateQueue(string queue, JsonData? mounts)
+    public async Task CreateQueue(string queue, JsonData? mounts)
     {
         Server();
         Names.CheckQueue(queue);
-        engine.CreateQueue(queue, WireParsing.ParseMounts(mounts));
-        return Task.CompletedTask;
+        await router.CreateQueueAsync(queue, WireParsing.ParseMounts(mounts));
     }
 
     public async Task DeleteQueue(string queue)
     {
         Server();
         Names.CheckQueue(queue);
-        await engine.DeleteQueueAsync(queue);
+        await router.DeleteQueueAsync(queue);
     }
 
     public async Task<long> Mount(string queue, string name, string type)
@@ -28,7 +26,7 @@ internal sealed partial class ImqHub
         Server();
         Names.CheckQueue(queue);
         Names.CheckMount(name);
-        return await engine.MountAsync(queue, name, MountTypes.Parse(type));
+        return await router.MountAsync(queue, name, MountTypes.Parse(type));
     }
 
     public async Task<long> Unmount(string queue, string name)
@@ -36,7 +34,7 @@ internal sealed partial class ImqHub
         Server();
         Names.CheckQueue(queue);
         Names.CheckMount(name);
-        return await engine.UnmountAsync(queue, name);
+        return await router.UnmountAsync(queue, name);
     }
 
     public async Task AddMember(string queue, string userId)
@@ -44,9 +42,8 @@ internal sealed partial class ImqHub
         Server();
         Names.CheckQueue(queue);
         Names.CheckUserId(userId);
-        var member = engine.Sessions.Find(userId) as GatewaySession ?? throw ImqException.NotFound($"user {userId} is not online");
-        await engine.JoinAsync(queue, member, announceJoined: true);
-        member.Queues[queue] = 0;
+        var member = await router.FindSessionAsync(userId) ?? throw ImqException.NotFound($"user {userId} is not online");
+        await router.JoinAsync(queue, member, announceJoined: true);
     }
 
     public async Task RemoveMember(string queue, string userId)
@@ -54,14 +51,14 @@ internal sealed partial class ImqHub
         Server();
         Names.CheckQueue(queue);
         Names.CheckUserId(userId);
-        if (!engine.Exists(queue))
+        if (!await router.ExistsAsync(queue))
         {
             throw ImqException.NotFound($"queue {queue} does not exist");
         }
 
-        if (engine.Sessions.Find(userId) is GatewaySession member && await engine.LeaveAsync(queue, member, LeftReasons.Removed))
+        if (await router.FindSessionAsync(userId) is { } member)
         {
-            member.Queues.TryRemove(queue, out _);
+            await router.LeaveAsync(queue, member, LeftReasons.Removed);
         }
     }
 }

@@ -5,7 +5,7 @@ using Imq.Hubs.Gateway;
 using Imq.Hubs.Hosting;
 using Imq.Hubs.Protocol;
 using Imq.Hubs.Reliable;
-using Imq.QueueServer.Engine;
+using Imq.Hubs.Routing;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
@@ -13,7 +13,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace Imq.Hubs.Hubs;
 
 [Authorize]
-internal sealed partial class ImqHub(QueueEngine engine, IAccessPolicy policy, DirectMessenger direct, ImqOptions options) : Hub
+internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, DirectMessenger direct, ImqOptions options) : Hub
 {
     private GatewaySession Session => Context.Items[GatewaySession.ItemKey] as GatewaySession
         ?? throw new ImqException(ErrorCodes.Unavailable, "the session is not ready");
@@ -27,19 +27,19 @@ internal sealed partial class ImqHub(QueueEngine engine, IAccessPolicy policy, D
             throw ImqException.Forbidden($"users may not join {queue}");
         }
 
-        return QueueSnapshotWire.From(await TrackAsync(session, queue, () => engine.JoinAsync(queue, session)));
+        return QueueSnapshotWire.From(await TrackAsync(session, queue, () => router.JoinAsync(queue, session.Ref)));
     }
 
     public async Task Leave(string queue)
     {
         var session = Live();
         Names.CheckQueue(queue);
-        if (!engine.Exists(queue))
+        if (!await router.ExistsAsync(queue))
         {
             throw ImqException.NotFound($"queue {queue} does not exist");
         }
 
-        await engine.LeaveAsync(queue, session);
+        await router.LeaveAsync(queue, session.Ref);
         session.Queues.TryRemove(queue, out _);
     }
 
@@ -50,8 +50,8 @@ internal sealed partial class ImqHub(QueueEngine engine, IAccessPolicy policy, D
         Names.CheckMount(mount);
         var checkedData = WireParsing.CheckData(data, options.Limits.MaxMessageBytes);
         TakeBudget(session);
-        var mustBeMember = !session.IsServer && policy.SendRequiresMembership(session, queue, mount) ? session : null;
-        return await engine.SendAsync(queue, mount, session.UserId, checkedData, mustBeMember);
+        var mustBeMember = !session.IsServer && policy.SendRequiresMembership(session, queue, mount) ? session.Ref : null;
+        return await router.SendAsync(queue, mount, session.UserId, checkedData, mustBeMember);
     }
 
     public async Task<long> SetState(string queue, string mount, JsonData? changes, long? expectedVersion)
@@ -66,7 +66,7 @@ internal sealed partial class ImqHub(QueueEngine engine, IAccessPolicy policy, D
         }
 
         TakeBudget(session);
-        return await engine.SetStateAsync(queue, mount, parsed, expectedVersion, session.IsServer ? null : session);
+        return await router.SetStateAsync(queue, mount, parsed, expectedVersion, session.IsServer ? null : session.Ref);
     }
 
     public async Task<string> SendToUser(string userId, JsonData? data, bool? reliable, string? id)
@@ -92,11 +92,11 @@ internal sealed partial class ImqHub(QueueEngine engine, IAccessPolicy policy, D
             throw ImqException.Forbidden($"users may not join {queue}");
         }
 
-        return QueueSnapshotWire.From(await TrackAsync(session, queue, () => engine.ResumeAsync(queue, session, lastSeq)));
+        return QueueSnapshotWire.From(await TrackAsync(session, queue, () => router.ResumeAsync(queue, session.Ref, lastSeq)));
     }
 
     /// <summary>Records the membership before joining, so a disconnect racing the join still leaves the queue.</summary>
-    private async Task<QueueSnapshot> TrackAsync(GatewaySession session, string queue, Func<ValueTask<QueueSnapshot>> join)
+    private async Task<QueueSnapshot> TrackAsync(GatewaySession session, string queue, Func<Task<QueueSnapshot>> join)
     {
         var known = session.Queues.ContainsKey(queue);
         session.Queues[queue] = 0;
@@ -105,7 +105,7 @@ internal sealed partial class ImqHub(QueueEngine engine, IAccessPolicy policy, D
             var snapshot = await join();
             if (session.Connection.ConnectionAborted.IsCancellationRequested && session.Queues.TryRemove(queue, out _))
             {
-                await engine.LeaveAsync(queue, session);
+                await router.LeaveAsync(queue, session.Ref);
             }
 
             return snapshot;

@@ -1,14 +1,15 @@
 // Direct messages to a user (SendToUser on the hub, POST /users/{id}/messages on REST): delivered now
-// when the user is online, stored when it is offline and the message is reliable, remembered by id so a
-// repeated id answers the first answer and delivers nothing again. After storing, the online check is
-// repeated, so a login racing the store cannot miss the message.
+// through the user's home node when the user is online anywhere, stored when it is offline and the
+// message is reliable, remembered by id so a repeated id answers the first answer and delivers nothing
+// again. After storing, the online check is repeated (the home node tells the session's gateway to
+// flush), so a login racing the store cannot miss the message.
 using Imq.Hubs.Gateway;
-using Imq.QueueServer.Engine;
+using Imq.Hubs.Routing;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Reliable;
 
-internal sealed partial class DirectMessenger(QueueEngine engine, IReliableStore store, ILogger<DirectMessenger> logger)
+internal sealed partial class DirectMessenger(QueueRouter router, IReliableStore store, ILogger<DirectMessenger> logger)
 {
     public const string Delivered = "delivered";
     public const string Stored = "stored";
@@ -36,9 +37,8 @@ internal sealed partial class DirectMessenger(QueueEngine engine, IReliableStore
             }
 
             string answer;
-            if (engine.Sessions.Find(recipient) is GatewaySession online)
+            if (await router.DirectAsync(recipient, from, data, messageId))
             {
-                online.Gateway.Deliver(new DirectEvent(Names.HomeQueueOf(recipient), from, data, messageId), [online]);
                 answer = Delivered;
             }
             else if (!reliable)
@@ -48,11 +48,7 @@ internal sealed partial class DirectMessenger(QueueEngine engine, IReliableStore
             else
             {
                 await Guard(async () => { await store.StoreAsync(recipient, from, data.ToString(), messageId, ct); return 0; });
-                if (engine.Sessions.Find(recipient) is GatewaySession raced)
-                {
-                    await FlushAsync(raced, ct);
-                }
-
+                await router.ReliablePendingAsync(recipient);
                 return Stored;
             }
 

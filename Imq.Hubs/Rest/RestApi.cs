@@ -7,7 +7,7 @@ using Imq.Hubs.Gateway;
 using Imq.Hubs.Hosting;
 using Imq.Hubs.Protocol;
 using Imq.Hubs.Reliable;
-using Imq.QueueServer.Engine;
+using Imq.Hubs.Routing;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;
@@ -18,7 +18,7 @@ internal static class RestApi
     {
         var api = app.MapGroup("/api/v1").AddEndpointFilter(ServerOnlyAsync);
 
-        api.MapPut("/queues/{queue}", async (HttpContext http, string queue, QueueEngine engine, ImqOptions options) =>
+        api.MapPut("/queues/{queue}", async (HttpContext http, string queue, QueueRouter router, ImqOptions options) =>
         {
             var name = QueueParam(queue);
             IReadOnlyList<MountSpec> mounts = [];
@@ -35,61 +35,60 @@ internal static class RestApi
                 }
             }
 
-            engine.CreateQueue(name, mounts);
+            await router.CreateQueueAsync(name, mounts);
             return Results.NoContent();
         });
 
-        api.MapDelete("/queues/{queue}", async (string queue, QueueEngine engine) =>
+        api.MapDelete("/queues/{queue}", async (string queue, QueueRouter router) =>
         {
-            await engine.DeleteQueueAsync(QueueParam(queue));
+            await router.DeleteQueueAsync(QueueParam(queue));
             return Results.NoContent();
         });
 
-        api.MapGet("/queues/{queue}", async (string queue, QueueEngine engine) =>
-            Results.Json(QueueSnapshotWire.From(await engine.SnapshotAsync(QueueParam(queue))), RestJson.Options));
+        api.MapGet("/queues/{queue}", async (string queue, QueueRouter router) =>
+            Results.Json(QueueSnapshotWire.From(await router.SnapshotAsync(QueueParam(queue))), RestJson.Options));
 
-        api.MapPut("/queues/{queue}/mounts/{mount}", async (HttpContext http, string queue, string mount, QueueEngine engine, ImqOptions options) =>
+        api.MapPut("/queues/{queue}/mounts/{mount}", async (HttpContext http, string queue, string mount, QueueRouter router, ImqOptions options) =>
         {
             using var body = await RestBody.ReadAsync(http, BodyLimit(options));
             var type = RequireObject(body).TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            await engine.MountAsync(QueueParam(queue), Names.CheckMount(mount), MountTypes.Parse(type));
+            await router.MountAsync(QueueParam(queue), Names.CheckMount(mount), MountTypes.Parse(type));
             return Results.NoContent();
         });
 
-        api.MapDelete("/queues/{queue}/mounts/{mount}", async (string queue, string mount, QueueEngine engine) =>
+        api.MapDelete("/queues/{queue}/mounts/{mount}", async (string queue, string mount, QueueRouter router) =>
         {
-            await engine.UnmountAsync(QueueParam(queue), Names.CheckMount(mount));
+            await router.UnmountAsync(QueueParam(queue), Names.CheckMount(mount));
             return Results.NoContent();
         });
 
-        api.MapPut("/queues/{queue}/members/{userId}", async (string queue, string userId, QueueEngine engine) =>
-        {
-            var name = QueueParam(queue);
-            Names.CheckUserId(userId);
-            var member = engine.Sessions.Find(userId) as GatewaySession ?? throw ImqException.NotFound($"user {userId} is not online");
-            await engine.JoinAsync(name, member, announceJoined: true);
-            member.Queues[name] = 0;
-            return Results.NoContent();
-        });
-
-        api.MapDelete("/queues/{queue}/members/{userId}", async (string queue, string userId, QueueEngine engine) =>
+        api.MapPut("/queues/{queue}/members/{userId}", async (string queue, string userId, QueueRouter router) =>
         {
             var name = QueueParam(queue);
             Names.CheckUserId(userId);
-            if (!engine.Exists(name))
+            var member = await router.FindSessionAsync(userId) ?? throw ImqException.NotFound($"user {userId} is not online");
+            await router.JoinAsync(name, member, announceJoined: true);
+            return Results.NoContent();
+        });
+
+        api.MapDelete("/queues/{queue}/members/{userId}", async (string queue, string userId, QueueRouter router) =>
+        {
+            var name = QueueParam(queue);
+            Names.CheckUserId(userId);
+            if (!await router.ExistsAsync(name))
             {
                 throw ImqException.NotFound($"queue {name} does not exist");
             }
 
-            if (engine.Sessions.Find(userId) is GatewaySession member && await engine.LeaveAsync(name, member, LeftReasons.Removed))
+            if (await router.FindSessionAsync(userId) is { } member)
             {
-                member.Queues.TryRemove(name, out _);
+                await router.LeaveAsync(name, member, LeftReasons.Removed);
             }
 
             return Results.NoContent();
         });
 
-        api.MapPost("/queues/{queue}/mounts/{mount}/messages", async (HttpContext http, string queue, string mount, QueueEngine engine, ImqOptions options) =>
+        api.MapPost("/queues/{queue}/mounts/{mount}/messages", async (HttpContext http, string queue, string mount, QueueRouter router, ImqOptions options) =>
         {
             var name = QueueParam(queue);
             Names.CheckMount(mount);
@@ -102,11 +101,11 @@ internal static class RestApi
                 Names.CheckUserId(from);
             }
 
-            var seq = await engine.SendAsync(name, mount, from, data);
+            var seq = await router.SendAsync(name, mount, from, data, null);
             return Results.Json(new { seq }, RestJson.Options);
         });
 
-        api.MapPatch("/queues/{queue}/mounts/{mount}/state", async (HttpContext http, string queue, string mount, QueueEngine engine, ImqOptions options) =>
+        api.MapPatch("/queues/{queue}/mounts/{mount}/state", async (HttpContext http, string queue, string mount, QueueRouter router, ImqOptions options) =>
         {
             var name = QueueParam(queue);
             Names.CheckMount(mount);
@@ -124,7 +123,7 @@ internal static class RestApi
                 expected = ev.ValueKind == JsonValueKind.Number && ev.TryGetInt64(out var v) ? v : throw ImqException.Invalid("expectedVersion must be an integer or null");
             }
 
-            var version = await engine.SetStateAsync(name, mount, WireParsing.ParseChanges(changes), expected);
+            var version = await router.SetStateAsync(name, mount, WireParsing.ParseChanges(changes), expected, null);
             return Results.Json(new { version }, RestJson.Options);
         });
 
@@ -162,41 +161,22 @@ internal static class RestApi
             return Results.Json(new { status }, RestJson.Options);
         });
 
-        api.MapGet("/users/{userId}", (string userId, QueueEngine engine, ImqOptions options) =>
+        api.MapGet("/users/{userId}", async (string userId, QueueRouter router, LocalGateway gateway) =>
         {
             Names.CheckUserId(userId);
-            var session = engine.Sessions.Find(userId) as GatewaySession;
+            var member = await router.FindSessionAsync(userId);
+            var local = member is not null && member.GatewayId == gateway.Id ? gateway.Find(member.ConnectionId) as GatewaySession : null;
             return Results.Json(
                 new
                 {
-                    online = session is not null,
-                    gateway = session is null ? null : NodeIdentity.Of(options),
-                    queues = session is null ? [] : session.Queues.Keys.Order(StringComparer.Ordinal).ToArray(),
+                    online = member is not null,
+                    gateway = member?.GatewayId,
+                    queues = local is null ? [] : local.Queues.Keys.Order(StringComparer.Ordinal).ToArray(),
                 },
                 RestJson.Options);
         });
 
-        api.MapGet("/cluster", (QueueEngine engine, LocalGateway gateway, ImqOptions options) =>
-        {
-            var nodeId = NodeIdentity.Of(options);
-            return Results.Json(
-                new
-                {
-                    version = 1,
-                    bits = 0,
-                    buckets = new[] { nodeId },
-                    nodes = new[] { new { id = nodeId, url = (string?)null, state = "up", buckets = 1 } },
-                    counters = new
-                    {
-                        queues = engine.QueueCount,
-                        connections = gateway.ConnectionCount,
-                        users = engine.Sessions.Count,
-                        events = engine.Counters.EventsPublished,
-                        deliveries = engine.Counters.Deliveries,
-                    },
-                },
-                RestJson.Options);
-        });
+        api.MapGet("/cluster", async (ClusterView view) => Results.Json(await view.DescribeAsync(), RestJson.Options));
     }
 
     private static async ValueTask<object?> ServerOnlyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

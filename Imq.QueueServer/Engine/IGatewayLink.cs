@@ -7,6 +7,9 @@ namespace Imq.QueueServer.Engine;
 
 public interface IGatewayLink
 {
+    /// <summary>The gateway's id (its node id): together with a connection id it names a member anywhere in the cluster.</summary>
+    string Id { get; }
+
     /// <summary>Hands one event to this gateway for the given recipients (all of them held by it).</summary>
     /// <remarks>The list is only valid during the call: copy what must outlive it.</remarks>
     void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients);

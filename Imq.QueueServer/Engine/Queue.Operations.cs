@@ -185,6 +185,7 @@ internal sealed partial class Queue
         }
 
         _members.Add(next);
+        DeliverTo(next, new AdoptedEvent(Name));
         return true;
     }
 

@@ -102,6 +102,22 @@ public sealed class QueueEngine
             ? q.Run(static (q, s) => q.ReplaceMember(s.previous, s.next), (previous, next))
             : ValueTask.FromResult(false);
 
+    /// <summary>Which of <paramref name="buckets"/> hold no queue here (for handing them to another node).</summary>
+    public IReadOnlyList<int> EmptyBuckets(IEnumerable<int> buckets, Func<string, int> bucketOf)
+    {
+        var wanted = new HashSet<int>(buckets);
+        foreach (var name in _queues.Keys)
+        {
+            wanted.Remove(bucketOf(name));
+            if (wanted.Count == 0)
+            {
+                break;
+            }
+        }
+
+        return [.. wanted.Order()];
+    }
+
     internal void OnDeleted(Queue queue) => _queues.TryRemove(new KeyValuePair<string, Queue>(queue.Name, queue));
 
     internal void OnDeliveryFailed(Queue queue, Exception e)

@@ -4,12 +4,16 @@ namespace Imq.QueueServer.Engine;
 
 public abstract class Subscriber
 {
-    protected Subscriber(string? userId, bool isServer, IGatewayLink gateway)
+    protected Subscriber(string? userId, bool isServer, IGatewayLink gateway, string connectionId = "")
     {
         UserId = userId;
         IsServer = isServer;
         Gateway = gateway;
+        ConnectionId = connectionId;
     }
+
+    /// <summary>The connection's id on its gateway.</summary>
+    public string ConnectionId { get; }
 
     /// <summary>The user this connection belongs to; null for server connections.</summary>
     public string? UserId { get; }

@@ -7,6 +7,8 @@ namespace Imq.Bench;
 
 internal sealed class CountingGateway : IGatewayLink
 {
+    public string Id => "bench-gateway";
+
     public void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients)
     {
         for (var i = 0; i < recipients.Count; i++)

@@ -11,7 +11,7 @@ public sealed class JsClientTests
     [Fact]
     public async Task The_browser_client_can_use_the_whole_hub_contract()
     {
-        var repo = RepositoryRoot();
+        var repo = Repository.Root;
         var script = Path.Combine(repo, "tests", "js", "browser-test.mjs");
         Assert.True(Directory.Exists(Path.Combine(repo, "tests", "js", "node_modules")), "run `npm ci --prefix tests/js` (scripts/test.sh does) before this test");
 
@@ -38,16 +38,5 @@ public sealed class JsClientTests
         var output = await stdout + await stderr;
         Assert.True(process.ExitCode == 0, output);
         Assert.Matches(@"(?m)^\d+ passed, 0 failed$", output);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Imq.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Imq.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -6,6 +6,8 @@ namespace Imq.Tests.Engine;
 
 internal sealed class RecordingGateway : IGatewayLink
 {
+    public string Id => "test-gateway";
+
     private readonly Dictionary<Subscriber, List<QueueEvent>> _received = new(ReferenceEqualityComparer.Instance);
 
     public void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients)

@@ -96,10 +96,14 @@ public sealed class TestNode : IAsyncDisposable
         return client;
     }
 
-    public HubConnection BuildConnection(string? token, Wire wire, Action<IHubConnectionBuilder>? configure = null)
+    public HubConnection BuildConnection(string? token, Wire wire, Action<IHubConnectionBuilder>? configure = null) =>
+        BuildConnection(BaseUrl, token, wire, configure);
+
+    /// <summary>A SignalR client of the hub at <paramref name="baseUrl"/>, with IMQ's data form on either protocol.</summary>
+    public static HubConnection BuildConnection(Uri baseUrl, string? token, Wire wire, Action<IHubConnectionBuilder>? configure = null)
     {
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(BaseUrl, "/imq"), HttpTransportType.WebSockets, o =>
+            .WithUrl(new Uri(baseUrl, "/imq"), HttpTransportType.WebSockets, o =>
             {
                 if (token is not null)
                 {
@@ -144,6 +148,7 @@ public sealed class TestNode : IAsyncDisposable
         {
             ["Imq:DataDir"] = DataDir,
             ["Imq:ApiKeys:0"] = ApiKey,
+            ["urls"] = "http://127.0.0.1:0",
         };
         _app = ImqNode.Build([], b =>
         {
@@ -157,7 +162,8 @@ public sealed class TestNode : IAsyncDisposable
         });
         await ImqNode.PrepareAsync(_app);
         await _app.StartAsync();
-        BaseUrl = new Uri(_app.Urls.First());
+        var grpc = settings.GetValueOrDefault("Imq:Cluster:AdvertiseUrl") is { } advertise ? new Uri(advertise).Port : -1;
+        BaseUrl = _app.Urls.Select(u => new Uri(u)).First(u => u.Port != grpc);
         Rest = new HttpClient { BaseAddress = BaseUrl };
         Rest.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
     }

@@ -23,4 +23,11 @@ public static class TestPostgres
 
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true }.ConnectionString;
     }
+
+    /// <summary>Applies the node's PostgreSQL schema (sql/postgres) to a database.</summary>
+    public static async Task MigrateAsync(string connectionString)
+    {
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        await new Imq.Hubs.Reliable.PostgresReliableStore(db, TimeProvider.System).MigrateAsync(CancellationToken.None);
+    }
 }

@@ -1,0 +1,43 @@
+// Who owns a queue in a cluster: the bucket map this process watches, and each owner's gRPC address
+// from the node registry (cached; re-read when the map names a node not seen yet).
+using System.Collections.Concurrent;
+using Imq.Backplane.Routing;
+
+namespace Imq.Backplane.Cluster;
+
+public sealed class ClusterOwnership(ClusterSettings settings, MapWatcher watcher, ClusterStore store) : IOwnership
+{
+    private readonly ConcurrentDictionary<string, string?> _urls = new(StringComparer.Ordinal);
+
+    public string SelfId => settings.NodeId;
+
+    public long Version => watcher.Current.Version;
+
+    public (string NodeId, string? Url) OwnerOf(string queue)
+    {
+        var map = watcher.Current;
+        if (map.Owners.Count == 0)
+        {
+            throw new QueueServer.Model.ImqException(QueueServer.Model.ErrorCodes.Unavailable, "the cluster has no bucket map yet");
+        }
+
+        var owner = map.OwnerOf(queue);
+        return (owner, owner == settings.NodeId ? null : _urls.GetValueOrDefault(owner));
+    }
+
+    public async Task<long> RefreshAsync(long atLeast, CancellationToken ct)
+    {
+        var map = await watcher.RefreshAsync(ct);
+        await RefreshUrlsAsync(ct);
+        return map.Version;
+    }
+
+    /// <summary>Re-reads the registry's addresses.</summary>
+    public async Task RefreshUrlsAsync(CancellationToken ct)
+    {
+        foreach (var node in await store.AllNodesAsync(ct))
+        {
+            _urls[node.Id] = node.Url;
+        }
+    }
+}

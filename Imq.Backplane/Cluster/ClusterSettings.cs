@@ -1,0 +1,18 @@
+// How this process takes part in the cluster: its id and gRPC address, its roles, and the timing of
+// heartbeats and of declaring a silent node dead.
+namespace Imq.Backplane.Cluster;
+
+public sealed class ClusterSettings
+{
+    public required string NodeId { get; init; }
+
+    public string? AdvertiseUrl { get; init; }
+
+    /// <summary>Comma-separated roles: gateway, queue, admin, boss.</summary>
+    public required string Roles { get; init; }
+
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A node whose last heartbeat is older than this loses its buckets.</summary>
+    public TimeSpan DeadAfter { get; init; } = TimeSpan.FromSeconds(5);
+}

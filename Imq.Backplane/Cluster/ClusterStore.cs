@@ -1,0 +1,83 @@
+// The cluster's shared state in PostgreSQL: node heartbeats and the versioned bucket map. Every node
+// writes its own heartbeat and reads the map; only the boss writes the map, with compare-and-set on its
+// version, and announces each new version with NOTIFY imq_map.
+using Dapper;
+using Npgsql;
+
+namespace Imq.Backplane.Cluster;
+
+public sealed class ClusterStore(NpgsqlDataSource db)
+{
+    /// <summary>The channel on which every new map version is announced.</summary>
+    public const string MapChannel = "imq_map";
+
+    public NpgsqlDataSource DataSource => db;
+
+    public async Task HeartbeatAsync(string nodeId, string? url, string roles, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO imq_nodes (id, url, roles, started_at, heartbeat_at) VALUES (@nodeId, @url, @roles, now(), now())
+            ON CONFLICT (id) DO UPDATE SET url = excluded.url, roles = excluded.roles, heartbeat_at = now()
+            """,
+            new { nodeId, url, roles });
+    }
+
+    /// <summary>Removes a node from the registry (a clean shutdown, so the boss need not wait for its heartbeats to stop).</summary>
+    public async Task LeaveAsync(string nodeId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync("DELETE FROM imq_nodes WHERE id = @nodeId", new { nodeId });
+    }
+
+    /// <summary>Nodes with a heartbeat newer than <paramref name="maxAge"/>, by database clock.</summary>
+    public async Task<IReadOnlyList<ClusterNode>> LiveNodesAsync(TimeSpan maxAge, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(string Id, string? Url, string Roles, DateTime HeartbeatAt)>(
+            "SELECT id, url, roles, heartbeat_at FROM imq_nodes WHERE heartbeat_at > now() - make_interval(secs => @seconds) ORDER BY id",
+            new { seconds = maxAge.TotalSeconds });
+        return rows.Select(r => new ClusterNode(r.Id, r.Url, r.Roles, new DateTimeOffset(DateTime.SpecifyKind(r.HeartbeatAt, DateTimeKind.Utc)))).ToList();
+    }
+
+    public async Task<IReadOnlyList<ClusterNode>> AllNodesAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(string Id, string? Url, string Roles, DateTime HeartbeatAt)>(
+            "SELECT id, url, roles, heartbeat_at FROM imq_nodes ORDER BY id");
+        return rows.Select(r => new ClusterNode(r.Id, r.Url, r.Roles, new DateTimeOffset(DateTime.SpecifyKind(r.HeartbeatAt, DateTimeKind.Utc)))).ToList();
+    }
+
+    /// <summary>The current map, or <see cref="BucketMap.Empty"/> before the boss wrote the first one.</summary>
+    public async Task<BucketMap> ReadMapAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var json = await connection.QuerySingleOrDefaultAsync<string?>("SELECT map FROM imq_bucket_map WHERE id = 1");
+        return json is null ? BucketMap.Empty : BucketMap.FromJson(json);
+    }
+
+    /// <summary>Writes <paramref name="next"/> if the stored version is still <paramref name="expectedVersion"/>; announces it.</summary>
+    public async Task<bool> TryWriteMapAsync(BucketMap next, long expectedVersion, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var written = expectedVersion == BucketMap.Empty.Version
+            ? await connection.ExecuteAsync(
+                "INSERT INTO imq_bucket_map (id, version, map, updated_at) VALUES (1, @version, @map, now()) ON CONFLICT (id) DO NOTHING",
+                new { version = next.Version, map = next.ToJson() },
+                tx)
+            : await connection.ExecuteAsync(
+                "UPDATE imq_bucket_map SET version = @version, map = @map, updated_at = now() WHERE id = 1 AND version = @expectedVersion",
+                new { version = next.Version, map = next.ToJson(), expectedVersion },
+                tx);
+        if (written == 0)
+        {
+            return false;
+        }
+
+        await connection.ExecuteAsync("SELECT pg_notify(@channel, @version)", new { channel = MapChannel, version = next.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) }, tx);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+}

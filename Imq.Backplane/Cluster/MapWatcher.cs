@@ -1,0 +1,104 @@
+// Keeps this process's copy of the bucket map current: LISTEN imq_map for prompt updates, and polling
+// as the fallback (a lost notification, a reconnect), so routing always converges on the boss's map.
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Imq.Backplane.Cluster;
+
+public sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher> logger) : BackgroundService
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    private readonly object _gate = new();
+    private BucketMap _current = BucketMap.Empty;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The newest map this process has seen.</summary>
+    public BucketMap Current => Volatile.Read(ref _current);
+
+    /// <summary>Waits until the map reaches at least <paramref name="version"/>.</summary>
+    public async Task<BucketMap> WaitForVersionAsync(long version, CancellationToken ct)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (_current.Version >= version)
+                {
+                    return _current;
+                }
+
+                changed = _changed.Task;
+            }
+
+            await changed.WaitAsync(ct);
+        }
+    }
+
+    /// <summary>Reads the map now (after a wrong_node answer, say) instead of waiting for the next notice.</summary>
+    public async Task<BucketMap> RefreshAsync(CancellationToken ct)
+    {
+        Offer(await store.ReadMapAsync(ct));
+        return Current;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await store.DataSource.OpenConnectionAsync(stoppingToken);
+                await using (var listen = new NpgsqlCommand("LISTEN " + ClusterStore.MapChannel, connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                await RefreshAsync(stoppingToken);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    // Returns on a notification or after the poll interval; either way the map is read again.
+                    await connection.WaitAsync(PollInterval, stoppingToken);
+                    await RefreshAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogWatchFailed(logger, e);
+                await Task.Delay(PollInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private void Offer(BucketMap map)
+    {
+        TaskCompletionSource? wake = null;
+        lock (_gate)
+        {
+            if (map.Version > _current.Version)
+            {
+                _current = map;
+                wake = _changed;
+                _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        if (wake is not null)
+        {
+            LogMapChanged(logger, map.Version, map.Bits);
+            wake.TrySetResult();
+        }
+    }
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Bucket map version {Version} ({Bits} bits)")]
+    private static partial void LogMapChanged(ILogger logger, long version, int bits);
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Watching the bucket map failed; retrying")]
+    private static partial void LogWatchFailed(ILogger logger, Exception e);
+}

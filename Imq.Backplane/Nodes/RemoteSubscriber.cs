@@ -1,0 +1,14 @@
+// A connection held by another gateway, as this node's engine sees it: compared by reference, so the
+// node keeps one instance per (gateway, connection) while that connection is a member somewhere.
+using Imq.QueueServer.Engine;
+
+namespace Imq.Backplane.Nodes;
+
+internal sealed class RemoteSubscriber(string connectionId, string? userId, bool isServer, RemoteGateway gateway)
+    : Subscriber(userId, isServer, gateway, connectionId)
+{
+    public RemoteGateway RemoteGateway => gateway;
+
+    /// <summary>The queues of this node the connection is in, so a lost gateway's connections can leave them.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, byte> Queues { get; } = new(StringComparer.Ordinal);
+}

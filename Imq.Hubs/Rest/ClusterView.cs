@@ -1,0 +1,51 @@
+// GET /api/v1/cluster: the bucket map (version, bits, owner of each bucket), the nodes with their state
+// and bucket counts, and this node's counters. A single node shows itself holding the one bucket.
+using Imq.Backplane.Cluster;
+using Imq.Hubs.Gateway;
+using Imq.Hubs.Hosting;
+using Imq.QueueServer.Engine;
+
+namespace Imq.Hubs.Rest;
+
+internal sealed class ClusterView(QueueEngine engine, LocalGateway gateway, ImqOptions options, IServiceProvider services)
+{
+    public async Task<object> DescribeAsync()
+    {
+        var counters = new
+        {
+            queues = engine.QueueCount,
+            connections = gateway.ConnectionCount,
+            sessions = engine.Sessions.Count,
+            events = engine.Counters.EventsPublished,
+            deliveries = engine.Counters.Deliveries,
+        };
+        var watcher = services.GetService<MapWatcher>();
+        var store = services.GetService<ClusterStore>();
+        var settings = services.GetService<ClusterSettings>();
+        if (watcher is null || store is null || settings is null)
+        {
+            var nodeId = NodeIdentity.Of(options);
+            return new
+            {
+                version = 1,
+                bits = 0,
+                buckets = new[] { nodeId },
+                nodes = new[] { new { id = nodeId, url = (string?)null, state = "up", buckets = 1 } },
+                counters,
+            };
+        }
+
+        var map = watcher.Current;
+        var perNode = map.BucketsPerNode();
+        var live = (await store.LiveNodesAsync(settings.DeadAfter, default)).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
+        var nodes = (await store.AllNodesAsync(default)).Select(n => new
+        {
+            id = n.Id,
+            url = n.Url,
+            state = live.Contains(n.Id) ? "up" : "down",
+            buckets = perNode.GetValueOrDefault(n.Id),
+        });
+        var boss = services.GetService<BossService>()?.IsBoss == true;
+        return new { version = map.Version, bits = map.Bits, buckets = map.Owners, nodes, self = new { id = settings.NodeId, boss }, counters };
+    }
+}

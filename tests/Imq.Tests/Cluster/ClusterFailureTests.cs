@@ -1,0 +1,122 @@
+// Nodes coming and going in a real cluster: a node added while traffic runs gets buckets without a
+// message lost or reordered; a node that dies loses its buckets to the others; when the boss dies
+// another node takes over as boss.
+using System.Net.Http.Json;
+using System.Text.Json;
+using Imq.Hubs.Protocol;
+using Imq.QueueServer.Model;
+using Imq.Tests.Infrastructure;
+
+namespace Imq.Tests.Cluster;
+
+public sealed class ClusterFailureTests : IAsyncLifetime
+{
+    private readonly List<TestClient> _clients = [];
+    private TestCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await TestCluster.StartAsync(2);
+
+    public async Task DisposeAsync()
+    {
+        foreach (var c in _clients)
+        {
+            await c.DisposeAsync();
+        }
+
+        await _cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_node_added_while_traffic_runs_gets_buckets_and_nothing_is_lost_or_reordered()
+    {
+        var first = _cluster.Nodes[0];
+        const string queue = "/room/hot-add";
+        (await first.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(queue), Json("""{"mounts":[{"name":"chat","type":"message"}]}"""))).EnsureSuccessStatusCode();
+        var listener = await ConnectAsync(_cluster.Nodes[1], "listener");
+        await listener.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        var sender = await ConnectAsync(first, "sender");
+        await sender.InvokeAsync<QueueSnapshotWire>("Join", queue);
+
+        using var stop = new CancellationTokenSource();
+        var sent = 0L;
+        var traffic = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested && sent < 5000)
+            {
+                sent = await sender.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("1"));
+            }
+        });
+
+        var added = await _cluster.AddNodeAsync();
+        var view = await _cluster.WaitForMapAsync(3);
+        await stop.CancelAsync();
+        await traffic;
+
+        var perNode = view.GetProperty("nodes").EnumerateArray().ToDictionary(n => n.GetProperty("id").GetString()!, n => n.GetProperty("buckets").GetInt32());
+        Assert.True(perNode[added.Id] >= 8, $"the new node holds {perNode[added.Id]} buckets");
+        var got = await listener.WaitForCountAsync("Message", (int)sent);
+        Assert.Equal(Enumerable.Range(1, (int)sent).Select(i => (long)i), got.Select(e => e.Arg<long>(4)));
+
+        // The queue still works for clients of the new node too.
+        var late = await ConnectAsync(added, "late");
+        var snapshot = await late.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        Assert.Equal(sent, snapshot.Seq);
+    }
+
+    [Fact]
+    public async Task When_a_node_dies_its_buckets_go_to_the_others_and_the_boss_moves_on()
+    {
+        await _cluster.AddNodeAsync();
+        await _cluster.WaitForMapAsync(3);
+        var boss = await BossAsync();
+        boss.Kill();
+
+        var view = await _cluster.WaitForMapAsync(2);
+        var holders = view.GetProperty("nodes").EnumerateArray().Where(n => n.GetProperty("buckets").GetInt32() > 0).Select(n => n.GetProperty("id").GetString()).ToList();
+        Assert.DoesNotContain(boss.Id, holders);
+        var newBoss = await BossAsync();
+        Assert.NotEqual(boss.Id, newBoss.Id);
+
+        // Queues work on the remaining nodes.
+        var survivor = _cluster.Nodes.First(n => n.IsRunning);
+        for (var i = 0; i < 10; i++)
+        {
+            var queue = $"/room/after-crash-{i}";
+            (await survivor.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(queue), Json("""{"mounts":[{"name":"chat","type":"message"}]}"""))).EnsureSuccessStatusCode();
+            var sent = await survivor.Rest.PostAsync($"/api/v1/queues/{Uri.EscapeDataString(queue)}/mounts/chat/messages", Json("""{"data":1}"""));
+            Assert.Equal("""{"seq":1}""", await sent.Content.ReadAsStringAsync());
+        }
+    }
+
+    private async Task<NodeProcess> BossAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            foreach (var node in _cluster.Nodes.Where(n => n.IsRunning))
+            {
+                var view = await node.Rest.GetFromJsonAsync<JsonElement>("/api/v1/cluster", timeout.Token);
+                if (view.GetProperty("self").GetProperty("boss").GetBoolean())
+                {
+                    return node;
+                }
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+
+    private async Task<TestClient> ConnectAsync(NodeProcess node, string userId)
+    {
+        var response = await node.Rest.PostAsJsonAsync("/api/v1/tokens", new { userId, ttlSeconds = 600 });
+        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+        var connection = TestNode.BuildConnection(node.Url, token, Wire.MessagePack);
+        var client = new TestClient(connection);
+        _clients.Add(client);
+        await connection.StartAsync();
+        await client.WaitForAsync("Welcome");
+        return client;
+    }
+}

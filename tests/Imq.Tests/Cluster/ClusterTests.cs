@@ -1,0 +1,195 @@
+// The whole client contract across a real three-node cluster: queues live on the node that owns their
+// bucket, clients of one queue spread over every gateway see each message once and in order, a user
+// connecting on a second gateway ends with one session, reliable messages go through PostgreSQL.
+using System.Net.Http.Json;
+using System.Text.Json;
+using Imq.Backplane;
+using Imq.Hubs.Protocol;
+using Imq.QueueServer.Model;
+using Imq.Tests.Infrastructure;
+
+namespace Imq.Tests.Cluster;
+
+public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>, IAsyncLifetime
+{
+    private readonly List<TestClient> _clients = [];
+
+    private TestCluster Cluster => fixture.Cluster;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var c in _clients)
+        {
+            await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Every_node_holds_buckets_of_one_map()
+    {
+        var view = await Cluster.WaitForMapAsync(3);
+        var map = BucketMapOf(view);
+        Assert.Equal(3, map.BucketsPerNode().Count);
+        Assert.All(map.BucketsPerNode().Values, n => Assert.True(n >= 8));
+        Assert.All(view.GetProperty("nodes").EnumerateArray(), n => Assert.Equal("up", n.GetProperty("state").GetString()));
+    }
+
+    [Fact]
+    public async Task Clients_spread_over_gateways_see_every_message_once_and_in_order()
+    {
+        var map = BucketMapOf(await Cluster.WaitForMapAsync(3));
+        foreach (var owner in Cluster.Nodes)
+        {
+            // One queue owned by each node, so every path (local and over gRPC) is exercised.
+            var queue = QueueOwnedBy(map, owner.Id, "/room/spread-");
+            await CreateAsync(Cluster.Nodes[0], queue);
+            var clients = new List<TestClient>();
+            for (var i = 0; i < Cluster.Nodes.Count; i++)
+            {
+                var client = await ConnectAsync(Cluster.Nodes[i], $"u{i}-{Guid.NewGuid():N}"[..12], i % 2 == 0 ? Wire.Json : Wire.MessagePack);
+                await client.InvokeAsync<QueueSnapshotWire>("Join", queue);
+                clients.Add(client);
+            }
+
+            const int each = 10;
+            await Task.WhenAll(clients.Select(async c =>
+            {
+                for (var n = 0; n < each; n++)
+                {
+                    await c.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse($"{{\"n\":{n}}}"));
+                }
+            }));
+
+            var total = each * clients.Count;
+            foreach (var c in clients)
+            {
+                var got = await c.WaitForCountAsync("Message", total, e => e.Arg<string>(0) == queue);
+                Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), got.Select(e => e.Arg<long>(4)));
+                foreach (var sender in got.GroupBy(e => e.Arg<string>(2)))
+                {
+                    Assert.Equal(Enumerable.Range(0, each).Select(n => $"{{\"n\":{n}}}"), sender.Select(e => e.Arg<JsonData>(3).ToString()));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task State_presence_and_server_methods_work_across_gateways()
+    {
+        var map = BucketMapOf(await Cluster.WaitForMapAsync(3));
+        var queue = QueueOwnedBy(map, Cluster.Nodes[2].Id, "/game/x-");
+        var server = await ConnectServerAsync(Cluster.Nodes[0]);
+        await server.InvokeAsync("CreateQueue", queue, JsonData.Parse("""[{"name":"score","type":"state"}]"""));
+        var alice = await ConnectAsync(Cluster.Nodes[1], "alice-x" + Guid.NewGuid().ToString("N")[..6]);
+        var bob = await ConnectAsync(Cluster.Nodes[0], "bob-x" + Guid.NewGuid().ToString("N")[..6]);
+        await server.InvokeAsync("AddMember", queue, alice.Events[0].Arg<WelcomeWire>(0).UserId);
+        await alice.WaitForAsync("Joined");
+        await bob.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await alice.WaitForAsync("Presence", e => e.Arg<bool>(2));
+
+        var version = await server.InvokeAsync<long>("SetState", queue, "score", JsonData.Parse("""{"a":1}"""), null);
+        Assert.Equal("conflict", await HubErrors.CodeOf(() => server.InvokeAsync<long>("SetState", queue, "score", JsonData.Parse("""{"a":2}"""), version - 1)));
+        foreach (var c in new[] { alice, bob })
+        {
+            Assert.Equal(version, (await c.WaitForAsync("State")).Arg<long>(3));
+        }
+
+        await bob.Connection.StopAsync();
+        await alice.WaitForAsync("Presence", e => !e.Arg<bool>(2));
+        await server.InvokeAsync("DeleteQueue", queue);
+        Assert.Equal("deleted", (await alice.WaitForAsync("Left")).Arg<string>(1));
+    }
+
+    [Fact]
+    public async Task Same_user_on_two_gateways_ends_with_one_session()
+    {
+        var map = BucketMapOf(await Cluster.WaitForMapAsync(3));
+        var queue = QueueOwnedBy(map, Cluster.Nodes[1].Id, "/room/twice-");
+        await CreateAsync(Cluster.Nodes[0], queue);
+        var user = "dora-" + Guid.NewGuid().ToString("N")[..8];
+        var watcher = await ConnectAsync(Cluster.Nodes[2], "watch-" + Guid.NewGuid().ToString("N")[..8]);
+        await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        var first = await ConnectAsync(Cluster.Nodes[0], user);
+        await first.InvokeAsync<QueueSnapshotWire>("Join", queue);
+
+        var second = await ConnectAsync(Cluster.Nodes[1], user);
+        Assert.Equal("replaced", (await first.WaitForAsync("SessionEnded")).Arg<string>(0));
+        await first.WaitClosedAsync();
+
+        await watcher.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("\"anyone?\""));
+        await second.WaitForAsync("Message");
+        await second.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("\"me\""));
+        var snapshot = await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        Assert.Contains(user, snapshot.Members);
+        var online = await Cluster.Nodes[2].Rest.GetFromJsonAsync<JsonElement>($"/api/v1/users/{user}");
+        Assert.Equal(Cluster.Nodes[1].Id, online.GetProperty("gateway").GetString());
+    }
+
+    [Fact]
+    public async Task Reliable_messages_go_through_PostgreSQL_to_whichever_gateway_the_user_logs_in_on()
+    {
+        var user = "carol-" + Guid.NewGuid().ToString("N")[..8];
+        var stored = await Cluster.Nodes[0].Rest.PostAsync($"/api/v1/users/{user}/messages", Json("""{"data":{"gift":1},"reliable":true,"id":"g-1"}"""));
+        Assert.Equal("""{"status":"stored"}""", await stored.Content.ReadAsStringAsync());
+        var again = await Cluster.Nodes[1].Rest.PostAsync($"/api/v1/users/{user}/messages", Json("""{"data":{"gift":1},"reliable":true,"id":"g-1"}"""));
+        Assert.Equal("""{"status":"stored"}""", await again.Content.ReadAsStringAsync());
+
+        var carol = await ConnectAsync(Cluster.Nodes[2], user);
+        var direct = await carol.WaitForAsync("Direct");
+        Assert.Equal("""{"gift":1}""", direct.Arg<JsonData>(1).ToString());
+
+        var live = await Cluster.Nodes[0].Rest.PostAsync($"/api/v1/users/{user}/messages", Json("""{"data":"now"}"""));
+        Assert.Equal("""{"status":"delivered"}""", await live.Content.ReadAsStringAsync());
+        var directs = await carol.WaitForCountAsync("Direct", 2);
+        Assert.Equal("\"now\"", directs[1].Arg<JsonData>(1).ToString());
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+
+    private static BucketMap BucketMapOf(JsonElement view) =>
+        BucketMap.FromJson(JsonSerializer.Serialize(new
+        {
+            version = view.GetProperty("version").GetInt64(),
+            bits = view.GetProperty("bits").GetInt32(),
+            owners = view.GetProperty("buckets").EnumerateArray().Select(b => b.GetString()).ToArray(),
+        }));
+
+    private static string QueueOwnedBy(BucketMap map, string nodeId, string prefix)
+    {
+        for (var i = 0; ; i++)
+        {
+            var name = prefix + Guid.NewGuid().ToString("N")[..10];
+            if (map.OwnerOf(name) == nodeId)
+            {
+                return name;
+            }
+        }
+    }
+
+    private static async Task CreateAsync(NodeProcess node, string queue)
+    {
+        var response = await node.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(queue), Json("""{"mounts":[{"name":"chat","type":"message"}]}"""));
+        response.EnsureSuccessStatusCode();
+    }
+
+    private async Task<TestClient> ConnectAsync(NodeProcess node, string userId, Wire wire = Wire.Json)
+    {
+        var response = await node.Rest.PostAsJsonAsync("/api/v1/tokens", new { userId, ttlSeconds = 600 });
+        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+        return await OpenAsync(node, token, wire);
+    }
+
+    private Task<TestClient> ConnectServerAsync(NodeProcess node) => OpenAsync(node, TestNode.ApiKey, Wire.MessagePack);
+
+    private async Task<TestClient> OpenAsync(NodeProcess node, string token, Wire wire)
+    {
+        var connection = TestNode.BuildConnection(node.Url, token, wire);
+        var client = new TestClient(connection);
+        _clients.Add(client);
+        await connection.StartAsync();
+        await client.WaitForAsync("Welcome");
+        return client;
+    }
+}
