@@ -30,7 +30,8 @@ internal sealed class RemoteGateway(string gatewayId) : IGatewayLink, IDisposabl
 
     public void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients)
     {
-        var delivery = new Delivery { Event = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(EventCodec.Encode(queueEvent)) };
+        var encoded = EventCodec.Encode(queueEvent);
+        var delivery = new Delivery { Event = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(encoded) };
         for (var i = 0; i < recipients.Count; i++)
         {
             var recipient = (RemoteSubscriber)recipients[i];
@@ -47,6 +48,8 @@ internal sealed class RemoteGateway(string gatewayId) : IGatewayLink, IDisposabl
         }
 
         _outbox.Writer.TryWrite(delivery);
+        Metrics.ImqMetrics.DeliveriesSent.Add(1);
+        Metrics.ImqMetrics.DeliveryBytesSent.Add(delivery.CalculateSize());
     }
 
     private readonly Lock _streamGate = new();
@@ -132,6 +135,7 @@ internal sealed class RemoteGateway(string gatewayId) : IGatewayLink, IDisposabl
             }
 
             await stream.WriteAsync(batch, ct);
+            Metrics.ImqMetrics.BatchesSent.Add(1);
         }
     }
 

@@ -84,6 +84,7 @@ public static class ImqNode
         services.AddSingleton<IHubProtocol>(sp => new ImqHubProtocol(new MessagePackHubProtocol(sp.GetRequiredService<IOptions<MessagePackHubProtocolOptions>>())));
         services.AddProblemDetails();
         services.AddSingleton<ReadyState>();
+        services.AddSingleton<NodeGauges>();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -92,6 +93,7 @@ public static class ImqNode
         app.MapHub<ImqHub>("/imq");
         app.MapImqRest();
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/metrics", (NodeGauges metrics) => Results.Text(metrics.Text.Render(), "text/plain; version=0.0.4"));
         app.MapGet("/readyz", (ReadyState ready, IServiceProvider sp) =>
             ready.IsReady && (sp.GetService<MapWatcher>() is not { } watcher || watcher.Current.Owners.Count > 0)
                 ? Results.Text("ready")

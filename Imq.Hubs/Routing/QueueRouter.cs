@@ -129,6 +129,7 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
                 try
                 {
                     var client = await nodes.ForAsync(node, url);
+                    Backplane.Metrics.ImqMetrics.RemoteOperations.Add(1, new KeyValuePair<string, object?>("op", request.Op.ToString()));
                     reply = await client.ExecuteAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
                 }
                 catch (RpcException e)

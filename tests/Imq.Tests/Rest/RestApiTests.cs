@@ -133,6 +133,19 @@ public sealed class RestApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     }
 
     [Fact]
+    public async Task Metrics_are_prometheus_text()
+    {
+        var queue = await fixture.NewQueueAsync();
+        using var anonymous = new HttpClient { BaseAddress = Node.BaseUrl };
+        var text = await anonymous.GetStringAsync("/metrics");
+        Assert.Contains("# TYPE imq_queues gauge", text, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^imq_queues [1-9]\d*$", text);
+        Assert.Matches(@"(?m)^imq_connections \d+$", text);
+        Assert.Contains("imq_events_total", text, StringComparison.Ordinal);
+        Assert.NotEmpty(queue);
+    }
+
+    [Fact]
     public async Task Health_and_readiness()
     {
         using var anonymous = new HttpClient { BaseAddress = Node.BaseUrl };
