@@ -67,9 +67,25 @@ public sealed class ClusterFailureTests : IAsyncLifetime
     public async Task When_a_node_dies_its_buckets_go_to_the_others_and_the_boss_moves_on()
     {
         await _cluster.AddNodeAsync();
-        await _cluster.WaitForMapAsync(3);
+        var before = await _cluster.WaitForMapAsync(3);
         var boss = await BossAsync();
+
+        // A member, on another gateway, of a queue that lives on the node about to die.
+        var map = Imq.Backplane.BucketMap.FromJson(JsonSerializer.Serialize(new
+        {
+            version = before.GetProperty("version").GetInt64(),
+            bits = before.GetProperty("bits").GetInt32(),
+            owners = before.GetProperty("buckets").EnumerateArray().Select(b => b.GetString()).ToArray(),
+        }));
+        var doomed = Enumerable.Range(0, 1000).Select(i => $"/room/doomed-{i}").First(q => map.OwnerOf(q) == boss.Id);
+        var other = _cluster.Nodes.First(n => n.Id != boss.Id);
+        (await other.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(doomed), Json("""{"mounts":[{"name":"chat","type":"message"}]}"""))).EnsureSuccessStatusCode();
+        var member = await ConnectAsync(other, "member-of-doomed");
+        await member.InvokeAsync<QueueSnapshotWire>("Join", doomed);
+
         boss.Kill();
+        var left = await member.WaitForAsync("Left");
+        Assert.Equal((doomed, "node_lost"), (left.Arg<string>(0), left.Arg<string>(1)));
 
         var view = await _cluster.WaitForMapAsync(2);
         var holders = view.GetProperty("nodes").EnumerateArray().Where(n => n.GetProperty("buckets").GetInt32() > 0).Select(n => n.GetProperty("id").GetString()).ToList();
