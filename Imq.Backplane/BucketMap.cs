@@ -1,230 +1,153 @@
-// The bucket map: which node owns each hash bucket, and how the table changes when nodes come and go.
-// A queue's bucket is the top `Bits` bits of XxHash64(UTF-8 name, seed 0). Every node holds at least 8
-// buckets and no node holds more than 9/8 of another's; adding node N+1 moves only the buckets it needs
-// (its fair share, taken from the nodes holding most), doubling the table first when the share would
-// fall under 8 (a split moves nothing: bucket i becomes 2i and 2i+1 with the same owner); removing a
-// node moves only its buckets, to the nodes holding fewest. Pure and deterministic.
+// The bucket map of DESIGN section 6: which node owns each bucket of the queue hash space. This file
+// holds the map's state and the hot-path lookup every gateway and node runs per operation; how the map
+// changes lives in BucketMap.Changes.cs, how it is stored in BucketMap.Json.cs.
+using System.Buffers;
+using System.Collections.ObjectModel;
 using System.IO.Hashing;
 using System.Text;
-using System.Text.Json;
 
 namespace Imq.Backplane;
 
-/// <summary>An immutable, versioned assignment of hash buckets to nodes.</summary>
-public sealed class BucketMap
+/// <summary>
+/// An immutable, versioned table of <c>2^Bits</c> buckets, each owned by one queue node. A queue lives in
+/// the bucket named by the top <see cref="Bits"/> bits of <see cref="Hash(string)"/>; the boss derives each
+/// new version with <see cref="WithNode"/> and <see cref="WithoutNode"/>, and every process routes with the
+/// newest version it has seen.
+/// </summary>
+/// <remarks>
+/// Maps produced by <see cref="WithNode"/> and <see cref="WithoutNode"/> give every node at least
+/// <see cref="MinBucketsPerNode"/> buckets and keep nodes within one bucket of each other, which is what
+/// makes the 8:9 load differential hold (see <see cref="WithNode"/>).
+/// </remarks>
+public sealed partial class BucketMap
 {
-    /// <summary>The fewest buckets a node may hold.</summary>
+    /// <summary>The fewest buckets a node may hold: fewer and the table doubles before a node joins.</summary>
     public const int MinBucketsPerNode = 8;
 
-    /// <summary>The table a cluster's first node starts with: 2^3 = 8 buckets.</summary>
+    /// <summary>The first node of an empty cluster gets <c>2^3 = 8</c> buckets.</summary>
     public const int InitialBits = 3;
 
+    /// <summary>The largest table: 2^20 buckets, room for 131,072 nodes of 8 buckets.</summary>
+    public const int MaxBits = 20;
+
+    /// <summary>The longest queue name in UTF-8 bytes; names up to this length hash without allocating.</summary>
+    public const int MaxQueueNameBytes = 256;
+
     private readonly string[] _owners;
+    private readonly ReadOnlyDictionary<string, int> _bucketsPerNode;
 
     private BucketMap(long version, int bits, string[] owners)
     {
         Version = version;
         Bits = bits;
         _owners = owners;
+        Owners = Array.AsReadOnly(owners);
+        _bucketsPerNode = CountBuckets(owners);
     }
 
-    /// <summary>No nodes, no buckets (version 0): before the boss wrote the first map.</summary>
+    /// <summary>The map before any node joined: version 0, no buckets. <see cref="WithNode"/> starts here.</summary>
     public static BucketMap Empty { get; } = new(0, 0, []);
 
+    /// <summary>Grows by one with every change, so a process keeps the newest map it has seen and ignores older ones.</summary>
     public long Version { get; }
 
-    /// <summary>k: the table has 2^k buckets.</summary>
+    /// <summary>How many top bits of a queue's hash pick its bucket: the table has <c>2^Bits</c> buckets (none when empty).</summary>
     public int Bits { get; }
 
-    /// <summary>The owner of each bucket, by bucket index.</summary>
-    public IReadOnlyList<string> Owners => _owners;
+    /// <summary>The owning node id of each bucket, indexed by bucket; empty only for a map without nodes.</summary>
+    public IReadOnlyList<string> Owners { get; }
 
-    public static BucketMap ForFirstNode(string nodeId) => new(1, InitialBits, Enumerable.Repeat(nodeId, 1 << InitialBits).ToArray());
+    /// <summary>A map whose only node, <paramref name="nodeId"/>, owns all <c>2^</c><see cref="InitialBits"/> buckets (version 1).</summary>
+    public static BucketMap ForFirstNode(string nodeId) => Empty.WithNode(nodeId).Map;
 
-    /// <summary>XxHash64 (seed 0) of the queue name's UTF-8 bytes.</summary>
+    /// <summary>
+    /// The fixed 64-bit hash of a queue name: XxHash64, seed 0, of its UTF-8 bytes. Every process of every
+    /// version must agree on it, so it never changes.
+    /// </summary>
     public static ulong Hash(string queue)
     {
-        var max = Encoding.UTF8.GetMaxByteCount(queue.Length);
-        if (max <= 1024)
+        ArgumentNullException.ThrowIfNull(queue);
+        if (queue.Length <= MaxQueueNameBytes)
         {
-            Span<byte> buffer = stackalloc byte[max];
-            var length = Encoding.UTF8.GetBytes(queue, buffer);
-            return XxHash64.HashToUInt64(buffer[..length]);
+            Span<byte> utf8 = stackalloc byte[MaxQueueNameBytes];
+            if (Encoding.UTF8.TryGetBytes(queue, utf8, out var length))
+            {
+                return XxHash64.HashToUInt64(utf8[..length]);
+            }
         }
 
-        return XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(queue));
+        return HashLongName(queue);
     }
 
-    /// <summary>The bucket of a hash in a table of 2^<paramref name="bits"/>: its top bits.</summary>
-    public static int BucketOf(ulong hash, int bits) => bits == 0 ? 0 : (int)(hash >> (64 - bits));
+    /// <summary>The bucket of a hash in a table of <c>2^bits</c> buckets: its top <paramref name="bits"/> bits.</summary>
+    public static int BucketOf(ulong hash, int bits)
+    {
+        if ((uint)bits > MaxBits)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bits), bits, $"A bucket table has 0 to {MaxBits} bits.");
+        }
 
+        // A shift by 64 is a shift by 0 in C#, so the one-bucket table needs its own answer.
+        return bits == 0 ? 0 : (int)(hash >> (64 - bits));
+    }
+
+    /// <summary>The bucket <paramref name="queue"/> lives in under this map.</summary>
     public int BucketOf(string queue) => BucketOf(Hash(queue), Bits);
 
-    /// <summary>The node owning <paramref name="queue"/>; the map must have nodes.</summary>
-    public string OwnerOf(string queue) =>
-        _owners.Length == 0 ? throw new InvalidOperationException("the bucket map has no nodes") : _owners[BucketOf(queue)];
-
-    public IReadOnlyDictionary<string, int> BucketsPerNode()
-    {
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var owner in _owners)
-        {
-            counts[owner] = counts.GetValueOrDefault(owner) + 1;
-        }
-
-        return counts;
-    }
-
-    /// <summary>Adds a node: splits the table while the fair share would be under 8, then hands the newcomer
-    /// its share, one bucket at a time from the node holding most.</summary>
-    public BucketMapChange WithNode(string nodeId)
+    /// <summary>The id of the node that owns <paramref name="queue"/> under this map.</summary>
+    /// <exception cref="InvalidOperationException">The map has no nodes yet.</exception>
+    public string OwnerOf(string queue)
     {
         if (_owners.Length == 0)
         {
-            return new BucketMapChange(new BucketMap(Version + 1, InitialBits, Enumerable.Repeat(nodeId, 1 << InitialBits).ToArray()), [], false);
+            throw new InvalidOperationException($"Bucket map version {Version} has no nodes: no queue has an owner yet.");
         }
 
-        var counts = BucketsPerNode();
-        if (counts.ContainsKey(nodeId))
-        {
-            throw new ArgumentException($"node {nodeId} is already in the map", nameof(nodeId));
-        }
+        return _owners[BucketOf(Hash(queue), Bits)];
+    }
 
-        var nodes = counts.Count + 1;
-        var bits = Bits;
-        var owners = _owners;
-        var split = false;
-        while (owners.Length / nodes < MinBucketsPerNode)
-        {
-            owners = Split(owners);
-            bits++;
-            split = true;
-        }
+    /// <summary>How many buckets each node owns, keyed by node id in ordinal order; empty for a map without nodes.</summary>
+    public IReadOnlyDictionary<string, int> BucketsPerNode() => _bucketsPerNode;
 
-        owners = (string[])owners.Clone();
-        var perNode = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        for (var i = 0; i < owners.Length; i++)
+    private static ulong HashLongName(string queue)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(queue));
+        try
         {
-            if (!perNode.TryGetValue(owners[i], out var list))
+            var length = Encoding.UTF8.GetBytes(queue, rented);
+            return XxHash64.HashToUInt64(rented.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static ReadOnlyDictionary<string, int> CountBuckets(string[] owners)
+    {
+        // Owners come in runs of one node's buckets: count a run, then look its owner up once.
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var start = 0; start < owners.Length;)
+        {
+            var end = start + 1;
+            while (end < owners.Length && ReferenceEquals(owners[end], owners[start]))
             {
-                perNode[owners[i]] = list = [];
+                end++;
             }
 
-            list.Add(i);
+            counts[owners[start]] = counts.GetValueOrDefault(owners[start]) + end - start;
+            start = end;
         }
 
-        var share = owners.Length / nodes;
-        var moves = new List<BucketMove>(share);
-        for (var taken = 0; taken < share; taken++)
+        var nodes = new string[counts.Count];
+        counts.Keys.CopyTo(nodes, 0);
+        Array.Sort(nodes, StringComparer.Ordinal);
+        var ordered = new Dictionary<string, int>(nodes.Length, StringComparer.Ordinal);
+        foreach (var node in nodes)
         {
-            var donor = Richest(perNode);
-            var buckets = perNode[donor];
-            var bucket = buckets[^1];
-            buckets.RemoveAt(buckets.Count - 1);
-            owners[bucket] = nodeId;
-            moves.Add(new BucketMove(bucket, donor, nodeId));
+            ordered.Add(node, counts[node]);
         }
 
-        moves.Sort((a, b) => a.Bucket.CompareTo(b.Bucket));
-        return new BucketMapChange(new BucketMap(Version + 1, bits, owners), moves, split);
-    }
-
-    /// <summary>Removes a node: its buckets go, in bucket order, each to the node holding fewest.</summary>
-    public BucketMapChange WithoutNode(string nodeId)
-    {
-        var counts = new Dictionary<string, int>(BucketsPerNode(), StringComparer.Ordinal);
-        if (!counts.Remove(nodeId))
-        {
-            throw new ArgumentException($"node {nodeId} is not in the map", nameof(nodeId));
-        }
-
-        if (counts.Count == 0)
-        {
-            return new BucketMapChange(new BucketMap(Version + 1, 0, []), [], false);
-        }
-
-        var owners = (string[])_owners.Clone();
-        var result = new List<BucketMove>();
-        for (var bucket = 0; bucket < owners.Length; bucket++)
-        {
-            if (owners[bucket] != nodeId)
-            {
-                continue;
-            }
-
-            var taker = Poorest(counts);
-            counts[taker]++;
-            owners[bucket] = taker;
-            result.Add(new BucketMove(bucket, nodeId, taker));
-        }
-
-        return new BucketMapChange(new BucketMap(Version + 1, Bits, owners), result, false);
-    }
-
-    /// <summary>{version, bits, owners}: the form kept in the database and shown by the REST API.</summary>
-    public string ToJson() => JsonSerializer.Serialize(new Stored(Version, Bits, _owners), StoredJson.Options);
-
-    public static BucketMap FromJson(string json)
-    {
-        var stored = JsonSerializer.Deserialize<Stored>(json, StoredJson.Options) ?? throw new FormatException("empty bucket map");
-        var owners = stored.Owners ?? [];
-        if (owners.Length != (owners.Length == 0 ? 0 : 1 << stored.Bits))
-        {
-            throw new FormatException($"a map of {stored.Bits} bits must have {1 << stored.Bits} owners, not {owners.Length}");
-        }
-
-        return new BucketMap(stored.Version, stored.Bits, owners);
-    }
-
-    private static string[] Split(string[] owners)
-    {
-        var next = new string[owners.Length * 2];
-        for (var i = 0; i < next.Length; i++)
-        {
-            next[i] = owners[i >> 1];
-        }
-
-        return next;
-    }
-
-    private static string Richest(Dictionary<string, List<int>> perNode)
-    {
-        string? best = null;
-        foreach (var (node, buckets) in perNode)
-        {
-            if (best is null || buckets.Count > perNode[best].Count || (buckets.Count == perNode[best].Count && string.CompareOrdinal(node, best) < 0))
-            {
-                best = node;
-            }
-        }
-
-        return best!;
-    }
-
-    private static string Poorest(Dictionary<string, int> counts)
-    {
-        string? best = null;
-        foreach (var (node, count) in counts)
-        {
-            if (best is null || count < counts[best] || (count == counts[best] && string.CompareOrdinal(node, best) < 0))
-            {
-                best = node;
-            }
-        }
-
-        return best!;
-    }
-
-    private sealed record Stored(long Version, int Bits, string[]? Owners);
-
-    private static class StoredJson
-    {
-        public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+        return ordered.AsReadOnly();
     }
 }
-
-/// <summary>One bucket changing owner (bucket index in the new table).</summary>
-public sealed record BucketMove(int Bucket, string From, string To);
-
-/// <summary>The map after a change, the buckets that moved, and whether the table doubled first.</summary>
-public sealed record BucketMapChange(BucketMap Map, IReadOnlyList<BucketMove> Moves, bool Split);
