@@ -62,6 +62,11 @@ public sealed class OperationExecutor(QueueEngine engine, IOwnership ownership, 
             case Op.Snapshot:
                 return Snapshot(await engine.SnapshotAsync(q));
             case Op.Join:
+                if (r.CreateIfMissing)
+                {
+                    engine.CreateQueue(q, []);
+                }
+
                 var joining = Resolve(r.Member);
                 var joined = await engine.JoinAsync(q, joining, r.Flag);
                 Track(joining, q, true);
@@ -75,6 +80,11 @@ public sealed class OperationExecutor(QueueEngine engine, IOwnership ownership, 
                 var leaving = TryResolve(r.Member);
                 var left = leaving is not null && await engine.LeaveAsync(q, leaving, r.Text.Length == 0 ? null : r.Text);
                 Track(leaving, q, false);
+                if (r.DeleteIfEmpty)
+                {
+                    await engine.DeleteIfUnusedAsync(q);
+                }
+
                 return new OperationReply { Flag = left };
             case Op.Send:
                 return new OperationReply { Number = await engine.SendAsync(q, r.Mount, r.HasFrom ? r.From : null, Data(r.Json), MustBeMember(r)) };
@@ -129,6 +139,10 @@ public sealed class OperationExecutor(QueueEngine engine, IOwnership ownership, 
                 }
 
                 return new OperationReply();
+            case Op.Announce:
+                return new OperationReply { Number = await engine.AnnounceAsync(q, EventCodec.Decode(r.Event.Span)) };
+            case Op.AnyMember:
+                return await engine.AnyMemberAsync(q) is { } any ? new OperationReply { Flag = true, Member = RefOf(any) } : new OperationReply();
             case Op.Forget:
                 remotes.Forget(r.Member);
                 return new OperationReply();

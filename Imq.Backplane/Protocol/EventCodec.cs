@@ -3,6 +3,7 @@
 // JSON they already are (JsonData), never re-encoded.
 using System.Buffers;
 using System.Text.Json;
+using Imq.Backplane.SignalR;
 using Imq.QueueServer.Model;
 
 namespace Imq.Backplane.Protocol;
@@ -76,6 +77,34 @@ public static class EventCodec
                 case ReliablePendingEvent:
                     w.WriteString("t", "rp");
                     break;
+                case HubInvocationEvent h:
+                    w.WriteString("t", "hi");
+                    w.WriteStartArray("p");
+                    foreach (var (protocol, bytes) in h.Messages)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("n", protocol);
+                        w.WriteBase64String("b", bytes);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteStartArray("x");
+                    foreach (var id in h.Excluded)
+                    {
+                        w.WriteStringValue(id);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteString("i", h.InvocationId);
+                    w.WriteString("r", h.ReplyTo);
+                    break;
+                case HubCompletionEvent c:
+                    w.WriteString("t", "hc");
+                    w.WriteString("i", c.InvocationId);
+                    w.WriteString("n", c.Protocol);
+                    w.WriteBase64String("b", c.Completion);
+                    break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "no wire form for this event");
             }
@@ -104,6 +133,13 @@ public static class EventCodec
             "a" => new AdoptedEvent(queue),
             "x" => new ReplacedEvent(queue, Str(root, "g")!, Str(root, "c")!),
             "rp" => new ReliablePendingEvent(queue),
+            "hi" => new HubInvocationEvent(
+                queue,
+                root.GetProperty("p").EnumerateArray().Select(p => (Str(p, "n")!, p.GetProperty("b").GetBytesFromBase64())).ToList(),
+                root.GetProperty("x").EnumerateArray().Select(x => x.GetString()!).ToList(),
+                Str(root, "i"),
+                Str(root, "r")),
+            "hc" => new HubCompletionEvent(queue, Str(root, "i")!, Str(root, "n")!, root.GetProperty("b").GetBytesFromBase64()),
             var t => throw new InvalidDataException($"unknown event type '{t}'"),
         };
     }

@@ -3,23 +3,27 @@
 // on disconnect and moving them on replacement), its send budget, and the gate that keeps reliable
 // deliveries to it one at a time.
 using System.Collections.Concurrent;
+using Imq.Backplane.Gateway;
 using Imq.Backplane.Protocol;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.SignalR;
 
 namespace Imq.Hubs.Gateway;
 
-internal sealed class GatewaySession : Subscriber
+internal sealed class GatewaySession : Subscriber, ILocalSubscriber
 {
     public const string ItemKey = "imq.session";
 
-    public GatewaySession(HubConnectionContext connection, string? userId, bool isServer, LocalGateway gateway, TokenBucket budget)
-        : base(userId, isServer, gateway, connection.ConnectionId)
+    public GatewaySession(HubConnectionContext connection, string? userId, bool isServer, LocalGateway handler, TokenBucket budget)
+        : base(userId, isServer, handler.Process, connection.ConnectionId)
     {
         Connection = connection;
         Budget = budget;
-        Ref = new MemberRef { GatewayId = gateway.Id, ConnectionId = connection.ConnectionId, UserId = userId ?? "", IsServer = isServer };
+        Handler = handler;
+        Ref = new MemberRef { GatewayId = handler.Process.Id, ConnectionId = connection.ConnectionId, UserId = userId ?? "", IsServer = isServer };
     }
+
+    public ILocalDeliveryHandler Handler { get; }
 
     public HubConnectionContext Connection { get; }
 

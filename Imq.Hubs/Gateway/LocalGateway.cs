@@ -1,12 +1,10 @@
-// This process's gateway, as the engines of the cluster see it (IGatewayLink) and as the node side
-// resolves members (ILocalConnections); also the sink of the events other nodes stream to it. Each queue
-// event becomes one SignalR invocation, serialized once per protocol (SerializedHubMessage), written to
-// every recipient without awaiting, in call order, so a slow client delays nobody and order per
-// connection holds. Internal events (memberships moved or granted, session replaced, stored messages
-// waiting) update the session instead of reaching the client.
+// ImqHub's side of this process's gateway: the registry of ImqHub sessions, and how queue events reach
+// them. Each event becomes one SignalR invocation, serialized once per protocol (SerializedHubMessage),
+// written to every recipient without awaiting, in call order, so a slow client delays nobody and order
+// per connection holds. Internal events (memberships moved or granted, session replaced, stored
+// messages waiting) update the session instead of reaching the client.
 using System.Collections.Concurrent;
-using Imq.Backplane.Nodes;
-using Imq.Backplane.Routing;
+using Imq.Backplane.Gateway;
 using Imq.Hubs.Protocol;
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
@@ -15,46 +13,47 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace Imq.Hubs.Gateway;
 
-internal sealed partial class LocalGateway(string gatewayId, IServiceProvider services, ILogger<LocalGateway> logger)
-    : IGatewayLink, ILocalConnections, IDeliverySink
+internal sealed partial class LocalGateway : ILocalDeliveryHandler
 {
     private readonly ConcurrentDictionary<string, GatewaySession> _connections = new(StringComparer.Ordinal);
+    private readonly IServiceProvider _services;
+    private readonly ILogger<LocalGateway> _logger;
     private SessionManager? _sessions;
 
-    public string Id => gatewayId;
+    public LocalGateway(ProcessGateway process, IServiceProvider services, ILogger<LocalGateway> logger)
+    {
+        Process = process;
+        _services = services;
+        _logger = logger;
+        process.AddHandler(this);
+    }
 
-    public string GatewayId => gatewayId;
+    /// <summary>The process's gateway, which the engines see.</summary>
+    public ProcessGateway Process { get; }
+
+    public string Id => Process.Id;
 
     public int ConnectionCount => _connections.Count;
 
     public IEnumerable<GatewaySession> Sessions => _connections.Values;
 
-    private SessionManager SessionManager => _sessions ??= services.GetRequiredService<SessionManager>();
+    private SessionManager SessionManager => _sessions ??= _services.GetRequiredService<SessionManager>();
 
-    public void Register(GatewaySession session) => _connections[session.ConnectionId] = session;
-
-    public bool Unregister(string connectionId) => _connections.TryRemove(connectionId, out _);
-
-    public Subscriber? Find(string connectionId) => _connections.GetValueOrDefault(connectionId);
-
-    public void OnDelivery(QueueEvent queueEvent, IReadOnlyList<string> connectionIds)
+    public void Register(GatewaySession session)
     {
-        var recipients = new List<Subscriber>(connectionIds.Count);
-        foreach (var id in connectionIds)
-        {
-            if (_connections.TryGetValue(id, out var session))
-            {
-                recipients.Add(session);
-            }
-        }
-
-        if (recipients.Count > 0)
-        {
-            Deliver(queueEvent, recipients);
-        }
+        _connections[session.ConnectionId] = session;
+        Process.Register(session);
     }
 
-    public void OnNodeStreamLost(string nodeId) => SessionManager.OnNodeLost(nodeId);
+    public bool Unregister(string connectionId)
+    {
+        Process.Unregister(connectionId);
+        return _connections.TryRemove(connectionId, out _);
+    }
+
+    public GatewaySession? Find(string connectionId) => _connections.GetValueOrDefault(connectionId);
+
+    public void OnNodeLost(string nodeId) => SessionManager.OnNodeLost(nodeId);
 
     public void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients)
     {
@@ -134,7 +133,7 @@ internal sealed partial class LocalGateway(string gatewayId, IServiceProvider se
         }
         catch (Exception e)
         {
-            LogWriteFailed(logger, connectionId, e);
+            LogWriteFailed(_logger, connectionId, e);
         }
     }
 

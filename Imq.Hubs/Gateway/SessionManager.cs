@@ -8,7 +8,7 @@ using Imq.Hubs.Auth;
 using Imq.Hubs.Hosting;
 using Imq.Hubs.Protocol;
 using Imq.Hubs.Reliable;
-using Imq.Hubs.Routing;
+using Imq.Backplane.Routing;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.SignalR;
 

@@ -2,15 +2,14 @@
 // gateway (hub + REST), queue node (the local engine, no gRPC hop) and an embedded SQLite store in the
 // data folder. Tests start it in-process on a free loopback port through the same code path.
 using Imq.Backplane.Cluster;
-using Imq.Backplane.Nodes;
-using Imq.Backplane.Routing;
+using Imq.Backplane.Hosting;
 using Imq.Hubs.Auth;
 using Imq.Hubs.Gateway;
 using Imq.Hubs.Hubs;
 using Imq.Hubs.Protocol;
 using Imq.Hubs.Reliable;
 using Imq.Hubs.Rest;
-using Imq.Hubs.Routing;
+using Imq.Backplane.Routing;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
@@ -35,6 +34,7 @@ public static class ImqNode
         configure?.Invoke(builder);
 
         var options = builder.Configuration.GetSection(ImqOptions.Section).Get<ImqOptions>() ?? new ImqOptions();
+        var core = builder.Configuration.GetSection(ImqCoreOptions.Section).Get<ImqCoreOptions>() ?? new ImqCoreOptions();
         Validate(options);
         var secrets = NodeSecrets.Load(options);
 
@@ -42,27 +42,20 @@ public static class ImqNode
         services.AddSingleton(options);
         services.AddSingleton(secrets);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(new QueueEngineOptions { HistoryLength = options.Engine.HistoryLength });
-        services.AddSingleton<QueueEngine>();
-        var nodeId = NodeIdentity.Of(options);
-        services.AddSingleton(sp => new LocalGateway(nodeId, sp, sp.GetRequiredService<ILogger<LocalGateway>>()));
-        services.AddSingleton<ILocalConnections>(sp => sp.GetRequiredService<LocalGateway>());
-        services.AddSingleton<RemoteGateways>();
-        services.AddSingleton<OperationExecutor>();
-        services.AddSingleton(sp => new QueueRouter(sp.GetRequiredService<IOwnership>(), sp.GetRequiredService<OperationExecutor>(), sp.GetService<NodeClients>()));
+        services.AddImqCore(core);
+        services.AddSingleton<LocalGateway>();
         services.AddSingleton<ClusterView>();
         services.AddSingleton<SessionManager>();
         services.AddSingleton<DirectMessenger>();
         services.AddSingleton<IAccessPolicy, DefaultAccessPolicy>();
         services.AddSingleton<TokenIssuer>();
-        if (string.IsNullOrEmpty(options.Cluster.ConnectionString))
+        if (core.IsCluster)
         {
-            services.AddSingleton<IReliableStore>(sp => new SqliteReliableStore(Path.Combine(options.DataDir, "imq.db"), sp.GetRequiredService<TimeProvider>()));
-            services.AddSingleton<IOwnership>(new SingleNodeOwnership(nodeId));
+            services.AddSingleton<IReliableStore>(sp => new PostgresReliableStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()));
         }
         else
         {
-            ClusterHosting.AddCluster(builder, options, nodeId);
+            services.AddSingleton<IReliableStore>(sp => new SqliteReliableStore(Path.Combine(options.DataDir, "imq.db"), sp.GetRequiredService<TimeProvider>()));
         }
         services.AddSingleton<IUserIdProvider, ImqUserIdProvider>();
         services.AddImqAuthentication(options, secrets);
@@ -98,10 +91,6 @@ public static class ImqNode
             ready.IsReady && (sp.GetService<MapWatcher>() is not { } watcher || watcher.Current.Owners.Count > 0)
                 ? Results.Text("ready")
                 : Results.Text("starting", statusCode: 503));
-        if (!string.IsNullOrEmpty(options.Cluster.ConnectionString))
-        {
-            ClusterHosting.MapCluster(app, options);
-        }
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() => OnStarted(app, options, secrets));
@@ -126,7 +115,7 @@ public static class ImqNode
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Imq");
         app.Services.GetRequiredService<ReadyState>().IsReady = true;
-        logger.LogInformation("IMQ node {NodeId} listening on {Urls} (hub at /imq, REST at /api/v1)", NodeIdentity.Of(options), string.Join(", ", app.Urls));
+        logger.LogInformation("IMQ node {NodeId} listening on {Urls} (hub at /imq, REST at /api/v1)", app.Services.GetRequiredService<Imq.Backplane.Gateway.ProcessGateway>().Id, string.Join(", ", app.Urls));
         if (secrets.GeneratedApiKeyPath is { } path)
         {
             logger.LogWarning("No Imq:ApiKeys configured: the generated server API key is in {Path}", path);
@@ -140,11 +129,6 @@ public static class ImqNode
             throw new InvalidOperationException("Imq:Limits:MaxMessageBytes must be between 1 and 1048576");
         }
 
-        if (options.Engine.HistoryLength is < 0 or > 100_000)
-        {
-            throw new InvalidOperationException("Imq:Engine:HistoryLength must be between 0 and 100000");
-        }
-
         if (options.Limits.UserOpsPerSecond <= 0 || options.Limits.UserOpsBurst < 1)
         {
             throw new InvalidOperationException("Imq:Limits:UserOpsPerSecond must be positive and Imq:Limits:UserOpsBurst at least 1");
@@ -153,31 +137,6 @@ public static class ImqNode
         if (options.Hub.KeepAliveSeconds < 1 || options.Hub.ClientTimeoutSeconds <= options.Hub.KeepAliveSeconds)
         {
             throw new InvalidOperationException("Imq:Hub:ClientTimeoutSeconds must be greater than Imq:Hub:KeepAliveSeconds (at least 1)");
-        }
-
-        foreach (var role in options.Roles)
-        {
-            if (role is not ("gateway" or "queue" or "admin" or "boss"))
-            {
-                throw new InvalidOperationException($"Imq:Roles: unknown role '{role}' (use gateway, queue, admin, boss)");
-            }
-        }
-
-        if (!string.IsNullOrEmpty(options.Cluster.ConnectionString))
-        {
-            if (string.IsNullOrEmpty(options.Cluster.AdvertiseUrl) || !Uri.TryCreate(options.Cluster.AdvertiseUrl, UriKind.Absolute, out var advertise) || advertise.Scheme != "http")
-            {
-                throw new InvalidOperationException("Imq:Cluster:AdvertiseUrl must be set to this node's http://host:port for gRPC (HTTP/2 without TLS) when Imq:Cluster:ConnectionString is set");
-            }
-
-            try
-            {
-                _ = new Npgsql.NpgsqlConnectionStringBuilder(options.Cluster.ConnectionString);
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidOperationException("Imq:Cluster:ConnectionString is not a valid PostgreSQL connection string: " + e.Message, e);
-            }
         }
     }
 }

@@ -10,21 +10,21 @@ internal sealed partial class ImqHub
     public async Task CreateQueue(string queue, JsonData? mounts)
     {
         Server();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         await router.CreateQueueAsync(queue, WireParsing.ParseMounts(mounts));
     }
 
     public async Task DeleteQueue(string queue)
     {
         Server();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         await router.DeleteQueueAsync(queue);
     }
 
     public async Task<long> Mount(string queue, string name, string type)
     {
         Server();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         Names.CheckMount(name);
         return await router.MountAsync(queue, name, MountTypes.Parse(type));
     }
@@ -32,7 +32,7 @@ internal sealed partial class ImqHub
     public async Task<long> Unmount(string queue, string name)
     {
         Server();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         Names.CheckMount(name);
         return await router.UnmountAsync(queue, name);
     }
@@ -40,7 +40,7 @@ internal sealed partial class ImqHub
     public async Task AddMember(string queue, string userId)
     {
         Server();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         Names.CheckUserId(userId);
         var member = await router.FindSessionAsync(userId) ?? throw ImqException.NotFound($"user {userId} is not online");
         await router.JoinAsync(queue, member, announceJoined: true);
@@ -49,7 +49,7 @@ internal sealed partial class ImqHub
     public async Task RemoveMember(string queue, string userId)
     {
         Server();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         Names.CheckUserId(userId);
         if (!await router.ExistsAsync(queue))
         {

@@ -5,7 +5,7 @@ using Imq.Hubs.Gateway;
 using Imq.Hubs.Hosting;
 using Imq.Hubs.Protocol;
 using Imq.Hubs.Reliable;
-using Imq.Hubs.Routing;
+using Imq.Backplane.Routing;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
@@ -21,7 +21,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
     public async Task<QueueSnapshotWire> Join(string queue)
     {
         var session = Live();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         if (!session.IsServer && !await policy.MayJoinAsync(session, queue))
         {
             throw ImqException.Forbidden($"users may not join {queue}");
@@ -33,7 +33,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
     public async Task Leave(string queue)
     {
         var session = Live();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         if (!await router.ExistsAsync(queue))
         {
             throw ImqException.NotFound($"queue {queue} does not exist");
@@ -46,7 +46,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
     public async Task<long> Send(string queue, string mount, JsonData? data)
     {
         var session = Live();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         Names.CheckMount(mount);
         var checkedData = WireParsing.CheckData(data, options.Limits.MaxMessageBytes);
         TakeBudget(session);
@@ -57,7 +57,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
     public async Task<long> SetState(string queue, string mount, JsonData? changes, long? expectedVersion)
     {
         var session = Live();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         Names.CheckMount(mount);
         var parsed = WireParsing.ParseChanges(changes, options.Limits.MaxMessageBytes);
         if (!session.IsServer && !policy.MaySetState(session, queue, mount))
@@ -81,7 +81,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
     public async Task<QueueSnapshotWire> Resume(string queue, long lastSeq)
     {
         var session = Live();
-        Names.CheckQueue(queue);
+        Names.CheckPublicQueue(queue);
         if (lastSeq < 0)
         {
             throw ImqException.Invalid("lastSeq must not be negative");

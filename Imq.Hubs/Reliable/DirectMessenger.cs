@@ -4,7 +4,7 @@
 // again. After storing, the online check is repeated (the home node tells the session's gateway to
 // flush), so a login racing the store cannot miss the message.
 using Imq.Hubs.Gateway;
-using Imq.Hubs.Routing;
+using Imq.Backplane.Routing;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Reliable;

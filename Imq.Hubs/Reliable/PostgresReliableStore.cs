@@ -1,5 +1,5 @@
 // The cluster's store of reliable messages: PostgreSQL through Npgsql + Dapper, schema from
-// sql/postgres applied at start-up under an advisory lock (several nodes may start at once).
+// sql/postgres applied at start-up (PostgresSchema).
 using Dapper;
 using Npgsql;
 
@@ -7,35 +7,7 @@ namespace Imq.Hubs.Reliable;
 
 internal sealed class PostgresReliableStore(NpgsqlDataSource db, TimeProvider clock) : IReliableStore
 {
-    // Arbitrary constant shared by every node: serializes schema migrations.
-    private const long MigrationLock = 0x494D515F6D696772;
-
-    public async Task MigrateAsync(CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = MigrationLock });
-        try
-        {
-            await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)");
-            foreach (var (name, sql) in SqlScripts.Load("postgres"))
-            {
-                var applied = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM schema_migrations WHERE version = @name", new { name });
-                if (applied > 0)
-                {
-                    continue;
-                }
-
-                await using var tx = await connection.BeginTransactionAsync(ct);
-                await connection.ExecuteAsync(sql, transaction: tx);
-                await connection.ExecuteAsync("INSERT INTO schema_migrations (version, applied_at) VALUES (@name, @now)", new { name, now = Now() }, tx);
-                await tx.CommitAsync(ct);
-            }
-        }
-        finally
-        {
-            await connection.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = MigrationLock });
-        }
-    }
+    public Task MigrateAsync(CancellationToken ct) => Imq.Backplane.Schema.PostgresSchema.MigrateAsync(db, ct);
 
     public async Task<string?> FindAnswerAsync(string recipient, string messageId, CancellationToken ct)
     {

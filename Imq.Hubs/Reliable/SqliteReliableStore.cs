@@ -1,6 +1,7 @@
 // The embedded store of a single node: SQLite (WAL) in the data folder, schema from sql/sqlite applied
 // at start-up. Survives restarts; needs no database server.
 using Dapper;
+using Imq.Backplane.Schema;
 using Microsoft.Data.Sqlite;
 
 namespace Imq.Hubs.Reliable;

@@ -7,7 +7,7 @@ using Imq.QueueServer.Engine;
 
 namespace Imq.Hubs.Rest;
 
-internal sealed class ClusterView(QueueEngine engine, LocalGateway gateway, ImqOptions options, IServiceProvider services)
+internal sealed class ClusterView(QueueEngine engine, LocalGateway gateway, IServiceProvider services)
 {
     public async Task<object> DescribeAsync()
     {
@@ -24,7 +24,7 @@ internal sealed class ClusterView(QueueEngine engine, LocalGateway gateway, ImqO
         var settings = services.GetService<ClusterSettings>();
         if (watcher is null || store is null || settings is null)
         {
-            var nodeId = NodeIdentity.Of(options);
+            var nodeId = gateway.Id;
             return new
             {
                 version = 1,

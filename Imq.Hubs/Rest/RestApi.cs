@@ -7,7 +7,7 @@ using Imq.Hubs.Gateway;
 using Imq.Hubs.Hosting;
 using Imq.Hubs.Protocol;
 using Imq.Hubs.Reliable;
-using Imq.Hubs.Routing;
+using Imq.Backplane.Routing;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;
@@ -206,7 +206,7 @@ internal static class RestApi
         }
     }
 
-    private static string QueueParam(string raw) => Names.CheckQueue(Uri.UnescapeDataString(raw));
+    private static string QueueParam(string raw) => Names.CheckPublicQueue(Uri.UnescapeDataString(raw));
 
     private static int BodyLimit(ImqOptions options) => (options.Limits.MaxMessageBytes * 2) + 4096;
 

@@ -176,6 +176,40 @@ internal sealed partial class Queue
         _engine.OnDeleted(this);
     }
 
+    /// <summary>Hands an unsequenced event to every member (SignalR sends through a hub lifetime manager).</summary>
+    public int Announce(QueueEvent e)
+    {
+        EnsureLive();
+        Broadcast(e, except: null);
+        return _members is null ? 0 : _members.GroupCount;
+    }
+
+    /// <summary>Any one subscriber of the queue, listeners included (for a one-connection queue: that connection).</summary>
+    public Subscriber? AnyMember()
+    {
+        EnsureLive();
+        if (_members is null || _members.GroupCount == 0)
+        {
+            return null;
+        }
+
+        var recipients = _members.RecipientsAt(0, out _);
+        return recipients.Count > 0 ? recipients[0] : null;
+    }
+
+    /// <summary>Deletes the queue if it has no mounts and no subscriber at all (queues created on demand).</summary>
+    public bool DeleteIfUnused()
+    {
+        if (_deleted || _mounts.Count > 0 || (_members is not null && _members.GroupCount > 0))
+        {
+            return false;
+        }
+
+        _deleted = true;
+        _engine.OnDeleted(this);
+        return true;
+    }
+
     /// <summary>Moves a user's membership to its new connection, silently (the user stays a member).</summary>
     public bool ReplaceMember(Subscriber previous, Subscriber next)
     {

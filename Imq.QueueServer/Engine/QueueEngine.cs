@@ -96,6 +96,18 @@ public sealed class QueueEngine
             ? q.Run(static (q, s) => q.IsMember(s), subscriber)
             : ValueTask.FromResult(false);
 
+    /// <summary>Hands an unsequenced event to every subscriber of the queue (no seq, no history).</summary>
+    public ValueTask<int> AnnounceAsync(string queue, QueueEvent queueEvent) =>
+        Find(queue).Run(static (q, e) => q.Announce(e), queueEvent);
+
+    public ValueTask<Subscriber?> AnyMemberAsync(string queue) =>
+        Find(queue).Run(static (q, _) => q.AnyMember(), 0);
+
+    public ValueTask<bool> DeleteIfUnusedAsync(string queue) =>
+        _queues.TryGetValue(queue, out var q)
+            ? q.Run(static (q, _) => q.DeleteIfUnused(), 0)
+            : ValueTask.FromResult(false);
+
     /// <summary>Moves a user's membership from its old connection to its new one, without presence events.</summary>
     public ValueTask<bool> ReplaceMemberAsync(string queue, Subscriber previous, Subscriber next) =>
         _queues.TryGetValue(queue, out var q)

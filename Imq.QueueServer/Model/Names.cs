@@ -69,6 +69,18 @@ public static class Names
         ? name!
         : throw ImqException.Invalid($"queue name '{Clip(name)}' must be 1-256 characters of [A-Za-z0-9/_.:-] starting with '/'");
 
+    /// <summary>Names under "/_" are IMQ's own (an app hub's groups, users and connections).</summary>
+    public const string ReservedPrefix = "/_";
+
+    /// <summary>A queue name a client or app may use: valid, and not one of IMQ's own.</summary>
+    public static string CheckPublicQueue(string? name)
+    {
+        var checkedName = CheckQueue(name);
+        return checkedName.StartsWith(ReservedPrefix, StringComparison.Ordinal)
+            ? throw ImqException.Forbidden($"queue names starting with '{ReservedPrefix}' are reserved")
+            : checkedName;
+    }
+
     public static string CheckMount(string? name) => IsValidMount(name)
         ? name!
         : throw ImqException.Invalid($"mount name '{Clip(name)}' must be 1-64 characters of [A-Za-z0-9_.:-]");

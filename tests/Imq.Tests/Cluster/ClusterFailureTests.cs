@@ -9,6 +9,7 @@ using Imq.Tests.Infrastructure;
 
 namespace Imq.Tests.Cluster;
 
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterFailureTests : IAsyncLifetime
 {
     private readonly List<TestClient> _clients = [];

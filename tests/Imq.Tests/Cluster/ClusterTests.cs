@@ -10,6 +10,7 @@ using Imq.Tests.Infrastructure;
 
 namespace Imq.Tests.Cluster;
 
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>, IAsyncLifetime
 {
     private readonly List<TestClient> _clients = [];

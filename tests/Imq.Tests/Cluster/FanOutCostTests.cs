@@ -11,6 +11,7 @@ using Xunit.Abstractions;
 
 namespace Imq.Tests.Cluster;
 
+[Collection(ClusterCollection.Name)]
 public sealed partial class FanOutCostTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Members = 100;

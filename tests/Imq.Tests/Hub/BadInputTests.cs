@@ -35,6 +35,7 @@ public sealed class BadInputTests(NodeFixture fixture) : IClassFixture<NodeFixtu
         var alice = await Node.ConnectUserAsync("alice-nj");
         Assert.Equal("forbidden", await HubErrors.CodeOf(() => alice.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("1"))));
         Assert.Equal("forbidden", await HubErrors.CodeOf(() => alice.InvokeAsync<QueueSnapshotWire>("Join", "/user/someone-else")));
+        Assert.Equal("forbidden", await HubErrors.CodeOf(() => alice.InvokeAsync<QueueSnapshotWire>("Join", "/_h/0123abcd/all")));
     }
 
     [Theory]

@@ -158,7 +158,7 @@ public sealed class NodeProcess : IAsyncDisposable
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Imq"] = "Information";
         var node = new NodeProcess(id, Process.Start(info)!, new Uri($"http://127.0.0.1:{port}"), new Uri($"http://127.0.0.1:{grpcPort}"));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
         {
             if (!node.IsRunning)
@@ -180,7 +180,7 @@ public sealed class NodeProcess : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"node {id} not ready within 30 s: {node.Output}");
+                throw new TimeoutException($"node {id} not ready within 60 s: {node.Output}");
             }
 
             await Task.Delay(100, timeout.Token);

@@ -5,12 +5,11 @@ using Google.Protobuf;
 using Grpc.Core;
 using Imq.Backplane.Nodes;
 using Imq.Backplane.Protocol;
-using Imq.Backplane.Routing;
 using Imq.QueueServer.Model;
 
-namespace Imq.Hubs.Routing;
+namespace Imq.Backplane.Routing;
 
-internal sealed class QueueRouter(IOwnership ownership, OperationExecutor executor, NodeClients? nodes)
+public sealed class QueueRouter(IOwnership ownership, OperationExecutor executor, NodeClients? nodes)
 {
     private const int Attempts = 8;
 
@@ -28,6 +27,25 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
 
     public async Task<QueueSnapshot> JoinAsync(string queue, MemberRef member, bool announceJoined = false) =>
         Snapshot(await CallAsync(new OperationRequest { Queue = queue, Op = Op.Join, Member = member, Flag = announceJoined }));
+
+    /// <summary>Joins a queue made on demand (created if missing), for hub groups, users and connections.</summary>
+    public Task JoinHiddenAsync(string queue, MemberRef member, bool announceJoined) =>
+        CallAsync(new OperationRequest { Queue = queue, Op = Op.Join, Member = member, Flag = announceJoined, CreateIfMissing = true });
+
+    /// <summary>Leaves a queue made on demand, deleting it when nothing is left in it.</summary>
+    public Task LeaveHiddenAsync(string queue, MemberRef member, string? leftReason) =>
+        CallAsync(new OperationRequest { Queue = queue, Op = Op.Leave, Member = member, Text = leftReason ?? "", DeleteIfEmpty = true });
+
+    /// <summary>Hands an unsequenced event to every subscriber of the queue; not_found when it does not exist.</summary>
+    public Task AnnounceAsync(string queue, QueueEvent queueEvent) =>
+        CallAsync(new OperationRequest { Queue = queue, Op = Op.Announce, Event = UnsafeByteOperations.UnsafeWrap(EventCodec.Encode(queueEvent)) });
+
+    /// <summary>Any one subscriber of the queue (the connection of a one-connection queue); null when none.</summary>
+    public async Task<MemberRef?> AnyMemberAsync(string queue)
+    {
+        var reply = await CallAsync(new OperationRequest { Queue = queue, Op = Op.AnyMember });
+        return reply.Flag ? reply.Member : null;
+    }
 
     public async Task<QueueSnapshot> ResumeAsync(string queue, MemberRef member, long lastSeq) =>
         Snapshot(await CallAsync(new OperationRequest { Queue = queue, Op = Op.Resume, Member = member, Number = lastSeq }));
@@ -129,7 +147,7 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
                 try
                 {
                     var client = await nodes.ForAsync(node, url);
-                    Backplane.Metrics.ImqMetrics.RemoteOperations.Add(1, new KeyValuePair<string, object?>("op", request.Op.ToString()));
+                    Metrics.ImqMetrics.RemoteOperations.Add(1, new KeyValuePair<string, object?>("op", request.Op.ToString()));
                     reply = await client.ExecuteAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
                 }
                 catch (RpcException e)

@@ -1,0 +1,22 @@
+// How events reach the connections of one kind held by this process (ImqHub sessions, or the
+// connections of an app's hub under ImqHubLifetimeManager): the process gateway hands each handler the
+// recipients that are its own.
+using Imq.QueueServer.Engine;
+using Imq.QueueServer.Model;
+
+namespace Imq.Backplane.Gateway;
+
+public interface ILocalDeliveryHandler
+{
+    /// <summary>Called in the queue's order for each event; must not block.</summary>
+    void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients);
+
+    /// <summary>The delivery stream from <paramref name="nodeId"/> broke.</summary>
+    void OnNodeLost(string nodeId);
+}
+
+/// <summary>A subscriber held by this process, with the handler that writes to it.</summary>
+public interface ILocalSubscriber
+{
+    ILocalDeliveryHandler Handler { get; }
+}

@@ -1,0 +1,20 @@
+// A connection of an app's hub, as the engines see it: a listener (no presence, not in member lists)
+// of its own connection queue, its user's queue and its groups; also the per-gateway listeners of the
+// hub's "all" queue and inbox. Tracks the groups it is in, so a disconnect leaves them all.
+using System.Collections.Concurrent;
+using Imq.Backplane.Gateway;
+using Imq.QueueServer.Engine;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Imq.Backplane.SignalR;
+
+internal sealed class HubMember(string id, HubConnectionContext? connection, ProcessGateway gateway, ILocalDeliveryHandler handler)
+    : Subscriber(null, isServer: true, gateway, id), ILocalSubscriber
+{
+    public HubConnectionContext? Connection => connection;
+
+    public ILocalDeliveryHandler Handler => handler;
+
+    /// <summary>The group queues this connection is in.</summary>
+    public ConcurrentDictionary<string, byte> Groups { get; } = new(StringComparer.Ordinal);
+}
