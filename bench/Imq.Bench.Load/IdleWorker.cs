@@ -1,0 +1,56 @@
+// The idle scenario's load process: opens connections that do nothing but answer keep-alives, in
+// cumulative phases (--phases 1000,4000). After each phase it prints `ready` and waits for a line on
+// stdin (the orchestrator measures the server meanwhile); "close" or end of input ends it. Bounded by
+// --max-seconds. A process may hold at most 20,000 open files here, so large counts take several.
+using System.Diagnostics;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Imq.Bench.Load;
+
+internal static class IdleWorker
+{
+    public static async Task<int> RunAsync(Args a)
+    {
+        var phases = a.List("phases").Select(int.Parse).ToArray();
+        var offset = a.Int("offset", 0);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(a.Double("max-seconds", 600)));
+        using var connector = new Connector(a);
+        var connections = new List<HubConnection>();
+        var failed = 0;
+        string? firstError = null;
+        foreach (var target in phases)
+        {
+            var watch = Stopwatch.StartNew();
+            var from = connections.Count;
+            var opened = new HubConnection?[Math.Max(0, target - from)];
+            await Parallel.ForEachAsync(Enumerable.Range(0, opened.Length), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = deadline.Token }, async (i, ct) =>
+            {
+                var n = offset + from + i;
+                try
+                {
+                    opened[i] = await connector.ConnectUserAsync($"idle-{n}", n, null, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Interlocked.CompareExchange(ref firstError, e.Message, null);
+                    Interlocked.Increment(ref failed);
+                }
+            });
+            connections.AddRange(opened.OfType<HubConnection>());
+            if (firstError is not null)
+            {
+                Console.Error.WriteLine($"idle: {failed} connections failed, first: {firstError}");
+            }
+
+            Lines.Write("ready", new IdleReady(connections.Count, failed, Math.Round(watch.Elapsed.TotalSeconds, 2)));
+            var command = await Console.In.ReadLineAsync(deadline.Token);
+            if (command is null or "close")
+            {
+                break;
+            }
+        }
+
+        await Task.WhenAll(connections.Select(c => c.DisposeAsync().AsTask())).WaitAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
+        return 0;
+    }
+}

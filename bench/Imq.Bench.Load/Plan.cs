@@ -1,0 +1,48 @@
+// The parameters of a matrix run: `--quick` (about 2 minutes) or the standard one (about 10 minutes).
+// Every count and every duration is bounded here; the saturation search stops at the first failing step.
+namespace Imq.Bench.Load;
+
+internal sealed record Plan(
+    bool Quick,
+    int Queues,
+    int Subs,
+    double StepSeconds,
+    double SearchStart,
+    double SearchFactor,
+    double SearchMax,
+    bool Refine,
+    string[] Protocols,
+    double FixedRate,
+    double FixedSeconds,
+    int IdleWarm,
+    int IdleConnections,
+    double IdleCpuSeconds,
+    double ChurnSeconds,
+    bool ChurnRest)
+{
+    public string[] Systems { get; init; } = ["imq-1", "sr-1", "imq-2", "sr-2"];
+
+    public const double P99LimitMs = 100;
+
+    public static Plan Of(Args a)
+    {
+        var plan = a.Flag("quick")
+            ? new Plan(true, 100, 10, 2, 8000, 1.5, 400_000, false, ["msgpack"], 10_000, 5, 1000, 4000, 0, 5, false)
+            : new Plan(false, 100, 10, 3, 5000, 1.4, 400_000, true, ["msgpack", "json"], 10_000, 10, 2000, 10_000, 30, 10, true);
+        return plan with
+        {
+            IdleConnections = a.Int("idle", plan.IdleConnections),
+            Protocols = a["protocols"] is not null ? a.List("protocols") : plan.Protocols,
+            Systems = a["systems"] is not null ? a.List("systems") : plan.Systems,
+        };
+    }
+
+    public string[] FanoutArgs(string protocol, bool search) =>
+    [
+        "--queues", $"{Queues}", "--subs", $"{Subs}", "--step-seconds", $"{(search ? StepSeconds : FixedSeconds)}",
+        "--drain-seconds", "3", "--warmup", "2000", "--p99-limit-ms", $"{P99LimitMs}", "--max-seconds", "240",
+        .. search
+            ? (string[])["--search", $"{SearchStart}:{SearchFactor}:{SearchMax}", "--confirm", .. Refine ? (string[])["--refine"] : []]
+            : ["--rates", $"{FixedRate}"],
+    ];
+}

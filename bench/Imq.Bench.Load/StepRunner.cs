@@ -1,0 +1,67 @@
+// One measured step of the fanout scenario: pace sends at a total rate for a fixed time, then wait
+// (bounded) for every answer and delivery, and sum it up. Deliveries are matched to their step by the
+// step number in the payload, so late messages of one step never count for the next.
+using System.Diagnostics;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Imq.Bench.Load;
+
+internal sealed class StepRunner(HubConnection[] publishers, string[] queues, int subs, Latency[] stats, int[] pids, string padding, double p99LimitMs)
+{
+    public async Task<StepResult> RunAsync(int step, double deliveriesPerSecond, double seconds, double drainSeconds, bool warmup, CancellationToken ct)
+    {
+        var sendsPerSecond = deliveriesPerSecond / subs;
+        var total = (long)(sendsPerSecond * seconds);
+        long ok = 0, failed = 0;
+        var cpu0 = ProcStat.CpuSeconds(pids);
+        var self0 = ProcStat.SelfCpuSeconds();
+        var start = Stopwatch.GetTimestamp();
+        long issued = 0;
+        while (issued < total && !ct.IsCancellationRequested)
+        {
+            var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (elapsed > seconds * 2 + 5)
+            {
+                break; // the pacer cannot keep up at all; what was issued is measured
+            }
+
+            var due = Math.Min(total, (long)(elapsed * sendsPerSecond) + 1);
+            for (; issued < due; issued++)
+            {
+                var q = (int)(issued % queues.Length);
+                var data = new BenchData { T = start + (long)(issued / sendsPerSecond * Stopwatch.Frequency), S = step, P = padding };
+                _ = publishers[q].InvokeCoreAsync("Send", typeof(long), [queues[q], "m", data], ct).ContinueWith(
+                    t => Interlocked.Increment(ref t.IsCompletedSuccessfully ? ref ok : ref failed),
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+            }
+
+            await Task.Delay(1, CancellationToken.None);
+        }
+
+        var sendEnd = Stopwatch.GetTimestamp();
+        var latency = stats[step];
+        var drainUntil = Stopwatch.GetTimestamp() + (long)(drainSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < drainUntil
+            && (Interlocked.Read(ref ok) + Interlocked.Read(ref failed) < issued || latency.Delivered < Interlocked.Read(ref ok) * subs))
+        {
+            await Task.Delay(10, CancellationToken.None);
+        }
+
+        var cpu = ProcStat.CpuSeconds(pids).Zip(cpu0, (after, before) => Math.Round(after - before, 2)).ToArray();
+        var self = ProcStat.SelfCpuSeconds() - self0;
+        var okNow = Interlocked.Read(ref ok);
+        var failedNow = Interlocked.Read(ref failed);
+        var expected = okNow * subs;
+        var delivered = latency.Delivered;
+        var span = Math.Max(Stopwatch.GetElapsedTime(start, sendEnd).TotalSeconds, Stopwatch.GetElapsedTime(start, Math.Max(latency.Last, start)).TotalSeconds);
+        var p99 = latency.PercentileMs(99);
+        var unanswered = issued - okNow - failedNow;
+        var lost = Math.Max(0, expected - delivered);
+        return new StepResult(
+            step, warmup, deliveriesPerSecond, Math.Round(span, 2), issued, okNow, failedNow, unanswered, expected, delivered, lost,
+            Math.Round(delivered / Math.Max(span, 0.001)), latency.PercentileMs(50), p99, latency.PercentileMs(99.9), latency.MaxMs(),
+            cpu, Math.Round(self, 2), Pass: p99 <= p99LimitMs && lost == 0 && failedNow == 0 && unanswered == 0 && issued == total);
+    }
+}

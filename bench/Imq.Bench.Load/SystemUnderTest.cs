@@ -1,0 +1,248 @@
+// The four systems of the matrix, each a set of server processes on loopback: IMQ as one node, IMQ as
+// two nodes in cluster mode (a fresh PostgreSQL database each time), one plain SignalR server, and two
+// SignalR servers on the Redis backplane. Tells workers how to reach them and which pids to watch.
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Npgsql;
+
+namespace Imq.Bench.Load;
+
+internal sealed class SystemUnderTest : IDisposable
+{
+    public const string ApiKey = "bench-api-key-0123456789abcdef";
+    private readonly List<ServerProcess> _servers = [];
+    private readonly List<string> _dataDirs = [];
+
+    private SystemUnderTest(string name, string title, bool isImq)
+    {
+        Name = name;
+        Title = title;
+        IsImq = isImq;
+    }
+
+    public string Name { get; }
+
+    public string Title { get; }
+
+    public bool IsImq { get; }
+
+    public IReadOnlyList<ServerProcess> Servers => _servers;
+
+    public int[] Pids => [.. _servers.Select(s => s.Pid)];
+
+    /// <summary>The options every worker needs to reach this system.</summary>
+    public string[] WorkerArgs(string protocol) =>
+    [
+        "--kind", IsImq ? "imq" : "signalr",
+        "--urls", string.Join(',', _servers.Select(s => s.Url.ToString().TrimEnd('/'))),
+        "--apikey", ApiKey,
+        "--protocol", protocol,
+        "--pids", string.Join(',', Pids),
+    ];
+
+    public static async Task<SystemUnderTest> StartAsync(string name, BenchEnvironment env)
+    {
+        SystemUnderTest system = name switch
+        {
+            "imq-1" => new(name, "IMQ, 1 node", isImq: true),
+            "imq-2" => new(name, "IMQ, 2 gateways (cluster, PostgreSQL)", isImq: true),
+            "sr-1" => new(name, "SignalR, 1 server", isImq: false),
+            "sr-2" => new(name, "SignalR, 2 servers + Redis", isImq: false),
+            _ => throw new ArgumentException("unknown system " + name),
+        };
+        try
+        {
+            switch (name)
+            {
+                case "imq-1":
+                    system.StartImq(env, 1, null);
+                    break;
+                case "imq-2":
+                    system.StartImq(env, 2, await CreateDatabaseAsync(env.Postgres ?? throw new InvalidOperationException("IMQ_BENCH_POSTGRES is not set")));
+                    break;
+                case "sr-1":
+                    system.StartPeer(env, 1, null);
+                    break;
+                default:
+                    system.StartPeer(env, 2, env.Redis ?? throw new InvalidOperationException("IMQ_BENCH_REDIS is not set"));
+                    break;
+            }
+
+            foreach (var server in system._servers)
+            {
+                await server.WaitReadyAsync(system.IsImq ? "/readyz" : "/healthz", TimeSpan.FromSeconds(60));
+            }
+
+            if (name == "imq-2")
+            {
+                await system.WaitForClusterAsync();
+                await system.WarmRoutesAsync();
+            }
+
+            return system;
+        }
+        catch
+        {
+            system.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var server in _servers)
+        {
+            server.Dispose();
+        }
+
+        foreach (var dir in _dataDirs)
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // left for the OS's temp cleanup
+            }
+        }
+    }
+
+    private void StartImq(BenchEnvironment env, int nodes, string? connectionString)
+    {
+        for (var i = 1; i <= nodes; i++)
+        {
+            var dataDir = Directory.CreateTempSubdirectory("imq-bench-").FullName;
+            _dataDirs.Add(dataDir);
+            var settings = new Dictionary<string, string>
+            {
+                ["Imq__NodeId"] = $"bench-{i}",
+                ["Imq__ApiKeys__0"] = ApiKey,
+                ["Imq__Auth__JwtSigningKey"] = "bench-signing-key-0123456789abcdef0123456789",
+                ["Imq__DataDir"] = dataDir,
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["Logging__LogLevel__Imq"] = "Information",
+            };
+            if (connectionString is not null)
+            {
+                settings["Imq__Cluster__ConnectionString"] = connectionString;
+                settings["Imq__Cluster__AdvertiseUrl"] = $"http://127.0.0.1:{FreePort()}";
+            }
+
+            _servers.Add(ServerProcess.Start($"{Name}-node{i}", env.ImqDll, FreePort(), [], settings, env.LogDir));
+        }
+    }
+
+    private void StartPeer(BenchEnvironment env, int servers, string? redis)
+    {
+        for (var i = 1; i <= servers; i++)
+        {
+            string[] args = redis is null ? [] : ["--redis", redis];
+            _servers.Add(ServerProcess.Start($"{Name}-server{i}", env.PeerDll, FreePort(), args, new Dictionary<string, string>(), env.LogDir));
+        }
+    }
+
+    /// <summary>Waits until every node sees both nodes holding buckets at one map version.</summary>
+    private async Task WaitForClusterAsync()
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < until)
+        {
+            var versions = new List<long>();
+            var ready = true;
+            foreach (var server in _servers)
+            {
+                using var http = new HttpClient { BaseAddress = server.Url };
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+                try
+                {
+                    var view = await http.GetFromJsonAsync<JsonElement>("/api/v1/cluster");
+                    versions.Add(view.GetProperty("version").GetInt64());
+                    ready &= view.GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("buckets").GetInt32() > 0) == _servers.Count;
+                }
+                catch (HttpRequestException)
+                {
+                    ready = false;
+                }
+            }
+
+            if (ready && versions.Distinct().Count() == 1)
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("the IMQ cluster did not settle on a bucket map with every node within 60 s");
+    }
+
+    /// <summary>
+    /// Makes every gateway talk to every node once, one call at a time, before any load. Works around a
+    /// race in IMQ's NodeClients.ForAsync (found by this bench): concurrent first calls to a node can each
+    /// start a delivery stream loop (ConcurrentDictionary.GetOrAdd runs the factory more than once); the
+    /// streams then keep replacing each other, and every replacement ends the sessions homed on that node
+    /// with SessionEnded(home_lost).
+    /// </summary>
+    private async Task WarmRoutesAsync()
+    {
+        foreach (var server in _servers)
+        {
+            using var http = new HttpClient { BaseAddress = server.Url };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+            for (var i = 0; i < 32; i++)
+            {
+                var path = "/api/v1/queues/" + Uri.EscapeDataString($"/bench/warm/{server.Name}/{i}");
+                (await http.PutAsJsonAsync(path, new { mounts = Array.Empty<object>() })).EnsureSuccessStatusCode();
+                (await http.DeleteAsync(path)).EnsureSuccessStatusCode();
+            }
+        }
+    }
+
+    private static async Task<string> CreateDatabaseAsync(string admin)
+    {
+        var name = "imq_bench_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = new NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Where things are: the built node and peer programs, PostgreSQL and Redis from scripts/bench.sh, the log folder.</summary>
+internal sealed record BenchEnvironment(string Root, string ImqDll, string PeerDll, string? Postgres, string? Redis, string LogDir)
+{
+    public static BenchEnvironment Find(Args a)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Imq.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        var root = dir?.FullName ?? throw new InvalidOperationException("Imq.sln not found above " + AppContext.BaseDirectory);
+        var logDir = a.Get("logs", Path.Combine(Path.GetTempPath(), "imq-bench-logs"));
+        Directory.CreateDirectory(logDir);
+        return new BenchEnvironment(
+            root,
+            a.Get("imq-dll", Path.Combine(root, "Imq.Hubs", "bin", "Release", "net10.0", "Imq.Hubs.dll")),
+            a.Get("peer-dll", Path.Combine(root, "bench", "Imq.Bench.Peer", "bin", "Release", "net10.0", "Imq.Bench.Peer.dll")),
+            Environment.GetEnvironmentVariable("IMQ_BENCH_POSTGRES"),
+            Environment.GetEnvironmentVariable("IMQ_BENCH_REDIS"),
+            logDir);
+    }
+}

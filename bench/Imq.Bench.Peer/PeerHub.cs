@@ -1,0 +1,53 @@
+// The hub a plain SignalR application would write for IMQ's calls: Join/Leave are group membership,
+// Send fans Message(queue, mount, from, data, seq) out to the group. `data` is passed through as an
+// opaque value (JsonElement on JSON, a MessagePack map on MessagePack), like IMQ's JsonData.
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Imq.Bench.Peer;
+
+public sealed class PeerHub(QueueCounters counters) : Hub
+{
+    public async Task<long> Join(string queue)
+    {
+        await Groups.AddToGroupAsync(Context.ConnectionId, queue);
+        return counters.Current(queue);
+    }
+
+    public Task Leave(string queue) => Groups.RemoveFromGroupAsync(Context.ConnectionId, queue);
+
+    public async Task<long> Send(string queue, string mount, object? data)
+    {
+        var seq = counters.Next(queue);
+        await Clients.Group(queue).SendAsync("Message", queue, mount, Context.UserIdentifier ?? Context.ConnectionId, data, seq);
+        return seq;
+    }
+
+    /// <summary>What a stock app does to "create" a queue: remember its name (groups need no creation).</summary>
+    public Task CreateQueue(string queue, object? mounts)
+    {
+        counters.Create(queue);
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteQueue(string queue)
+    {
+        counters.Delete(queue);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A sequence number per queue, per process (on the Redis backplane each server numbers its own sends).</summary>
+public sealed class QueueCounters
+{
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _seqs = new(StringComparer.Ordinal);
+
+    public long Next(string queue) => Interlocked.Increment(ref _seqs.GetOrAdd(queue, _ => new StrongBox<long>()).Value);
+
+    public long Current(string queue) => _seqs.TryGetValue(queue, out var box) ? Volatile.Read(ref box.Value) : 0;
+
+    public void Create(string queue) => _seqs.TryAdd(queue, new StrongBox<long>());
+
+    public void Delete(string queue) => _seqs.TryRemove(queue, out _);
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Measures IMQ against ASP.NET Core SignalR on this machine (DESIGN section 10) and writes
+# docs/BENCHMARKS.md: IMQ single node, IMQ with 2 gateways in cluster mode, one plain SignalR server,
+# and two SignalR servers on the Redis backplane, each as separate processes on loopback, driven by the
+# load generator in bench/Imq.Bench.Load. Installs PostgreSQL and Redis when missing and starts
+# throwaway instances of both on free loopback ports, like scripts/test.sh.
+#   scripts/bench.sh            the standard matrix, about 10 minutes
+#   scripts/bench.sh --quick    a subset, about 2 minutes; the last line is the summary
+# Other options go to the orchestrator (e.g. --out FILE, --idle N, --protocols msgpack,json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+command_line="scripts/bench.sh${*:+ $*}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench.sh: installing ${missing[*]}" >&2
+  as_root apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "${missing[@]}" >&2
+fi
+
+# One build at a time, Release, only what the bench runs.
+for project in Imq.Hubs/Imq.Hubs.csproj bench/Imq.Bench.Peer/Imq.Bench.Peer.csproj bench/Imq.Bench.Load/Imq.Bench.Load.csproj; do
+  dotnet build "$project" -c Release -nologo -v quiet >&2
+done
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pgbin=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
+pgdir=$(mktemp -d /tmp/imq-bench-pg.XXXXXX)
+pgport=$(free_port)
+run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres "$pgdir"
+logs=$(mktemp -d /tmp/imq-bench-logs.XXXXXX)
+cleanup() {
+  [ -n "${redispid:-}" ] && kill "$redispid" >/dev/null 2>&1 || true
+  run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$pgdir"
+}
+trap cleanup EXIT
+run_pg "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust >/dev/null
+run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
+  -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+export IMQ_BENCH_POSTGRES="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
+
+redisport=$(free_port)
+redis-server --port "$redisport" --bind 127.0.0.1 --save '' --appendonly no >"$logs/redis.log" 2>&1 &
+redispid=$!
+for _ in $(seq 50); do redis-cli -p "$redisport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$redisport" ping >/dev/null 2>&1 || { echo "bench.sh: redis-server did not start" >&2; exit 1; }
+export IMQ_BENCH_REDIS="127.0.0.1:$redisport"
+echo "bench.sh: PostgreSQL on 127.0.0.1:$pgport, Redis on $IMQ_BENCH_REDIS, logs in $logs" >&2
+
+ulimit -n 20000 2>/dev/null || true
+dotnet "$root/bench/Imq.Bench.Load/bin/Release/net10.0/Imq.Bench.Load.dll" matrix --logs "$logs" --command "$command_line" "$@"
