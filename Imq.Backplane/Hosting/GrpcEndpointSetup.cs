@@ -13,6 +13,11 @@ internal sealed class GrpcEndpointSetup(ImqCoreOptions options, IConfiguration c
 {
     public void Configure(KestrelServerOptions k)
     {
+        if (!options.IsCluster)
+        {
+            return;
+        }
+
         var publicUrls = (configuration[WebHostDefaults.ServerUrlsKey] ?? "http://localhost:5000")
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var url in publicUrls)

@@ -14,6 +14,12 @@ internal sealed class GrpcServiceMapping(ImqCoreOptions options) : IStartupFilte
 {
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
+        if (!options.IsCluster)
+        {
+            next(app);
+            return;
+        }
+
         var port = new Uri(options.Cluster.AdvertiseUrl!).Port;
         app.MapWhen(
             context => context.Connection.LocalPort == port,

@@ -126,7 +126,19 @@ public sealed class QueueRouter(IOwnership ownership, OperationExecutor executor
         for (var attempt = 1; ; attempt++)
         {
             request.MapVersion = ownership.Version;
-            var (node, url) = ownership.OwnerOf(request.Queue);
+            string node;
+            string? url;
+            try
+            {
+                (node, url) = ownership.OwnerOf(request.Queue);
+            }
+            catch (ImqException e) when (e.Code == ErrorCodes.Unavailable && attempt < Attempts)
+            {
+                // No map yet (a node just started): read it and try again.
+                await ownership.RefreshAsync(0, CancellationToken.None);
+                await Task.Delay(50 * attempt);
+                continue;
+            }
             OperationReply reply;
             if (node == ownership.SelfId)
             {

@@ -252,10 +252,10 @@ public sealed partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THu
 
     private async Task ListenAsync()
     {
-        await _router.JoinHiddenAsync(_names.All, Ref(_all), announceJoined: false);
-        await _router.JoinHiddenAsync(_names.Inbox(_gateway.Id), Ref(_inbox), announceJoined: false);
         _gateway.Register(_all);
         _gateway.Register(_inbox);
+        await _router.JoinHiddenAsync(_names.All, Ref(_all), announceJoined: false);
+        await _router.JoinHiddenAsync(_names.Inbox(_gateway.Id), Ref(_inbox), announceJoined: false);
     }
 
     private void Write(HubInvocationEvent invocation, IReadOnlyList<Subscriber> recipients)

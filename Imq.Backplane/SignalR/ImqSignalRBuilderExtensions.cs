@@ -4,7 +4,6 @@
 using Imq.Backplane.Hosting;
 using Imq.Backplane.SignalR;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Configuration;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -12,10 +11,7 @@ public static class ImqSignalRBuilderExtensions
 {
     public static ISignalRServerBuilder AddImq(this ISignalRServerBuilder signalR, Action<ImqCoreOptions>? configure = null)
     {
-        var configuration = signalR.Services.FirstOrDefault(d => d.ServiceType == typeof(IConfiguration))?.ImplementationInstance as IConfiguration;
-        var options = configuration?.GetSection(ImqCoreOptions.Section).Get<ImqCoreOptions>() ?? new ImqCoreOptions();
-        configure?.Invoke(options);
-        signalR.Services.AddImqCore(options);
+        signalR.Services.AddImqCore(configure);
         signalR.Services.AddSingleton(typeof(HubLifetimeManager<>), typeof(ImqHubLifetimeManager<>));
         return signalR;
     }

@@ -1,7 +1,6 @@
 // One client connection on this gateway, as the engine sees it (a Subscriber): the SignalR connection
 // it writes to, its reference anywhere in the cluster, the queues it is a member of (for leaving them
-// on disconnect and moving them on replacement), its send budget, and the gate that keeps reliable
-// deliveries to it one at a time.
+// on disconnect and moving them on replacement), and its send budget.
 using System.Collections.Concurrent;
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Protocol;
@@ -34,9 +33,6 @@ internal sealed class GatewaySession : Subscriber, ILocalSubscriber
     public ConcurrentDictionary<string, byte> Queues { get; } = new(StringComparer.Ordinal);
 
     public TokenBucket Budget { get; }
-
-    /// <summary>Serializes the delivery of stored reliable messages to this session.</summary>
-    public SemaphoreSlim ReliableGate { get; } = new(1, 1);
 
     /// <summary>Set once a newer connection of the same user has taken over.</summary>
     public bool Replaced { get; set; }

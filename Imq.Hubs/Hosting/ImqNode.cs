@@ -42,7 +42,7 @@ public static class ImqNode
         services.AddSingleton(options);
         services.AddSingleton(secrets);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddImqCore(core);
+        services.AddImqCore();
         services.AddSingleton<LocalGateway>();
         services.AddSingleton<ClusterView>();
         services.AddSingleton<SessionManager>();
@@ -88,7 +88,7 @@ public static class ImqNode
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/metrics", (NodeGauges metrics) => Results.Text(metrics.Text.Render(), "text/plain; version=0.0.4"));
         app.MapGet("/readyz", (ReadyState ready, IServiceProvider sp) =>
-            ready.IsReady && (sp.GetService<MapWatcher>() is not { } watcher || watcher.Current.Owners.Count > 0)
+            ready.IsReady && (!core.IsCluster || sp.GetRequiredService<MapWatcher>().Current.Owners.Count > 0)
                 ? Results.Text("ready")
                 : Results.Text("starting", statusCode: 503));
 

@@ -16,8 +16,10 @@ internal sealed partial class DirectMessenger(QueueRouter router, IReliableStore
     public const string Offline = "offline";
 
     // Sends to one recipient run one at a time (idempotency check, then store), striped so that different
-    // recipients do not wait for each other.
+    // recipients do not wait for each other; so do flushes of one user's stored messages, so that a
+    // login right after another cannot deliver what the first is still deleting.
     private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    private readonly SemaphoreSlim[] _flushStripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     public async Task<string> SendAsync(string? from, string recipient, JsonData data, bool reliable, string? messageId, CancellationToken ct)
     {
@@ -69,7 +71,8 @@ internal sealed partial class DirectMessenger(QueueRouter router, IReliableStore
     public async Task FlushAsync(GatewaySession session, CancellationToken ct)
     {
         var userId = session.UserId!;
-        await session.ReliableGate.WaitAsync(ct);
+        var gate = _flushStripes[(StringComparer.Ordinal.GetHashCode(userId) & int.MaxValue) % _flushStripes.Length];
+        await gate.WaitAsync(ct);
         try
         {
             var pending = await store.PendingAsync(userId, ct);
@@ -99,7 +102,7 @@ internal sealed partial class DirectMessenger(QueueRouter router, IReliableStore
         }
         finally
         {
-            session.ReliableGate.Release();
+            gate.Release();
         }
     }
 

@@ -19,10 +19,7 @@ internal sealed class ClusterView(QueueEngine engine, LocalGateway gateway, ISer
             events = engine.Counters.EventsPublished,
             deliveries = engine.Counters.Deliveries,
         };
-        var watcher = services.GetService<MapWatcher>();
-        var store = services.GetService<ClusterStore>();
-        var settings = services.GetService<ClusterSettings>();
-        if (watcher is null || store is null || settings is null)
+        if (!services.GetRequiredService<Imq.Backplane.Hosting.ImqCoreOptions>().IsCluster)
         {
             var nodeId = gateway.Id;
             return new
@@ -35,6 +32,9 @@ internal sealed class ClusterView(QueueEngine engine, LocalGateway gateway, ISer
             };
         }
 
+        var watcher = services.GetRequiredService<MapWatcher>();
+        var store = services.GetRequiredService<ClusterStore>();
+        var settings = services.GetRequiredService<ClusterSettings>();
         var map = watcher.Current;
         var perNode = map.BucketsPerNode();
         var live = (await store.LiveNodesAsync(settings.DeadAfter, default)).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
@@ -45,7 +45,7 @@ internal sealed class ClusterView(QueueEngine engine, LocalGateway gateway, ISer
             state = live.Contains(n.Id) ? "up" : "down",
             buckets = perNode.GetValueOrDefault(n.Id),
         });
-        var boss = services.GetService<BossService>()?.IsBoss == true;
+        var boss = services.GetRequiredService<BossService>().IsBoss;
         return new { version = map.Version, bits = map.Bits, buckets = map.Owners, nodes, self = new { id = settings.NodeId, boss }, counters };
     }
 }

@@ -29,7 +29,8 @@ public sealed class ConformanceServer : IAsyncDisposable
 
     /// <param name="configure">Adds the backplane, e.g. <c>(builder, signalR) => signalR.AddStackExchangeRedis(...)</c>;
     /// it may also add configuration (builder.Configuration) or services.</param>
-    public static async Task<ConformanceServer> StartAsync(Action<WebApplicationBuilder, ISignalRServerBuilder> configure)
+    /// <param name="privatePort">A port of the server's own (a backplane's) to leave out of the base URL.</param>
+    public static async Task<ConformanceServer> StartAsync(Action<WebApplicationBuilder, ISignalRServerBuilder> configure, int? privatePort = null)
     {
         var builder = WebApplication.CreateBuilder(["--urls", "http://127.0.0.1:0"]);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -43,7 +44,8 @@ public sealed class ConformanceServer : IAsyncDisposable
         await app.StartAsync();
         try
         {
-            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+                .Single(a => new Uri(a).Port != privatePort);
             return new ConformanceServer(app, new Uri(address.TrimEnd('/') + "/"));
         }
         catch

@@ -1,0 +1,91 @@
+// Takes this process into the cluster when Imq:Cluster:ConnectionString is set (and does nothing on a
+// single node): applies the schema, then starts the map watcher, the heartbeat and — with the boss role —
+// the boss; stops them in reverse order, the heartbeat leaving the registry on the way out. While in,
+// it keeps a delivery stream open from every node of the map to this gateway: a node must be able to
+// deliver to this gateway's connections even if this gateway never called it.
+using Imq.Backplane.Cluster;
+using Imq.Backplane.Routing;
+using Imq.Backplane.Schema;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Imq.Backplane.Hosting;
+
+internal sealed class ClusterMembership(ImqCoreOptions options, IServiceProvider services) : IHostedService, IDisposable
+{
+    private readonly List<IHostedService> _started = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _streams;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.IsCluster)
+        {
+            return;
+        }
+
+        await PostgresSchema.MigrateAsync(services.GetRequiredService<Npgsql.NpgsqlDataSource>(), cancellationToken);
+        var parts = new List<IHostedService> { services.GetRequiredService<MapWatcher>(), services.GetRequiredService<NodeHeartbeat>() };
+        if (options.RolesText.Split(',').Contains("boss"))
+        {
+            parts.Add(services.GetRequiredService<BossService>());
+        }
+
+        foreach (var part in parts)
+        {
+            await part.StartAsync(cancellationToken);
+            _started.Add(part);
+        }
+
+        _streams = KeepStreamsAsync(_stopping.Token);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_streams is not null)
+        {
+            await _streams.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        for (var i = _started.Count - 1; i >= 0; i--)
+        {
+            await _started[i].StopAsync(cancellationToken);
+        }
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task KeepStreamsAsync(CancellationToken ct)
+    {
+        var watcher = services.GetRequiredService<MapWatcher>();
+        var ownership = services.GetRequiredService<ClusterOwnership>();
+        var nodes = services.GetRequiredService<NodeClients>();
+        var store = services.GetRequiredService<ClusterStore>();
+        var seen = -1L;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var map = await watcher.WaitForVersionAsync(seen + 1, ct);
+                seen = map.Version;
+                await ownership.RefreshUrlsAsync(ct);
+                foreach (var node in await store.AllNodesAsync(ct))
+                {
+                    if (node.Id != options.ResolvedNodeId && node.Url is not null && map.BucketsPerNode().ContainsKey(node.Id))
+                    {
+                        _ = nodes.ForAsync(node.Id, node.Url);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                // The next map version tries again.
+            }
+        }
+    }
+}
