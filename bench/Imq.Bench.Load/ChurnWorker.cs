@@ -15,7 +15,6 @@ internal static class ChurnWorker
         var connectionCount = a.Int("connections", 8);
         var depth = a.Int("depth", 4);
         var via = a.Get("via", "hub");
-        var pids = a.List("pids").Select(int.Parse).ToArray();
         using var connector = new Connector(a);
         var connections = new HubConnection[via == "hub" ? connectionCount : 0];
         for (var i = 0; i < connections.Length; i++)
@@ -27,8 +26,8 @@ internal static class ChurnWorker
         long operations = 0, errors = 0;
         string? firstError = null;
         object[] mounts = [new { name = "m", type = "message" }];
-        var cpu0 = ProcStat.CpuSeconds(pids);
-        var self0 = ProcStat.SelfCpuSeconds();
+        var cpu = CpuMeter.From(a);
+        cpu.Start();
         var watch = Stopwatch.StartNew();
         var stopAt = TimeSpan.FromSeconds(seconds);
 
@@ -72,8 +71,7 @@ internal static class ChurnWorker
 
         await Task.WhenAll(Enumerable.Range(0, connectionCount * depth).Select(lane => Task.Run(() => Loop(lane)))).WaitAsync(stopAt + TimeSpan.FromSeconds(30));
         var elapsed = watch.Elapsed.TotalSeconds;
-        var cpu = ProcStat.CpuSeconds(pids).Zip(cpu0, (after, before) => Math.Round(after - before, 2)).ToArray();
-        Lines.Write("churn", new ChurnResult(via, Math.Round(elapsed, 2), operations, errors, Math.Round(operations / elapsed), latency.PercentileMs(99), cpu, Math.Round(ProcStat.SelfCpuSeconds() - self0, 2), firstError));
+        Lines.Write("churn", new ChurnResult(via, Math.Round(elapsed, 2), operations, errors, Math.Round(operations / elapsed), latency.PercentileMs(99), cpu.Stop(), firstError));
         await Task.WhenAll(connections.Select(c => c.DisposeAsync().AsTask())).WaitAsync(TimeSpan.FromSeconds(20));
         return 0;
     }

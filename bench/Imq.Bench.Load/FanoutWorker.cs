@@ -1,9 +1,8 @@
 // The fanout scenario as one load-generator process: G queues x S subscribers (spread over every
 // gateway), one publisher connection per queue, and a single pacer that issues sends at a fixed total
-// rate, round-robin over the queues, stamping each message with its intended send time. Runs a list of
-// rates, or a saturation search (rate x factor until p99 > limit or a loss), printing one `step` line
-// each, with the CPU seconds every server process spent on it. With --confirm a failing rate is run
-// once more before the search stops.
+// rate, round-robin over the queues, stamping each message with its intended send time. After setup it
+// prints `ready` and runs the steps the orchestrator asks for on stdin, one `step` line each, so that
+// the orchestrator can alternate the steps of IMQ and of its peer (see Matrix).
 using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR.Client;
 
@@ -17,10 +16,8 @@ internal static class FanoutWorker
     {
         var queues = a.Int("queues", 100);
         var subs = a.Int("subs", 10);
-        var stepSeconds = a.Double("step-seconds", 3);
         var drainSeconds = a.Double("drain-seconds", 3);
         var p99Limit = a.Double("p99-limit-ms", 100);
-        var pids = a.List("pids").Select(int.Parse).ToArray();
         var padding = new string('x', a.Int("pad", 48));
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(a.Double("max-seconds", 300)));
         var ct = deadline.Token;
@@ -68,45 +65,16 @@ internal static class FanoutWorker
             publishers[q] = await connector.ConnectServerAsync(q, c));
         Console.Error.WriteLine($"fanout: {subscribers.Length} subscribers and {queues} publishers on {connector.Gateways.Length} gateway(s) in {setup.Elapsed.TotalSeconds:F1} s");
 
-        var run = new StepRunner(publishers, names, subs, stats, pids, padding, p99Limit);
-        var step = 0;
-        if (a.Double("warmup", 0) is > 0 and var warm)
+        var run = new StepRunner(publishers, names, subs, stats, CpuMeter.From(a), padding, p99Limit);
+        Lines.Write("ready", new IdleReady(subscribers.Length + publishers.Length, 0, Math.Round(setup.Elapsed.TotalSeconds, 2)));
+
+        // Commands from the orchestrator, one per line: "step <deliveries/s> <seconds> [warmup]", or "quit".
+        for (var step = 0; step < MaxSteps && await Console.In.ReadLineAsync(ct) is { } line && line != "quit"; step++)
         {
-            Lines.Write("step", await run.RunAsync(step++, warm, Math.Min(2, stepSeconds), drainSeconds, warmup: true, ct));
-        }
-
-        foreach (var rate in a.List("rates").Select(r => double.Parse(r, System.Globalization.CultureInfo.InvariantCulture)))
-        {
-            Lines.Write("step", await run.RunAsync(step++, rate, stepSeconds, drainSeconds, warmup: false, ct));
-        }
-
-        if (a["search"] is { } search)
-        {
-            var parts = search.Split(':').Select(p => double.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            double lastPass = 0;
-            for (var rate = parts[0]; rate <= parts[2] && step < MaxSteps - 1 && !ct.IsCancellationRequested; rate *= parts[1])
-            {
-                var result = await run.RunAsync(step++, rate, stepSeconds, drainSeconds, warmup: false, ct);
-                Lines.Write("step", result);
-                if (!result.Pass && a.Flag("confirm"))
-                {
-                    // One pause of the shared machine fails a step; a failure counts when it repeats.
-                    result = await run.RunAsync(step++, rate, stepSeconds, drainSeconds, warmup: false, ct);
-                    Lines.Write("step", result);
-                }
-
-                if (!result.Pass)
-                {
-                    if (a.Flag("refine") && lastPass > 0)
-                    {
-                        Lines.Write("step", await run.RunAsync(step++, Math.Sqrt(lastPass * rate), stepSeconds, drainSeconds, warmup: false, ct));
-                    }
-
-                    break;
-                }
-
-                lastPass = rate;
-            }
+            var parts = line.Split(' ');
+            var rate = double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            var seconds = double.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
+            Lines.Write("step", await run.RunAsync(step, rate, seconds, drainSeconds, warmup: parts.Length > 3, ct));
         }
 
         closing = true;

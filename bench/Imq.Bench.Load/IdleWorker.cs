@@ -2,6 +2,7 @@
 // cumulative phases (--phases 1000,4000). After each phase it prints `ready` and waits for a line on
 // stdin (the orchestrator measures the server meanwhile); "close" or end of input ends it. Bounded by
 // --max-seconds. A process may hold at most 20,000 open files here, so large counts take several.
+// --role server opens API-key connections instead of users' (IMQ only).
 using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR.Client;
 
@@ -13,6 +14,7 @@ internal static class IdleWorker
     {
         var phases = a.List("phases").Select(int.Parse).ToArray();
         var offset = a.Int("offset", 0);
+        var server = a.Get("role", "user") == "server";
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(a.Double("max-seconds", 600)));
         using var connector = new Connector(a);
         var connections = new List<HubConnection>();
@@ -28,7 +30,7 @@ internal static class IdleWorker
                 var n = offset + from + i;
                 try
                 {
-                    opened[i] = await connector.ConnectUserAsync($"idle-{n}", n, null, ct);
+                    opened[i] = server ? await connector.ConnectServerAsync(n, ct) : await connector.ConnectUserAsync($"idle-{n}", n, null, ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -1,6 +1,6 @@
-// The orchestrator: for each system of the matrix, start its server processes, run the scenarios
-// through worker processes, measure memory from outside, stop the servers; then write the report.
-// Systems run one after another, IMQ next to its peer, so that the ratios compare neighbours in time.
+// The orchestrator: for each pair (IMQ 1 node with 1 SignalR server; IMQ 2 gateways with 2 SignalR
+// servers on Redis), start both systems' server processes, run the scenarios through worker processes,
+// measure memory from outside, stop the servers; the report is written from what it gathered.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -10,67 +10,153 @@ namespace Imq.Bench.Load;
 
 internal sealed class Matrix(Plan plan, BenchEnvironment env)
 {
+    private static readonly (string Imq, string Peer)[] Pairs = [("imq-1", "sr-1"), ("imq-2", "sr-2")];
     private readonly RunResults _results = new();
+    private readonly Stopwatch _watch = new();
 
     public async Task<RunResults> RunAsync(TimeSpan budget)
     {
-        var watch = Stopwatch.StartNew();
-        foreach (var name in plan.Systems)
+        _watch.Start();
+        foreach (var (imqName, peerName) in Pairs)
         {
-            if (watch.Elapsed > budget)
+            var names = new[] { imqName, peerName }.Where(plan.Systems.Contains).ToList();
+            if (names.Count == 0)
             {
-                Console.Error.WriteLine($"bench: time budget of {budget.TotalMinutes} min spent; skipping {name}");
                 continue;
             }
 
-            Console.Error.WriteLine($"bench: {name} starting ({watch.Elapsed.TotalSeconds:F0} s)");
-            using var system = await SystemUnderTest.StartAsync(name, env);
-            var single = name.EndsWith("-1", StringComparison.Ordinal);
-            if (single)
+            if (_watch.Elapsed > budget)
             {
-                await IdleAsync(system);
+                Console.Error.WriteLine($"bench: time budget of {budget.TotalMinutes} min spent; skipping {string.Join(", ", names)}");
+                continue;
             }
 
-            foreach (var protocol in plan.Protocols)
+            Console.Error.WriteLine($"bench: starting {string.Join(" and ", names)} ({_watch.Elapsed.TotalSeconds:F0} s)");
+            var systems = new List<SystemUnderTest>();
+            try
             {
-                await FanoutAsync(system, protocol, search: true);
-            }
+                foreach (var name in names)
+                {
+                    systems.Add(await SystemUnderTest.StartAsync(name, env));
+                }
 
-            if (!single || !plan.Quick)
-            {
-                await FanoutAsync(system, plan.Protocols[0], search: false);
-            }
+                var single = imqName == "imq-1";
+                if (single)
+                {
+                    foreach (var system in systems)
+                    {
+                        await IdleAsync(system, "user");
+                    }
 
-            if (system.IsImq || !plan.Quick)
-            {
-                await ChurnAsync(system, "hub");
-            }
+                    // Where IMQ's extra memory per connection goes: the same on API-key (server-role)
+                    // connections, which have no user session, no home queue and no JWT.
+                    foreach (var system in systems.Where(s => s.IsImq))
+                    {
+                        await IdleAsync(system, "server");
+                    }
+                }
 
-            if (system.IsImq && plan.ChurnRest)
+                foreach (var protocol in plan.Protocols)
+                {
+                    await FanoutAsync(systems, protocol, withFixed: (!single || !plan.Quick) && protocol == plan.Protocols[0], budget);
+                }
+
+                foreach (var system in systems.Where(s => s.IsImq || !plan.Quick))
+                {
+                    await ChurnAsync(system, "hub");
+                    if (system.IsImq && plan.ChurnRest)
+                    {
+                        await ChurnAsync(system, "rest");
+                    }
+                }
+            }
+            finally
             {
-                await ChurnAsync(system, "rest");
+                systems.ForEach(s => s.Dispose());
             }
         }
 
-        _results.Seconds = watch.Elapsed.TotalSeconds;
+        _results.Seconds = _watch.Elapsed.TotalSeconds;
         return _results;
     }
 
-    private async Task FanoutAsync(SystemUnderTest system, string protocol, bool search)
+    /// <summary>
+    /// Both systems of a pair are up at once with their own worker, and their steps alternate (IMQ at R,
+    /// the peer at R, IMQ at R x factor, ...), so that a busy spell of the shared machine hits both.
+    /// </summary>
+    private async Task FanoutAsync(List<SystemUnderTest> systems, string protocol, bool withFixed, TimeSpan budget)
     {
-        Console.Error.WriteLine($"bench: {system.Name} fanout {(search ? "saturation" : $"at {plan.FixedRate}/s")} ({protocol})");
-        using var worker = WorkerProcess.Start("fanout", [.. system.WorkerArgs(protocol), .. plan.FanoutArgs(protocol, search)]);
-        var run = new FanoutRun(system.Name, system.Title, protocol, search ? "search" : "fixed", []);
-        await foreach (var (_, value) in worker.ResultsAsync(TimeSpan.FromSeconds(300)))
+        Console.Error.WriteLine($"bench: fanout ({protocol}) on {string.Join(" and ", systems.Select(s => s.Name))}");
+        var drivers = new List<FanoutDriver>();
+        try
         {
-            var step = value.Deserialize<StepResult>(Lines.Json)!;
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  step {step.Step}: target {step.TargetPerSecond:F0}/s delivered {step.DeliveredPerSecond:F0}/s p99 {step.P99Ms:F1} ms lost {step.Lost} failed {step.Failed} server cpu {step.ServerCpuSeconds.Sum():F2} s {(step.Pass ? "pass" : "FAIL")}"));
-            run.Steps.Add(step);
-        }
+            foreach (var system in systems)
+            {
+                drivers.Add(await FanoutDriver.StartAsync(system, protocol, plan));
+            }
 
-        await worker.WaitExitAsync(TimeSpan.FromSeconds(30));
-        _results.Fanout.Add(run);
+            foreach (var rate in Plan.Warmup)
+            {
+                foreach (var d in drivers)
+                {
+                    await d.StepAsync(d.Search, rate, 1.5, warmup: true);
+                }
+            }
+
+            var active = drivers.ToList();
+            var lastPass = new Dictionary<FanoutDriver, double>();
+            var firstFail = new Dictionary<FanoutDriver, double>();
+            for (var rate = plan.SearchStart; active.Count > 0 && rate <= plan.SearchMax && _watch.Elapsed < budget * 1.5; rate *= plan.SearchFactor)
+            {
+                foreach (var d in active.ToList())
+                {
+                    StepResult? step = null;
+                    for (var attempt = 0; attempt < Plan.Tries && step is not { Pass: true }; attempt++)
+                    {
+                        step = await d.StepAsync(d.Search, rate, plan.StepSeconds);
+                    }
+
+                    if (step is { Pass: true })
+                    {
+                        lastPass[d] = rate;
+                    }
+                    else
+                    {
+                        firstFail[d] = rate;
+                        active.Remove(d);
+                    }
+                }
+            }
+
+            if (plan.Refine)
+            {
+                foreach (var d in drivers.Where(d => lastPass.ContainsKey(d) && firstFail.ContainsKey(d)))
+                {
+                    await d.StepAsync(d.Search, Math.Sqrt(lastPass[d] * firstFail[d]), plan.StepSeconds);
+                }
+            }
+
+            for (var round = 0; withFixed && round < (plan.Quick ? 1 : 2); round++)
+            {
+                foreach (var d in drivers)
+                {
+                    await d.StepAsync(d.Fixed, plan.FixedRate, plan.FixedSeconds);
+                }
+            }
+
+            foreach (var d in drivers)
+            {
+                _results.Fanout.Add(d.Search);
+                if (d.Fixed.Steps.Count > 0)
+                {
+                    _results.Fanout.Add(d.Fixed);
+                }
+            }
+        }
+        finally
+        {
+            drivers.ForEach(d => d.Dispose());
+        }
     }
 
     private async Task ChurnAsync(SystemUnderTest system, string via)
@@ -88,7 +174,7 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
     }
 
     /// <summary>Memory per idle connection = growth between a warm-up count and the full count, after a full GC each time.</summary>
-    private async Task IdleAsync(SystemUnderTest system)
+    private async Task IdleAsync(SystemUnderTest system, string role)
     {
         const int PerWorker = 15_000;
         var total = plan.IdleConnections;
@@ -101,6 +187,7 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
             "--phases", $"{plan.IdleWarm / workers},{total / workers}",
             "--offset", $"{i * (total / workers)}",
             "--sources", $"127.0.0.{i + 2}",
+            "--role", role,
             "--max-seconds", "900",
         ])).ToList();
         try
@@ -118,7 +205,7 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                 keepAlive = (ProcStat.CpuSeconds(pid) - cpu0) / plan.IdleCpuSeconds;
             }
 
-            _results.Idle.Add(new IdleRun(system.Name, system.Title, warm.Connections, full.Connections, full.Failed, full.Seconds, m1, m2, keepAlive));
+            _results.Idle.Add(new IdleRun(system.Name, role == "user" ? system.Title : system.Title + ", server-role connections", role, warm.Connections, full.Connections, full.Failed, full.Seconds, m1, m2, keepAlive));
             Console.Error.WriteLine($"  {warm.Connections} -> {full.Connections} connections ({full.Failed} failed): RSS {m1.Process.RssBytes >> 20} -> {m2.Process.RssBytes >> 20} MiB, managed {m1.Process.ManagedBytes >> 20} -> {m2.Process.ManagedBytes >> 20} MiB");
             list.ForEach(w => w.Tell("close"));
             await Task.WhenAll(list.Select(w => w.WaitExitAsync(TimeSpan.FromSeconds(90))));
@@ -155,15 +242,16 @@ internal sealed record MemorySample(ProcessMemory Process, long? SelfReportedMan
 
 internal sealed record FanoutRun(string System, string Title, string Protocol, string Mode, List<StepResult> Steps)
 {
-    /// <summary>The highest delivered rate of a passing step (0 when none passed).</summary>
-    public double Saturated => Steps.Where(s => !s.Warmup && s.Pass).Select(s => s.DeliveredPerSecond).DefaultIfEmpty(0).Max();
+    /// <summary>The highest delivered rate of a passing step (null when none passed).</summary>
+    public double? Saturated => Steps.Where(s => !s.Warmup && s.Pass).Select(s => (double?)s.DeliveredPerSecond).Max();
 
     public StepResult? Best => Steps.Where(s => !s.Warmup && s.Pass).MaxBy(s => s.DeliveredPerSecond);
 
-    public StepResult? Fixed => Steps.LastOrDefault(s => !s.Warmup);
+    /// <summary>Of the fixed-rate steps, the one the rest of the machine disturbed least.</summary>
+    public StepResult? Fixed => Steps.Where(s => !s.Warmup).MinBy(s => s.Cpu.Others / Math.Max(s.Seconds, 0.001));
 }
 
-internal sealed record IdleRun(string System, string Title, int WarmConnections, int Connections, int Failed, double ConnectSeconds, MemorySample Warm, MemorySample Full, double? KeepAliveCores)
+internal sealed record IdleRun(string System, string Title, string Role, int WarmConnections, int Connections, int Failed, double ConnectSeconds, MemorySample Warm, MemorySample Full, double? KeepAliveCores)
 {
     public double RssPerConnection => (double)(Full.Process.RssBytes - Warm.Process.RssBytes) / (Connections - WarmConnections);
 

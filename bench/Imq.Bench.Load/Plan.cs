@@ -1,5 +1,6 @@
 // The parameters of a matrix run: `--quick` (about 2 minutes) or the standard one (about 10 minutes).
-// Every count and every duration is bounded here; the saturation search stops at the first failing step.
+// Every count and every duration is bounded here; the saturation search stops at the first rate that
+// fails every try.
 namespace Imq.Bench.Load;
 
 internal sealed record Plan(
@@ -37,12 +38,14 @@ internal sealed record Plan(
         };
     }
 
-    public string[] FanoutArgs(string protocol, bool search) =>
+    public string[] FanoutArgs() =>
     [
-        "--queues", $"{Queues}", "--subs", $"{Subs}", "--step-seconds", $"{(search ? StepSeconds : FixedSeconds)}",
-        "--drain-seconds", "3", "--warmup", "2000", "--p99-limit-ms", $"{P99LimitMs}", "--max-seconds", "240",
-        .. search
-            ? (string[])["--search", $"{SearchStart}:{SearchFactor}:{SearchMax}", "--confirm", .. Refine ? (string[])["--refine"] : []]
-            : ["--rates", $"{FixedRate}"],
+        "--queues", $"{Queues}", "--subs", $"{Subs}", "--drain-seconds", "3", "--p99-limit-ms", $"{P99LimitMs}", "--max-seconds", "900",
     ];
+
+    /// <summary>Warm-up steps (deliveries/s) before anything is measured: the JIT's tiers, pools, GC budgets.</summary>
+    public static double[] Warmup => [2000, 5000];
+
+    /// <summary>How many times a rate is tried before it counts as failed (one pause of the shared machine fails a step).</summary>
+    public const int Tries = 2;
 }

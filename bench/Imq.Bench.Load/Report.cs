@@ -12,14 +12,14 @@ internal static class Report
     public static string Summary(RunResults r)
     {
         var protocol = r.Fanout.FirstOrDefault()?.Protocol;
-        double Sat(string system) => r.Fanout.FirstOrDefault(f => f.System == system && f.Mode == "search" && f.Protocol == protocol)?.Saturated ?? 0;
+        double? Sat(string system) => r.Fanout.FirstOrDefault(f => f.System == system && f.Mode == "search" && f.Protocol == protocol)?.Saturated;
         var p99 = r.Fanout.FirstOrDefault(f => f.System == "imq-2" && f.Mode == "fixed")?.Fixed?.P99Ms;
         var idle = Ratio(PerConn(r, "imq-1"), PerConn(r, "sr-1"));
         var churn = r.Churn.FirstOrDefault(c => c.System == "imq-1" && c.Result.Via == "hub")?.Result.OperationsPerSecond;
         return string.Create(Inv, $"summary: fanout_ratio={F(Ratio(Sat("imq-2"), Sat("sr-2")), 2)} p99_ms={F(p99, 1)} single_ratio={F(Ratio(Sat("imq-1"), Sat("sr-1")), 2)} idle_ratio={F(idle, 2)} churn_ops_s={F(churn, 0)}");
     }
 
-    public static string Markdown(RunResults r, Plan plan, string command)
+    public static string Markdown(RunResults r, Plan plan, string command, string imqBuild, int nice)
     {
         var md = new StringBuilder();
         md.AppendLine("# Benchmarks").AppendLine();
@@ -29,24 +29,24 @@ internal static class Report
         md.AppendLine(string.Create(Inv, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
         md.AppendLine(Inv, $"- Machine: {Machine()}");
         md.AppendLine(Inv, $"- Command: `{command}`");
-        md.AppendLine(string.Create(Inv, $"- Run time: {r.Seconds:F0} s"));
+        md.AppendLine(string.Create(Inv, $"- Run time: {r.Seconds:F0} s{(nice > 0 ? $"; every bench process ran at nice -{nice}, ahead of the other work on the machine" : "; bench processes at normal priority, sharing the cores with whatever else ran (the `others` columns)")}"));
         md.AppendLine(string.Create(Inv, $"- Fan-out load: {plan.Queues} queues x {plan.Subs} subscribers, one publisher connection per queue, subscribers and publishers spread round-robin over the gateways; WebSockets without negotiate; payload {{t, s, p}} of about 80 bytes as JSON; latency from the intended send time to the subscriber's handler (HdrHistogram)."));
-        md.AppendLine(string.Create(Inv, $"- Saturation search: a 2 s warm-up at 2,000/s, then {plan.SearchStart:N0} deliveries/s x {plan.SearchFactor} per step of {plan.StepSeconds} s{(plan.Refine ? " (one refining step between the last pass and the first failure)" : "")}; a failing rate is run once more before the search stops (one pause of the shared machine fails a step); a step passes with p99 <= {Plan.P99LimitMs} ms, every send answered and every message delivered within 3 s after the step. Saturated = the highest delivered rate of a passing step."));
-        md.AppendLine("- Server CPU: utime + stime of every server process from /proc/<pid>/stat over the step (both processes of a 2-server system summed); `cores` = CPU seconds / wall seconds.");
+        md.AppendLine(string.Create(Inv, $"- Saturation search: IMQ and its peer are up at the same time with a load process each, and their steps alternate (IMQ at a rate, then the peer at the same rate), so a busy spell of this shared machine hits both; warm-up steps of 1.5 s at {string.Join(" and ", Plan.Warmup.Select(w => w.ToString("N0", Inv)))}/s, then {plan.SearchStart:N0} deliveries/s x {plan.SearchFactor} per step of {plan.StepSeconds} s{(plan.Refine ? " (plus one refining step between the last pass and the first failure)" : "")}. A step passes with p99 <= {Plan.P99LimitMs} ms, every send answered and every message delivered within 3 s after it; a rate is tried {Plan.Tries} times before it counts as failed. Saturated = the highest delivered rate of a passing step. The fixed-rate table shows, of its rounds, the one least disturbed by the rest of the machine."));
+        md.AppendLine("- CPU: utime + stime from /proc/<pid>/stat over the step, of every server process (both of a 2-server system, summed) and of the store the system needs (Redis for the SignalR scale-out, PostgreSQL with its backends for the IMQ cluster); `CPU us/delivery` counts servers + store. `cores` = CPU seconds / wall seconds. `others` = what the rest of the machine used meanwhile (from /proc/stat): other people's builds and tests on this shared 2-core box, the noise next to every figure.");
         md.AppendLine().AppendLine("Summary line: `" + Summary(r) + "`").AppendLine();
 
         foreach (var protocol in r.Fanout.Where(f => f.Mode == "search").Select(f => f.Protocol).Distinct())
         {
             md.AppendLine(Inv, $"## Fan-out, saturated ({protocol})").AppendLine();
-            md.AppendLine("| system | saturated deliveries/s | p99 there (ms) | server CPU us/delivery | server cores | load-gen cores | first failing step |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---|");
+            md.AppendLine("| system | saturated deliveries/s | p99 there (ms) | CPU us/delivery | server cores | store cores | load-gen cores | others' cores | first failing step |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
             var runs = r.Fanout.Where(f => f.Mode == "search" && f.Protocol == protocol).ToList();
             foreach (var f in runs)
             {
                 var b = f.Best;
                 var fail = f.Steps.FirstOrDefault(s => !s.Warmup && !s.Pass);
                 md.AppendLine(string.Create(Inv,
-                    $"| {f.Title} | {f.Saturated:N0} | {F(b?.P99Ms, 1)} | {F(b?.ServerCpuMicrosPerDelivery, 1)} | {F(b is null ? null : b.ServerCpuSeconds.Sum() / b.Seconds, 2)} | {F(b is null ? null : b.LoadCpuSeconds / b.Seconds, 2)} | {(fail is null ? "-" : Why(fail))} |"));
+                    $"| {f.Title} | {F(f.Saturated, 0)} | {F(b?.P99Ms, 1)} | {F(b?.ServerCpuMicrosPerDelivery, 1)} | {F(b?.Cpu.Servers.Sum() / b?.Seconds, 2)} | {F(b?.Cpu.Store / b?.Seconds, 2)} | {F(b?.Cpu.Load / b?.Seconds, 2)} | {F(b?.Cpu.Others / b?.Seconds, 2)} | {(fail is null ? "-" : Why(fail))} |"));
             }
 
             RatioRow(md, "IMQ 1 node / SignalR 1 server", runs, "imq-1", "sr-1", f => f.Saturated, f => f.Best?.ServerCpuMicrosPerDelivery);
@@ -58,13 +58,13 @@ internal static class Report
         if (fixedRuns.Count > 0)
         {
             md.AppendLine(string.Create(Inv, $"## Fan-out at a fixed {plan.FixedRate:N0} deliveries/s ({plan.FixedSeconds} s, {fixedRuns[0].Protocol})")).AppendLine();
-            md.AppendLine("| system | delivered/s | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | lost | server CPU us/delivery | server cores |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| system | delivered/s | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | lost | CPU us/delivery | server + store cores | others' cores |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var f in fixedRuns)
             {
                 var s = f.Fixed!;
                 md.AppendLine(string.Create(Inv,
-                    $"| {f.Title} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F1} | {s.Lost} | {s.ServerCpuMicrosPerDelivery:F1} | {s.ServerCpuSeconds.Sum() / s.Seconds:F2} |"));
+                    $"| {f.Title} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F1} | {s.Lost} | {s.ServerCpuMicrosPerDelivery:F1} | {s.Cpu.System / s.Seconds:F2} | {s.Cpu.Others / s.Seconds:F2} |"));
             }
 
             foreach (var (imq, peer, label) in new[] { ("imq-1", "sr-1", "IMQ 1 node / SignalR 1 server"), ("imq-2", "sr-2", "IMQ 2 gateways / SignalR 2 + Redis") })
@@ -73,7 +73,7 @@ internal static class Report
                 var b = fixedRuns.FirstOrDefault(f => f.System == peer)?.Fixed;
                 if (a is not null && b is not null)
                 {
-                    md.AppendLine(Inv, $"| ratio {label} (lower is better) | | {F(Ratio(a.P50Ms, b.P50Ms), 2)} | {F(Ratio(a.P99Ms, b.P99Ms), 2)} | {F(Ratio(a.P999Ms, b.P999Ms), 2)} | {F(Ratio(a.MaxMs, b.MaxMs), 2)} | | {F(Ratio(a.ServerCpuMicrosPerDelivery, b.ServerCpuMicrosPerDelivery), 2)} | |");
+                    md.AppendLine(Inv, $"| ratio {label} (lower is better) | | {F(Ratio(a.P50Ms, b.P50Ms), 2)} | {F(Ratio(a.P99Ms, b.P99Ms), 2)} | {F(Ratio(a.P999Ms, b.P999Ms), 2)} | {F(Ratio(a.MaxMs, b.MaxMs), 2)} | | {F(Ratio(a.ServerCpuMicrosPerDelivery, b.ServerCpuMicrosPerDelivery), 2)} | | |");
                 }
             }
 
@@ -93,7 +93,7 @@ internal static class Report
                     $"| {i.Title} | {i.WarmConnections:N0} -> {i.Connections:N0}{(i.Failed > 0 ? $" ({i.Failed} failed)" : "")} | {i.ConnectSeconds:F1} | {i.RssPerConnection / 1024:F1} | {F(i.ManagedPerConnection / 1024, 1)} | {F(self, 1)} | {F(i.KeepAliveCores * 10_000 / i.Connections, 3)} |"));
             }
 
-            var imq = r.Idle.FirstOrDefault(i => i.System == "imq-1");
+            var imq = r.Idle.FirstOrDefault(i => i.System == "imq-1" && i.Role == "user");
             var peer = r.Idle.FirstOrDefault(i => i.System == "sr-1");
             if (imq is not null && peer is not null)
             {
@@ -107,40 +107,40 @@ internal static class Report
         {
             md.AppendLine("## Churn: queue create + join + leave + delete").AppendLine();
             md.AppendLine("Server-role connections (8, each with 4 cycles in flight) through the hub, or REST PUT + DELETE of a queue with the API key; every call is one operation. The peer's \"queues\" are SignalR groups plus a dictionary entry, shown for scale only: it does far less per operation.").AppendLine();
-            md.AppendLine("| system | via | operations/s | p99 per call (ms) | server CPU us/op | errors |");
-            md.AppendLine("|---|---|---:|---:|---:|---:|");
+            md.AppendLine("| system | via | operations/s | p99 per call (ms) | CPU us/op (servers + store) | store CPU s | others' cores | errors |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
             foreach (var c in r.Churn)
             {
                 var x = c.Result;
                 md.AppendLine(string.Create(Inv,
-                    $"| {c.Title} | {x.Via} | {x.OperationsPerSecond:N0} | {x.P99Ms:F1} | {(x.Operations == 0 ? 0 : x.ServerCpuSeconds.Sum() * 1e6 / x.Operations):F1} | {x.Errors}{(x.FirstError is null ? "" : $" ({x.FirstError})")} |"));
+                    $"| {c.Title} | {x.Via} | {x.OperationsPerSecond:N0} | {x.P99Ms:F1} | {(x.Operations == 0 ? 0 : x.Cpu.System * 1e6 / x.Operations):F1} | {x.Cpu.Store:F2} | {x.Cpu.Others / x.Seconds:F2} | {x.Errors}{(x.FirstError is null ? "" : $" ({x.FirstError})")} |"));
             }
 
             md.AppendLine();
         }
 
         md.AppendLine("## Every step of the saturation searches").AppendLine();
-        md.AppendLine("| system | protocol | target/s | delivered/s | p50 | p99 | p99.9 | max (ms) | sent | lost | failed | server CPU s | load CPU s | |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
+        md.AppendLine("| system | protocol | target/s | delivered/s | p50 | p99 | p99.9 | max (ms) | sent | lost | failed | server (+ store) CPU s | load CPU s | others' CPU s | |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
         foreach (var f in r.Fanout)
         {
             foreach (var s in f.Steps.Where(s => !s.Warmup))
             {
                 md.AppendLine(string.Create(Inv,
-                    $"| {f.System} | {f.Protocol} | {s.TargetPerSecond:N0} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F0} | {s.Sent:N0} | {s.Lost} | {s.Failed + s.Unanswered} | {string.Join(" + ", s.ServerCpuSeconds.Select(c => c.ToString("F1", Inv)))} | {s.LoadCpuSeconds:F1} | {(s.Pass ? "pass" : "fail")} |"));
+                    $"| {f.System} | {f.Protocol} | {s.TargetPerSecond:N0} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F0} | {s.Sent:N0} | {s.Lost} | {s.Failed + s.Unanswered} | {string.Join(" + ", s.Cpu.Servers.Select(c => c.ToString("F1", Inv)))}{(s.Cpu.Store > 0 ? $" (+ {s.Cpu.Store:F1})" : "")} | {s.Cpu.Load:F1} | {s.Cpu.Others:F1} | {(s.Pass ? "pass" : "fail")} |"));
             }
         }
 
         return md.ToString();
     }
 
-    private static void RatioRow(StringBuilder md, string label, List<FanoutRun> runs, string imq, string peer, Func<FanoutRun, double> value, Func<FanoutRun, double?> cpu)
+    private static void RatioRow(StringBuilder md, string label, List<FanoutRun> runs, string imq, string peer, Func<FanoutRun, double?> value, Func<FanoutRun, double?> cpu)
     {
         var a = runs.FirstOrDefault(f => f.System == imq);
         var b = runs.FirstOrDefault(f => f.System == peer);
         if (a is not null && b is not null)
         {
-            md.AppendLine(Inv, $"| ratio {label} | {F(Ratio(value(a), value(b)), 2)} | | {F(Ratio(cpu(a), cpu(b)), 2)} (lower is better) | | | |");
+            md.AppendLine(Inv, $"| ratio {label} | {F(Ratio(value(a), value(b)), 2)} | | {F(Ratio(cpu(a), cpu(b)), 2)} (lower is better) | | | | | |");
         }
     }
 
@@ -165,11 +165,26 @@ internal static class Report
         return string.Create(Inv, $"{s.TargetPerSecond:N0}/s: {string.Join(", ", why.DefaultIfEmpty("pacer behind"))}");
     }
 
-    private static double? PerConn(RunResults r, string system) => r.Idle.FirstOrDefault(i => i.System == system)?.RssPerConnection;
+    private static double? PerConn(RunResults r, string system) => r.Idle.FirstOrDefault(i => i.System == system && i.Role == "user")?.RssPerConnection;
 
     private static double? Ratio(double? a, double? b) => a is { } x && b is { } y && y > 0 ? x / y : null;
 
     private static string F(double? v, int decimals) => v is { } x && double.IsFinite(x) ? x.ToString("F" + decimals, Inv) : "n/a";
+
+    private static string RedisVersion()
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-server", "--version") { RedirectStandardOutput = true })!;
+            var text = p.StandardOutput.ReadToEnd();
+            p.WaitForExit(5000);
+            return text.Split(' ').FirstOrDefault(t => t.StartsWith("v=", StringComparison.Ordinal))?[2..] ?? "?";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "?";
+        }
+    }
 
     private static string Machine()
     {

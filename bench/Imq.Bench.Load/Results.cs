@@ -20,17 +20,16 @@ internal sealed record StepResult(
     double P99Ms,
     double P999Ms,
     double MaxMs,
-    double[] ServerCpuSeconds,
-    double LoadCpuSeconds,
+    CpuSpent Cpu,
     bool Pass)
 {
-    /// <summary>Server CPU microseconds per delivery, all server processes together.</summary>
-    public double ServerCpuMicrosPerDelivery => Delivered == 0 ? 0 : ServerCpuSeconds.Sum() * 1e6 / Delivered;
+    /// <summary>CPU microseconds per delivery of the system under test: every server process and the store.</summary>
+    public double ServerCpuMicrosPerDelivery => Delivered == 0 ? 0 : Cpu.System * 1e6 / Delivered;
 }
 
 internal sealed record IdleReady(int Connections, int Failed, double Seconds);
 
-internal sealed record ChurnResult(string Via, double Seconds, long Operations, long Errors, double OperationsPerSecond, double P99Ms, double[] ServerCpuSeconds, double LoadCpuSeconds, string? FirstError);
+internal sealed record ChurnResult(string Via, double Seconds, long Operations, long Errors, double OperationsPerSecond, double P99Ms, CpuSpent Cpu, string? FirstError);
 
 internal static class Lines
 {

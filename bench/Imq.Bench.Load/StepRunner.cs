@@ -6,15 +6,14 @@ using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Imq.Bench.Load;
 
-internal sealed class StepRunner(HubConnection[] publishers, string[] queues, int subs, Latency[] stats, int[] pids, string padding, double p99LimitMs)
+internal sealed class StepRunner(HubConnection[] publishers, string[] queues, int subs, Latency[] stats, CpuMeter cpu, string padding, double p99LimitMs)
 {
     public async Task<StepResult> RunAsync(int step, double deliveriesPerSecond, double seconds, double drainSeconds, bool warmup, CancellationToken ct)
     {
         var sendsPerSecond = deliveriesPerSecond / subs;
         var total = (long)(sendsPerSecond * seconds);
         long ok = 0, failed = 0;
-        var cpu0 = ProcStat.CpuSeconds(pids);
-        var self0 = ProcStat.SelfCpuSeconds();
+        cpu.Start();
         var start = Stopwatch.GetTimestamp();
         long issued = 0;
         while (issued < total && !ct.IsCancellationRequested)
@@ -49,8 +48,7 @@ internal sealed class StepRunner(HubConnection[] publishers, string[] queues, in
             await Task.Delay(10, CancellationToken.None);
         }
 
-        var cpu = ProcStat.CpuSeconds(pids).Zip(cpu0, (after, before) => Math.Round(after - before, 2)).ToArray();
-        var self = ProcStat.SelfCpuSeconds() - self0;
+        var spent = cpu.Stop();
         var okNow = Interlocked.Read(ref ok);
         var failedNow = Interlocked.Read(ref failed);
         var expected = okNow * subs;
@@ -62,6 +60,6 @@ internal sealed class StepRunner(HubConnection[] publishers, string[] queues, in
         return new StepResult(
             step, warmup, deliveriesPerSecond, Math.Round(span, 2), issued, okNow, failedNow, unanswered, expected, delivered, lost,
             Math.Round(delivered / Math.Max(span, 0.001)), latency.PercentileMs(50), p99, latency.PercentileMs(99.9), latency.MaxMs(),
-            cpu, Math.Round(self, 2), Pass: p99 <= p99LimitMs && lost == 0 && failedNow == 0 && unanswered == 0 && issued == total);
+            spent, Pass: p99 <= p99LimitMs && lost == 0 && failedNow == 0 && unanswered == 0 && issued == total);
     }
 }

@@ -33,6 +33,9 @@ internal sealed class SystemUnderTest : IDisposable
 
     public int[] Pids => [.. _servers.Select(s => s.Pid)];
 
+    /// <summary>The backing store whose CPU counts for this system: PostgreSQL for the IMQ cluster, Redis for the scaled-out peer.</summary>
+    public int StorePid { get; private set; }
+
     /// <summary>The options every worker needs to reach this system.</summary>
     public string[] WorkerArgs(string protocol) =>
     [
@@ -41,6 +44,7 @@ internal sealed class SystemUnderTest : IDisposable
         "--apikey", ApiKey,
         "--protocol", protocol,
         "--pids", string.Join(',', Pids),
+        "--store-pid", $"{StorePid}",
     ];
 
     public static async Task<SystemUnderTest> StartAsync(string name, BenchEnvironment env)
@@ -62,12 +66,14 @@ internal sealed class SystemUnderTest : IDisposable
                     break;
                 case "imq-2":
                     system.StartImq(env, 2, await CreateDatabaseAsync(env.Postgres ?? throw new InvalidOperationException("IMQ_BENCH_POSTGRES is not set")));
+                    system.StorePid = env.PostgresPid;
                     break;
                 case "sr-1":
                     system.StartPeer(env, 1, null);
                     break;
                 default:
                     system.StartPeer(env, 2, env.Redis ?? throw new InvalidOperationException("IMQ_BENCH_REDIS is not set"));
+                    system.StorePid = env.RedisPid;
                     break;
             }
 
@@ -220,29 +226,5 @@ internal sealed class SystemUnderTest : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>Where things are: the built node and peer programs, PostgreSQL and Redis from scripts/bench.sh, the log folder.</summary>
-internal sealed record BenchEnvironment(string Root, string ImqDll, string PeerDll, string? Postgres, string? Redis, string LogDir)
-{
-    public static BenchEnvironment Find(Args a)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Imq.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        var root = dir?.FullName ?? throw new InvalidOperationException("Imq.sln not found above " + AppContext.BaseDirectory);
-        var logDir = a.Get("logs", Path.Combine(Path.GetTempPath(), "imq-bench-logs"));
-        Directory.CreateDirectory(logDir);
-        return new BenchEnvironment(
-            root,
-            a.Get("imq-dll", Path.Combine(root, "Imq.Hubs", "bin", "Release", "net10.0", "Imq.Hubs.dll")),
-            a.Get("peer-dll", Path.Combine(root, "bench", "Imq.Bench.Peer", "bin", "Release", "net10.0", "Imq.Bench.Peer.dll")),
-            Environment.GetEnvironmentVariable("IMQ_BENCH_POSTGRES"),
-            Environment.GetEnvironmentVariable("IMQ_BENCH_REDIS"),
-            logDir);
     }
 }
