@@ -50,6 +50,7 @@ public sealed partial class BossService(ClusterStore store, ClusterSettings sett
             }
         }
 
+        next = await RebalanceAsync(next, urls, ct);
         if (next.Version != map.Version && await store.TryWriteMapAsync(next, map.Version, ct))
         {
             LogMapWritten(logger, next.Version, next.Bits, liveQueueNodes.Count);
@@ -93,7 +94,69 @@ public sealed partial class BossService(ClusterStore store, ClusterSettings sett
         return BucketMap.FromJson(JsonSerializer.Serialize(new { version = change.Map.Version, bits = change.Map.Bits, owners }));
     }
 
-    private static async Task<HashSet<int>> AskReleaseAsync(string? url, int bits, List<int> buckets, CancellationToken ct)
+    /// <summary>
+    /// Evens out a map left uneven by buckets that could not move (they held queues): while some node is
+    /// above its fair count and another below, the one furthest above gives a free bucket to the one
+    /// furthest below.
+    /// </summary>
+    private async Task<BucketMap> RebalanceAsync(BucketMap map, Dictionary<string, string?> urls, CancellationToken ct)
+    {
+        var counts = map.BucketsPerNode().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        if (counts.Count < 2 || counts.Values.Max() - counts.Values.Min() <= 1)
+        {
+            return map;
+        }
+
+        // Each node's fair count: buckets / nodes, one more for the richest (buckets % nodes) of them; a
+        // donor releases exactly its surplus, so nothing it freezes is left unused.
+        var share = map.Owners.Count / counts.Count;
+        var target = counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Select((c, i) => (c.Key, Count: share + (i < map.Owners.Count % counts.Count ? 1 : 0)))
+            .ToDictionary(t => t.Key, t => t.Count, StringComparer.Ordinal);
+        var owners = map.Owners.ToArray();
+        var free = new Dictionary<string, Queue<int>>(StringComparer.Ordinal);
+        var moved = 0;
+        while (true)
+        {
+            var donor = counts.OrderByDescending(c => c.Value - target[c.Key]).ThenBy(c => c.Key, StringComparer.Ordinal).First().Key;
+            var taker = counts.OrderBy(c => c.Value - target[c.Key]).ThenBy(c => c.Key, StringComparer.Ordinal).First().Key;
+            if (counts[donor] <= target[donor] || counts[taker] >= target[taker])
+            {
+                break;
+            }
+
+            if (!free.TryGetValue(donor, out var available))
+            {
+                var held = Enumerable.Range(0, owners.Length).Where(b => owners[b] == donor).ToList();
+                var empty = await AskReleaseAsync(urls.GetValueOrDefault(donor), map.Bits, held, ct, release: false);
+                var wanted = held.Where(empty.Contains).Take(Math.Max(0, counts[donor] - target[donor])).ToList();
+                var released = wanted.Count == 0 ? [] : await AskReleaseAsync(urls.GetValueOrDefault(donor), map.Bits, wanted, ct);
+                free[donor] = available = new Queue<int>(wanted.Where(released.Contains));
+            }
+
+            if (!available.TryDequeue(out var bucket))
+            {
+                // The richest node has nothing free to give this time: try again at the next reconciliation.
+                break;
+            }
+
+            owners[bucket] = taker;
+            counts[taker]++;
+            counts[donor]--;
+            moved++;
+        }
+
+        if (moved == 0)
+        {
+            return map;
+        }
+
+        LogRebalanced(logger, moved);
+        return BucketMap.FromJson(JsonSerializer.Serialize(new { version = map.Version + 1, bits = map.Bits, owners }));
+    }
+
+    /// <summary>Asks a node which of <paramref name="buckets"/> hold no queue; with <paramref name="release"/> it also gives them up.</summary>
+    private static async Task<HashSet<int>> AskReleaseAsync(string? url, int bits, List<int> buckets, CancellationToken ct, bool release = true)
     {
         if (url is null)
         {
@@ -103,7 +166,7 @@ public sealed partial class BossService(ClusterStore store, ClusterSettings sett
         try
         {
             using var channel = GrpcChannel.ForAddress(url);
-            var request = new OperationRequest { Op = Op.ReleaseBuckets, Bits = bits };
+            var request = new OperationRequest { Op = Op.ReleaseBuckets, Bits = bits, Flag = release };
             request.Buckets.AddRange(buckets);
             var reply = await new QueueNode.QueueNodeClient(channel).ExecuteAsync(request, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: ct);
             return [.. reply.Buckets];
@@ -183,6 +246,9 @@ public sealed partial class BossService(ClusterStore store, ClusterSettings sett
 
     [LoggerMessage(EventId = 525, Level = LogLevel.Information, Message = "Node {NodeId} released {Free} of {Asked} buckets")]
     private static partial void LogReleased(ILogger logger, string nodeId, int free, int asked);
+
+    [LoggerMessage(EventId = 526, Level = LogLevel.Information, Message = "Rebalanced {Moved} buckets that had held queues")]
+    private static partial void LogRebalanced(ILogger logger, int moved);
 
     [LoggerMessage(EventId = 524, Level = LogLevel.Warning, Message = "Boss loop failed; standing down and retrying")]
     private static partial void LogBossFailed(ILogger logger, Exception e);

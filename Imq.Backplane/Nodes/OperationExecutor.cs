@@ -147,11 +147,21 @@ public sealed class OperationExecutor(QueueEngine engine, IOwnership ownership, 
                 remotes.Forget(r.Member);
                 return new OperationReply();
             case Op.ReleaseBuckets:
-                // Freeze first, then look: a queue created after the look would otherwise be stranded here.
+                // Without flag: only say which of the buckets hold no queue. With flag: give them up —
+                // freeze first, then look (a queue created after the look would be stranded here), and
+                // keep frozen only the empty ones until the boss's new map arrives.
                 var bits = r.Bits;
-                Volatile.Write(ref _frozen, new Frozen(bits, [.. r.Buckets], DateTime.UtcNow + FreezeFor));
+                if (r.Flag)
+                {
+                    Volatile.Write(ref _frozen, new Frozen(bits, [.. r.Buckets], DateTime.UtcNow + FreezeFor));
+                }
+
                 var empty = engine.EmptyBuckets(r.Buckets, name => BucketMap.BucketOf(BucketMap.Hash(name), bits));
-                Volatile.Write(ref _frozen, new Frozen(bits, [.. empty], DateTime.UtcNow + FreezeFor));
+                if (r.Flag)
+                {
+                    Volatile.Write(ref _frozen, new Frozen(bits, [.. empty], DateTime.UtcNow + FreezeFor));
+                }
+
                 var reply = new OperationReply();
                 reply.Buckets.AddRange(empty);
                 return reply;

@@ -65,6 +65,40 @@ public sealed class ClusterFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Buckets_holding_queues_stay_with_their_queues_and_move_once_they_empty()
+    {
+        var first = _cluster.Nodes[0];
+        // Enough queues to occupy some, not all, of the buckets the newcomer would take: it gets only part
+        // of its share at first (the buckets that hold queues stay), and the rest once they empty.
+        var queues = Enumerable.Range(0, 40).Select(i => $"/room/full-{i}").ToList();
+        foreach (var q in queues)
+        {
+            (await first.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(q), Json("""{"mounts":[{"name":"chat","type":"message"}]}"""))).EnsureSuccessStatusCode();
+            (await first.Rest.PostAsync($"/api/v1/queues/{Uri.EscapeDataString(q)}/mounts/chat/messages", Json("""{"data":1}"""))).EnsureSuccessStatusCode();
+        }
+
+        var added = await _cluster.AddNodeAsync();
+        var partial = await _cluster.WaitForMapAsync(3);
+        var firstShare = partial.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("id").GetString() == added.Id).GetProperty("buckets").GetInt32();
+        Assert.InRange(firstShare, 1, 9);
+
+        // Whatever the boss managed to move, every queue is still where its map says, with its messages.
+        foreach (var q in queues)
+        {
+            var snapshot = await added.Rest.GetFromJsonAsync<JsonElement>("/api/v1/queues/" + Uri.EscapeDataString(q));
+            Assert.Equal(1, snapshot.GetProperty("seq").GetInt64());
+        }
+
+        foreach (var q in queues)
+        {
+            (await first.Rest.DeleteAsync("/api/v1/queues/" + Uri.EscapeDataString(q))).EnsureSuccessStatusCode();
+        }
+
+        // The boss evens the map out as the buckets empty: every node at least 8, within 8:9.
+        await _cluster.WaitForMapAsync(3, counts => counts.Min() >= 8 && counts.Max() * 8 <= counts.Min() * 9);
+    }
+
+    [Fact]
     public async Task When_a_node_dies_its_buckets_go_to_the_others_and_the_boss_moves_on()
     {
         await _cluster.AddNodeAsync();

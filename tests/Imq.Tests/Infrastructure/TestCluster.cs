@@ -51,7 +51,10 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>Waits until every node's /api/v1/cluster shows <paramref name="queueNodes"/> nodes holding buckets, at one map version.</summary>
-    public async Task<JsonElement> WaitForMapAsync(int queueNodes)
+    public Task<JsonElement> WaitForMapAsync(int queueNodes) => WaitForMapAsync(queueNodes, _ => true);
+
+    /// <summary>As above, and until <paramref name="condition"/> holds for the bucket counts per node.</summary>
+    public async Task<JsonElement> WaitForMapAsync(int queueNodes, Func<IReadOnlyList<int>, bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         JsonElement last = default;
@@ -78,12 +81,20 @@ public sealed class TestCluster : IAsyncDisposable
 
             last = views[0];
             var holders = last.GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("buckets").GetInt32() > 0);
-            if (holders == queueNodes && views.All(v => v.GetProperty("version").GetInt64() == last.GetProperty("version").GetInt64()))
+            var counts = last.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("buckets").GetInt32()).Where(c => c > 0).ToList();
+            if (holders == queueNodes && condition(counts) && views.All(v => v.GetProperty("version").GetInt64() == last.GetProperty("version").GetInt64()))
             {
                 return last;
             }
 
-            await Task.Delay(100, timeout.Token);
+            try
+            {
+                await Task.Delay(100, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"the map did not settle within 30 s; last seen: {last}\n{string.Join("\n", _nodes.Select(n => n.Id + ":\n" + n.Output))}");
+            }
         }
     }
 
