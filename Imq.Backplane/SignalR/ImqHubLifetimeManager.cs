@@ -18,7 +18,7 @@ using Microsoft.Extensions.Options;
 
 namespace Imq.Backplane.SignalR;
 
-public sealed partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliveryHandler
+public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliveryHandler
     where THub : Hub
 {
     private readonly HubConnectionStore _connections = new();
@@ -59,7 +59,8 @@ public sealed partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THu
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
         await _listening.Value;
-        var member = new HubMember(connection.ConnectionId, connection, _gateway, this);
+        // "h." keeps the hub's member apart from other subscribers of the same connection (ImqHub's session).
+        var member = new HubMember("h." + connection.ConnectionId, connection, _gateway, this);
         _connections.Add(connection);
         _members[connection.ConnectionId] = member;
         _gateway.Register(member);
@@ -90,7 +91,7 @@ public sealed partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THu
             await Quietly(() => _router.LeaveHiddenAsync(group, me, null));
         }
 
-        _gateway.Unregister(connection.ConnectionId);
+        _gateway.Unregister(member.ConnectionId);
         foreach (var (id, pending) in _pending)
         {
             if (pending.ConnectionId == connection.ConnectionId && _pending.TryRemove(id, out _))
