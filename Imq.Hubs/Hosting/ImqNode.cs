@@ -77,6 +77,7 @@ public static class ImqNode
         services.AddSingleton<IHubProtocol>(sp => new ImqHubProtocol(new MessagePackHubProtocol(sp.GetRequiredService<IOptions<MessagePackHubProtocolOptions>>())));
         services.AddProblemDetails();
         services.AddSingleton<ReadyState>();
+        services.AddHostedService<ShutdownNotice>();
         services.AddSingleton<NodeGauges>();
 
         var app = builder.Build();
@@ -95,12 +96,6 @@ public static class ImqNode
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() => OnStarted(app, options, secrets));
 
-        // Registered after MapHub created SignalR's connection manager, so (callbacks run last-in
-        // first-out) clients are told SessionEnded("shutdown") before SignalR closes their connections.
-        // Task.Run: the callback may run on a thread with a synchronization context (a test runner's),
-        // which the writes' continuations must not need while this thread waits for them.
-        lifetime.ApplicationStopping.Register(() =>
-            Task.Run(() => app.Services.GetRequiredService<SessionManager>().EndAllAsync()).Wait(TimeSpan.FromSeconds(5)));
         return app;
     }
 
