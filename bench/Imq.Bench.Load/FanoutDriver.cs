@@ -50,7 +50,7 @@ internal sealed class FanoutDriver : IDisposable
         }
 
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {System.Name,-6} {(warmup ? "warm" : run.Mode),-6} {step.TargetPerSecond,7:F0}/s -> {step.DeliveredPerSecond,7:F0}/s p99 {step.P99Ms,7:F1} ms lost {step.Lost} failed {step.Failed + step.Unanswered} | cpu s: system {step.Cpu.System:F2} load {step.Cpu.Load:F2} others {step.Cpu.Others:F2} {(step.Pass ? "pass" : "FAIL")}"));
+            $"  {System.Name,-6} {(warmup ? "warm" : run.Mode),-6} {step.TargetPerSecond,7:F0}/s -> {step.DeliveredPerSecond,7:F0}/s p99 {step.P99Ms,7:F1} ms lost {step.Lost} failed {step.Failed + step.Unanswered} | cpu s: system {step.Cpu.System:F2} load {step.Cpu.Load:F2} bench {step.Cpu.Partner:F2} others {step.Cpu.Others:F2} {(step.Pass ? "pass" : "FAIL")}"));
         run.Steps.Add(step);
         return step;
     }

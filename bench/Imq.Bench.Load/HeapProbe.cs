@@ -1,6 +1,6 @@
 // Memory of a server process after a full GC, asked from outside so that IMQ's node program needs no
 // endpoint for it: an EventPipe session with the runtime's GCHeapCollect keyword makes the runtime run
-// a full blocking GC (as dotnet-gcdump does); the GCHeapStats event of that GC gives the managed heap,
+// a full blocking GC (as dotnet-gcdump does); the GCHeapStats event of that GC gives the live managed heap,
 // and VmRSS is read after it. The same probe is used for IMQ and for the peer.
 using System.Diagnostics.Tracing;
 using Microsoft.Diagnostics.NETCore.Client;
@@ -36,7 +36,9 @@ internal static class HeapProbe
             {
                 if (full)
                 {
-                    heap.TrySetResult(e.TotalHeapSize);
+                    // What survived the full GC in every generation (LOH, POH included): the live heap,
+                    // without the free space that GenerationSize counts.
+                    heap.TrySetResult(e.TotalPromotedSize0 + e.TotalPromotedSize1 + e.TotalPromotedSize2 + e.TotalPromotedSize3 + e.TotalPromotedSize4);
                 }
             };
             var processing = Task.Run(source.Process);

@@ -2,8 +2,6 @@
 // servers on Redis), start both systems' server processes, run the scenarios through worker processes,
 // measure memory from outside, stop the servers; the report is written from what it gathered.
 using System.Diagnostics;
-using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace Imq.Bench.Load;
@@ -45,14 +43,16 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                 {
                     foreach (var system in systems)
                     {
-                        await IdleAsync(system, "user");
+                        _results.Idle.Add(await IdleScenario.RunAsync(system, "user", plan));
                     }
 
                     // Where IMQ's extra memory per connection goes: the same on API-key (server-role)
-                    // connections, which have no user session, no home queue and no JWT.
-                    foreach (var system in systems.Where(s => s.IsImq))
+                    // connections, which have no user session, no home queue and no JWT; on a fresh
+                    // process, since RSS once grown does not shrink.
+                    if (!plan.Quick && systems.Any(s => s.IsImq))
                     {
-                        await IdleAsync(system, "server");
+                        using var fresh = await SystemUnderTest.StartAsync(imqName, env);
+                        _results.Idle.Add(await IdleScenario.RunAsync(fresh, "server", plan));
                     }
                 }
 
@@ -95,7 +95,7 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                 drivers.Add(await FanoutDriver.StartAsync(system, protocol, plan));
             }
 
-            foreach (var rate in Plan.Warmup)
+            foreach (var rate in plan.Warmup)
             {
                 foreach (var d in drivers)
                 {
@@ -172,101 +172,4 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
 
         await worker.WaitExitAsync(TimeSpan.FromSeconds(30));
     }
-
-    /// <summary>Memory per idle connection = growth between a warm-up count and the full count, after a full GC each time.</summary>
-    private async Task IdleAsync(SystemUnderTest system, string role)
-    {
-        const int PerWorker = 15_000;
-        var total = plan.IdleConnections;
-        var workers = (total + PerWorker - 1) / PerWorker;
-        Console.Error.WriteLine($"bench: {system.Name} idle, {plan.IdleWarm} then {total} connections over {workers} worker(s)");
-        var pid = system.Pids[0];
-        var list = Enumerable.Range(0, workers).Select(i => WorkerProcess.Start("idle",
-        [
-            .. system.WorkerArgs(plan.Protocols[0]),
-            "--phases", $"{plan.IdleWarm / workers},{total / workers}",
-            "--offset", $"{i * (total / workers)}",
-            "--sources", $"127.0.0.{i + 2}",
-            "--role", role,
-            "--max-seconds", "900",
-        ])).ToList();
-        try
-        {
-            var warm = await AllReadyAsync(list);
-            var m1 = await MemoryAsync(system, pid);
-            list.ForEach(w => w.Tell("next"));
-            var full = await AllReadyAsync(list);
-            var m2 = await MemoryAsync(system, pid);
-            double? keepAlive = null;
-            if (plan.IdleCpuSeconds > 0)
-            {
-                var cpu0 = ProcStat.CpuSeconds(pid);
-                await Task.Delay(TimeSpan.FromSeconds(plan.IdleCpuSeconds));
-                keepAlive = (ProcStat.CpuSeconds(pid) - cpu0) / plan.IdleCpuSeconds;
-            }
-
-            _results.Idle.Add(new IdleRun(system.Name, role == "user" ? system.Title : system.Title + ", server-role connections", role, warm.Connections, full.Connections, full.Failed, full.Seconds, m1, m2, keepAlive));
-            Console.Error.WriteLine($"  {warm.Connections} -> {full.Connections} connections ({full.Failed} failed): RSS {m1.Process.RssBytes >> 20} -> {m2.Process.RssBytes >> 20} MiB, managed {m1.Process.ManagedBytes >> 20} -> {m2.Process.ManagedBytes >> 20} MiB");
-            list.ForEach(w => w.Tell("close"));
-            await Task.WhenAll(list.Select(w => w.WaitExitAsync(TimeSpan.FromSeconds(90))));
-        }
-        finally
-        {
-            list.ForEach(w => w.Dispose());
-        }
-    }
-
-    private static async Task<IdleReady> AllReadyAsync(List<WorkerProcess> workers)
-    {
-        var all = await Task.WhenAll(workers.Select(w => w.NextAsync(TimeSpan.FromSeconds(600))));
-        var ready = all.Select(v => v?.Deserialize<IdleReady>(Lines.Json) ?? throw new InvalidOperationException("an idle worker ended early")).ToList();
-        return new IdleReady(ready.Sum(r => r.Connections), ready.Sum(r => r.Failed), ready.Max(r => r.Seconds));
-    }
-
-    private static async Task<MemorySample> MemoryAsync(SystemUnderTest system, int pid)
-    {
-        var process = await HeapProbe.MeasureAsync(pid);
-        long? selfReported = null;
-        if (!system.IsImq)
-        {
-            using var http = new HttpClient { BaseAddress = system.Servers[0].Url };
-            var answer = await http.GetFromJsonAsync<JsonElement>("/bench/memory");
-            selfReported = answer.GetProperty("managedBytes").GetInt64();
-        }
-
-        return new MemorySample(process, selfReported);
-    }
-}
-
-internal sealed record MemorySample(ProcessMemory Process, long? SelfReportedManagedBytes);
-
-internal sealed record FanoutRun(string System, string Title, string Protocol, string Mode, List<StepResult> Steps)
-{
-    /// <summary>The highest delivered rate of a passing step (null when none passed).</summary>
-    public double? Saturated => Steps.Where(s => !s.Warmup && s.Pass).Select(s => (double?)s.DeliveredPerSecond).Max();
-
-    public StepResult? Best => Steps.Where(s => !s.Warmup && s.Pass).MaxBy(s => s.DeliveredPerSecond);
-
-    /// <summary>Of the fixed-rate steps, the one the rest of the machine disturbed least.</summary>
-    public StepResult? Fixed => Steps.Where(s => !s.Warmup).MinBy(s => s.Cpu.Others / Math.Max(s.Seconds, 0.001));
-}
-
-internal sealed record IdleRun(string System, string Title, string Role, int WarmConnections, int Connections, int Failed, double ConnectSeconds, MemorySample Warm, MemorySample Full, double? KeepAliveCores)
-{
-    public double RssPerConnection => (double)(Full.Process.RssBytes - Warm.Process.RssBytes) / (Connections - WarmConnections);
-
-    public double? ManagedPerConnection => Full.Process.ManagedBytes - Warm.Process.ManagedBytes is { } d ? (double)d / (Connections - WarmConnections) : null;
-}
-
-internal sealed record ChurnRun(string System, string Title, ChurnResult Result);
-
-internal sealed class RunResults
-{
-    public List<FanoutRun> Fanout { get; } = [];
-
-    public List<IdleRun> Idle { get; } = [];
-
-    public List<ChurnRun> Churn { get; } = [];
-
-    public double Seconds { get; set; }
 }

@@ -28,8 +28,8 @@ internal sealed record Plan(
     public static Plan Of(Args a)
     {
         var plan = a.Flag("quick")
-            ? new Plan(true, 100, 10, 2, 8000, 1.5, 400_000, false, ["msgpack"], 10_000, 5, 1000, 4000, 0, 5, false)
-            : new Plan(false, 100, 10, 3, 5000, 1.4, 400_000, true, ["msgpack", "json"], 10_000, 10, 2000, 10_000, 30, 10, true);
+            ? new Plan(true, 100, 10, 2, 2000, 1.6, 400_000, false, ["msgpack"], 10_000, 4, 500, 2500, 0, 3, false)
+            : new Plan(false, 100, 10, 3, 2000, 1.4, 400_000, true, ["msgpack", "json"], 10_000, 10, 2000, 10_000, 30, 10, true);
         return plan with
         {
             IdleConnections = a.Int("idle", plan.IdleConnections),
@@ -40,11 +40,11 @@ internal sealed record Plan(
 
     public string[] FanoutArgs() =>
     [
-        "--queues", $"{Queues}", "--subs", $"{Subs}", "--drain-seconds", "3", "--p99-limit-ms", $"{P99LimitMs}", "--max-seconds", "900",
+        "--queues", $"{Queues}", "--subs", $"{Subs}", "--drain-seconds", Quick ? "2" : "3", "--p99-limit-ms", $"{P99LimitMs}", "--max-seconds", "900",
     ];
 
     /// <summary>Warm-up steps (deliveries/s) before anything is measured: the JIT's tiers, pools, GC budgets.</summary>
-    public static double[] Warmup => [2000, 5000];
+    public double[] Warmup => Quick ? [3000] : [2000, 5000];
 
     /// <summary>How many times a rate is tried before it counts as failed (one pause of the shared machine fails a step).</summary>
     public const int Tries = 2;

@@ -38,6 +38,8 @@ internal static class ProcStat
         return total / TicksPerSecond;
     }
 
+    public static int ParentOf(int pid) => Fields(pid) is { } f ? int.Parse(f[1], CultureInfo.InvariantCulture) : 0;
+
     /// <summary>CPU seconds the whole machine was busy (user, nice, system, irq, softirq, steal), all cores together.</summary>
     public static double MachineBusySeconds()
     {

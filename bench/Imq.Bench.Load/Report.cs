@@ -29,22 +29,24 @@ internal static class Report
         md.AppendLine(string.Create(Inv, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
         md.AppendLine(Inv, $"- Machine: {Machine()}");
         md.AppendLine(Inv, $"- Command: `{command}`");
+        md.AppendLine(Inv, $"- IMQ measured: {imqBuild}, Release; peer: ASP.NET Core SignalR {typeof(Microsoft.AspNetCore.SignalR.Client.HubConnection).Assembly.GetName().Version} (bench/Imq.Bench.Peer), Redis {RedisVersion()}");
         md.AppendLine(string.Create(Inv, $"- Run time: {r.Seconds:F0} s{(nice > 0 ? $"; every bench process ran at nice -{nice}, ahead of the other work on the machine" : "; bench processes at normal priority, sharing the cores with whatever else ran (the `others` columns)")}"));
         md.AppendLine(string.Create(Inv, $"- Fan-out load: {plan.Queues} queues x {plan.Subs} subscribers, one publisher connection per queue, subscribers and publishers spread round-robin over the gateways; WebSockets without negotiate; payload {{t, s, p}} of about 80 bytes as JSON; latency from the intended send time to the subscriber's handler (HdrHistogram)."));
-        md.AppendLine(string.Create(Inv, $"- Saturation search: IMQ and its peer are up at the same time with a load process each, and their steps alternate (IMQ at a rate, then the peer at the same rate), so a busy spell of this shared machine hits both; warm-up steps of 1.5 s at {string.Join(" and ", Plan.Warmup.Select(w => w.ToString("N0", Inv)))}/s, then {plan.SearchStart:N0} deliveries/s x {plan.SearchFactor} per step of {plan.StepSeconds} s{(plan.Refine ? " (plus one refining step between the last pass and the first failure)" : "")}. A step passes with p99 <= {Plan.P99LimitMs} ms, every send answered and every message delivered within 3 s after it; a rate is tried {Plan.Tries} times before it counts as failed. Saturated = the highest delivered rate of a passing step. The fixed-rate table shows, of its rounds, the one least disturbed by the rest of the machine."));
+        md.AppendLine(string.Create(Inv, $"- Saturation search: IMQ and its peer are up at the same time with a load process each, and their steps alternate (IMQ at a rate, then the peer at the same rate), so a busy spell of this shared machine hits both; warm-up steps of 1.5 s at {string.Join(" and ", plan.Warmup.Select(w => w.ToString("N0", Inv)))}/s, then {plan.SearchStart:N0} deliveries/s x {plan.SearchFactor} per step of {plan.StepSeconds} s{(plan.Refine ? " (plus one refining step between the last pass and the first failure)" : "")}. A step passes with p99 <= {Plan.P99LimitMs} ms, every send answered and every message delivered within {(plan.Quick ? 2 : 3)} s after it; a rate is tried {Plan.Tries} times before it counts as failed. Saturated = the highest delivered rate of a passing step. The fixed-rate table shows, of its rounds, the one least disturbed by the rest of the machine."));
         md.AppendLine("- CPU: utime + stime from /proc/<pid>/stat over the step, of every server process (both of a 2-server system, summed) and of the store the system needs (Redis for the SignalR scale-out, PostgreSQL with its backends for the IMQ cluster); `CPU us/delivery` counts servers + store. `cores` = CPU seconds / wall seconds. `others` = what the rest of the machine used meanwhile (from /proc/stat): other people's builds and tests on this shared 2-core box, the noise next to every figure.");
         md.AppendLine().AppendLine("Summary line: `" + Summary(r) + "`").AppendLine();
+        Targets(md, r);
 
         foreach (var protocol in r.Fanout.Where(f => f.Mode == "search").Select(f => f.Protocol).Distinct())
         {
             md.AppendLine(Inv, $"## Fan-out, saturated ({protocol})").AppendLine();
-            md.AppendLine("| system | saturated deliveries/s | p99 there (ms) | CPU us/delivery | server cores | store cores | load-gen cores | others' cores | first failing step |");
+            md.AppendLine("| system | saturated deliveries/s | p99 there (ms) | CPU us/delivery | server cores | store cores | load-gen cores | others' cores | stopped at |");
             md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
             var runs = r.Fanout.Where(f => f.Mode == "search" && f.Protocol == protocol).ToList();
             foreach (var f in runs)
             {
                 var b = f.Best;
-                var fail = f.Steps.FirstOrDefault(s => !s.Warmup && !s.Pass);
+                var fail = StoppedAt(f);
                 md.AppendLine(string.Create(Inv,
                     $"| {f.Title} | {F(f.Saturated, 0)} | {F(b?.P99Ms, 1)} | {F(b?.ServerCpuMicrosPerDelivery, 1)} | {F(b?.Cpu.Servers.Sum() / b?.Seconds, 2)} | {F(b?.Cpu.Store / b?.Seconds, 2)} | {F(b?.Cpu.Load / b?.Seconds, 2)} | {F(b?.Cpu.Others / b?.Seconds, 2)} | {(fail is null ? "-" : Why(fail))} |"));
             }
@@ -83,7 +85,7 @@ internal static class Report
         if (r.Idle.Count > 0)
         {
             md.AppendLine("## Idle connections (one server process)").AppendLine();
-            md.AppendLine("Memory per connection = growth from the warm-up count to the full count, each measured after a full blocking GC that the bench asks for from outside over EventPipe (the runtime's GCHeapCollect keyword, as dotnet-gcdump does). RSS is VmRSS from /proc/<pid>/status; managed is the GC's own heap size after that GC (GCHeapStats event), for IMQ and the peer alike. The peer also answers /bench/memory (GC.GetTotalMemory after a compacting GC) as a cross-check.").AppendLine();
+            md.AppendLine("Memory per connection = growth from the warm-up count to the full count, each measured after a full blocking GC that the bench asks for from outside over EventPipe (the runtime's GCHeapCollect keyword, as dotnet-gcdump does). RSS is VmRSS from /proc/<pid>/status; managed is what survived that GC in every generation (the GCHeapStats event's promoted sizes), for IMQ and the peer alike. The peer also answers /bench/memory (GC.GetTotalMemory after a compacting GC) as a cross-check.").AppendLine();
             md.AppendLine("| system | connections | connect time (s) | RSS per connection (KB) | managed per connection (KB) | peer's own count (KB) | keep-alive cores per 10k |");
             md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
             foreach (var i in r.Idle)
@@ -120,18 +122,39 @@ internal static class Report
         }
 
         md.AppendLine("## Every step of the saturation searches").AppendLine();
-        md.AppendLine("| system | protocol | target/s | delivered/s | p50 | p99 | p99.9 | max (ms) | sent | lost | failed | server (+ store) CPU s | load CPU s | others' CPU s | |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
+        md.AppendLine("| system | protocol | target/s | delivered/s | p50 | p99 | p99.9 | max (ms) | sent | lost | failed | server (+ store) CPU s | load CPU s | rest of bench CPU s | others' CPU s | |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|");
         foreach (var f in r.Fanout)
         {
             foreach (var s in f.Steps.Where(s => !s.Warmup))
             {
                 md.AppendLine(string.Create(Inv,
-                    $"| {f.System} | {f.Protocol} | {s.TargetPerSecond:N0} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F0} | {s.Sent:N0} | {s.Lost} | {s.Failed + s.Unanswered} | {string.Join(" + ", s.Cpu.Servers.Select(c => c.ToString("F1", Inv)))}{(s.Cpu.Store > 0 ? $" (+ {s.Cpu.Store:F1})" : "")} | {s.Cpu.Load:F1} | {s.Cpu.Others:F1} | {(s.Pass ? "pass" : "fail")} |"));
+                    $"| {f.System} | {f.Protocol} | {s.TargetPerSecond:N0} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F0} | {s.Sent:N0} | {s.Lost} | {s.Failed + s.Unanswered} | {string.Join(" + ", s.Cpu.Servers.Select(c => c.ToString("F1", Inv)))}{(s.Cpu.Store > 0 ? $" (+ {s.Cpu.Store:F1})" : "")} | {s.Cpu.Load:F1} | {s.Cpu.Partner:F1} | {s.Cpu.Others:F1} | {(s.Pass ? "pass" : "fail")} |"));
             }
         }
 
         return md.ToString();
+    }
+
+    /// <summary>DESIGN section 10's targets next to what this run measured.</summary>
+    private static void Targets(StringBuilder md, RunResults r)
+    {
+        var protocol = r.Fanout.FirstOrDefault()?.Protocol;
+        double? Sat(string system) => r.Fanout.FirstOrDefault(f => f.System == system && f.Mode == "search" && f.Protocol == protocol)?.Saturated;
+        double? Cpu(string system) => r.Fanout.FirstOrDefault(f => f.System == system && f.Mode == "fixed")?.Fixed?.ServerCpuMicrosPerDelivery;
+        var imqIdle = r.Idle.FirstOrDefault(i => i.System == "imq-1" && i.Role == "user");
+        var srIdle = r.Idle.FirstOrDefault(i => i.System == "sr-1");
+        var churn = r.Churn.FirstOrDefault(c => c.System == "imq-1" && c.Result.Via == "hub")?.Result.OperationsPerSecond;
+        md.AppendLine(Inv, $"## Against the targets (DESIGN section 10, {protocol})").AppendLine();
+        md.AppendLine("| target | measured here | CPU per delivery, IMQ / peer, at the fixed rate |");
+        md.AppendLine("|---|---|---|");
+        md.AppendLine(Inv, $"| fan-out, 2 gateways: saturated >= 2x SignalR 2 + Redis | {F(Ratio(Sat("imq-2"), Sat("sr-2")), 2)}x ({F(Sat("imq-2"), 0)} / {F(Sat("sr-2"), 0)} deliveries/s) | {F(Ratio(Cpu("imq-2"), Cpu("sr-2")), 2)} |");
+        md.AppendLine(Inv, $"| p99 < 10 ms at 10,000 deliveries/s on 2 gateways | {F(r.Fanout.FirstOrDefault(f => f.System == "imq-2" && f.Mode == "fixed")?.Fixed?.P99Ms, 1)} ms | |");
+        md.AppendLine(Inv, $"| single node: saturated >= 0.9x plain SignalR | {F(Ratio(Sat("imq-1"), Sat("sr-1")), 2)}x ({F(Sat("imq-1"), 0)} / {F(Sat("sr-1"), 0)} deliveries/s) | {F(Ratio(Cpu("imq-1"), Cpu("sr-1")), 2)} |");
+        md.AppendLine(Inv, $"| churn through the hub >= 10,000 operations/s | {F(churn, 0)} operations/s (1 node) | |");
+        md.AppendLine(Inv, $"| idle: memory per connection <= 1.1x stock SignalR | {F(Ratio(imqIdle?.RssPerConnection, srIdle?.RssPerConnection), 2)}x RSS, {F(Ratio(imqIdle?.ManagedPerConnection, srIdle?.ManagedPerConnection), 2)}x managed | |");
+        md.AppendLine(Inv, $"| idle: keep-alive CPU < 0.5x stock SignalR | {F(Ratio(imqIdle?.KeepAliveCores, srIdle?.KeepAliveCores), 2)}x | |");
+        md.AppendLine();
     }
 
     private static void RatioRow(StringBuilder md, string label, List<FanoutRun> runs, string imq, string peer, Func<FanoutRun, double?> value, Func<FanoutRun, double?> cpu)
@@ -142,6 +165,14 @@ internal static class Report
         {
             md.AppendLine(Inv, $"| ratio {label} | {F(Ratio(value(a), value(b)), 2)} | | {F(Ratio(cpu(a), cpu(b)), 2)} (lower is better) | | | | | |");
         }
+    }
+
+    /// <summary>The last try of the lowest rate that no try passed: where the search stopped.</summary>
+    private static StepResult? StoppedAt(FanoutRun f)
+    {
+        var steps = f.Steps.Where(s => !s.Warmup).ToList();
+        return steps.Where(s => !s.Pass && !steps.Any(p => p.Pass && p.TargetPerSecond == s.TargetPerSecond))
+            .GroupBy(s => s.TargetPerSecond).OrderBy(g => g.Key).FirstOrDefault()?.Last();
     }
 
     private static string Why(StepResult s)

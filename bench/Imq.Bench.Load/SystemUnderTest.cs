@@ -45,6 +45,7 @@ internal sealed class SystemUnderTest : IDisposable
         "--protocol", protocol,
         "--pids", string.Join(',', Pids),
         "--store-pid", $"{StorePid}",
+        "--in-matrix",
     ];
 
     public static async Task<SystemUnderTest> StartAsync(string name, BenchEnvironment env)
