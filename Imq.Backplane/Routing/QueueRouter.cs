@@ -164,7 +164,16 @@ public sealed class QueueRouter(IOwnership ownership, OperationExecutor executor
                 }
                 catch (RpcException e)
                 {
-                    throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) did not answer: {e.Status.StatusCode}");
+                    // Only a call that never reached the node (Unavailable) is retried: any other may have run.
+                    if (attempt >= Attempts || e.StatusCode != StatusCode.Unavailable)
+                    {
+                        throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) did not answer: {e.Status.StatusCode}");
+                    }
+
+                    // A node starting, stopping or just moved: look at the map again and retry.
+                    await ownership.RefreshAsync(request.MapVersion, CancellationToken.None);
+                    await Task.Delay(50 * attempt);
+                    continue;
                 }
             }
 
