@@ -121,7 +121,7 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         await watcher.WaitForAsync("Presence", e => e.Arg<bool>(2));
 
         proxy.ResetAll();
-        var gone = await watcher.WaitForAsync("Presence", e => !e.Arg<bool>(2));
+        var gone = await watcher.WaitForAsync("Presence", e => !e.Arg<bool>(2), timeout: TimeSpan.FromSeconds(30));
         Assert.Equal("dropper", gone.Arg<string>(1));
     }
 
