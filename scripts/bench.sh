@@ -4,8 +4,8 @@
 # and two SignalR servers on the Redis backplane, each as separate processes on loopback, driven by the
 # load generator in bench/Imq.Bench.Load. Installs PostgreSQL and Redis when missing and starts
 # throwaway instances of both on free loopback ports, like scripts/test.sh.
-#   scripts/bench.sh            the standard matrix, about 10 minutes
-#   scripts/bench.sh --quick    a subset, about 2 minutes; the last line is the summary
+#   scripts/bench.sh            the standard matrix, about 10 minutes; writes docs/BENCHMARKS.md
+#   scripts/bench.sh --quick    a subset, about 2 minutes; the last line is the summary (report in the log folder)
 #   scripts/bench.sh --imq-source head   measure the last commit of IMQ rather than the working tree
 #   scripts/bench.sh --nice N            run servers and load at nice -N, ahead of other work on a shared
 #                                        machine (slows that work down while the bench runs; says so in the report)

@@ -23,9 +23,13 @@ internal static class FanoutWorker
         var ct = deadline.Token;
         using var connector = new Connector(a);
         var stats = new Latency[MaxSteps];
+        var cross = new Latency[MaxSteps]; // deliveries to a subscriber on another gateway than the publisher's
+        var local = new Latency[MaxSteps];
         for (var i = 0; i < MaxSteps; i++)
         {
             stats[i] = new Latency();
+            cross[i] = new Latency();
+            local[i] = new Latency();
         }
 
         var names = Enumerable.Range(0, queues).Select(q => $"/bench/fanout/{Environment.ProcessId}/{q}").ToArray();
@@ -37,7 +41,12 @@ internal static class FanoutWorker
         {
             var connection = await connector.ConnectUserAsync($"sub-{Environment.ProcessId}-{i}", i, h =>
             {
-                h.On<string, string, string, BenchData, long>("Message", (_, _, _, data, _) => stats[data.S].Record(data.T));
+                var crossGateway = i % connector.Gateways.Length != i / subs % connector.Gateways.Length;
+                h.On<string, string, string, BenchData, long>("Message", (_, _, _, data, _) =>
+                {
+                    stats[data.S].Record(data.T);
+                    (crossGateway ? cross : local)[data.S].Record(data.T);
+                });
                 h.On<string>("SessionEnded", reason => Console.Error.WriteLine($"fanout: subscriber {i}: session ended ({reason})"));
                 h.Closed += e =>
                 {
@@ -75,6 +84,11 @@ internal static class FanoutWorker
             var rate = double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
             var seconds = double.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
             Lines.Write("step", await run.RunAsync(step, rate, seconds, drainSeconds, warmup: parts.Length > 3, ct));
+            if (connector.Gateways.Length > 1)
+            {
+                Console.Error.WriteLine(System.FormattableString.Invariant(
+                    $"fanout: step {step}: subscribers on the publisher's gateway p50 {local[step].PercentileMs(50):F1} p99 {local[step].PercentileMs(99):F1} ms, on the other gateway p50 {cross[step].PercentileMs(50):F1} p99 {cross[step].PercentileMs(99):F1} ms"));
+            }
         }
 
         closing = true;

@@ -95,25 +95,31 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                 drivers.Add(await FanoutDriver.StartAsync(system, protocol, plan));
             }
 
-            foreach (var rate in plan.Warmup)
+            foreach (var rate in Plan.Warmup)
             {
                 foreach (var d in drivers)
                 {
-                    await d.StepAsync(d.Search, rate, 1.5, warmup: true);
+                    await d.StepAsync(d.Search, rate, 2, warmup: true);
                 }
             }
 
             var active = drivers.ToList();
             var lastPass = new Dictionary<FanoutDriver, double>();
             var firstFail = new Dictionary<FanoutDriver, double>();
-            for (var rate = plan.SearchStart; active.Count > 0 && rate <= plan.SearchMax && _watch.Elapsed < budget * 1.5; rate *= plan.SearchFactor)
+            var round = 0;
+            for (var rate = plan.SearchStart; active.Count > 0 && rate <= plan.SearchMax && _watch.Elapsed < budget * 1.5; rate *= plan.SearchFactor, round++)
             {
-                foreach (var d in active.ToList())
+                // Who goes first alternates, so neither system always runs right after the other's busiest moment.
+                foreach (var d in round % 2 == 0 ? active.ToList() : Enumerable.Reverse(active).ToList())
                 {
                     StepResult? step = null;
-                    for (var attempt = 0; attempt < Plan.Tries && step is not { Pass: true }; attempt++)
+                    for (int attempt = 0, tries = Plan.Tries; attempt < tries && step is not { Pass: true }; attempt++)
                     {
                         step = await d.StepAsync(d.Search, rate, plan.StepSeconds);
+                        if (step is { Pass: false } && step.Cpu.Others / Math.Max(step.Seconds, 0.001) > Plan.DisturbedCores && tries < Plan.MaxTries)
+                        {
+                            tries++; // the rest of the machine took a large share meanwhile: this try does not count
+                        }
                     }
 
                     if (step is { Pass: true })
@@ -136,9 +142,9 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                 }
             }
 
-            for (var round = 0; withFixed && round < (plan.Quick ? 1 : 2); round++)
+            for (var fixedRound = 0; withFixed && fixedRound < (plan.Quick ? 1 : 2); fixedRound++)
             {
-                foreach (var d in drivers)
+                foreach (var d in fixedRound % 2 == 0 ? drivers : Enumerable.Reverse(drivers))
                 {
                     await d.StepAsync(d.Fixed, plan.FixedRate, plan.FixedSeconds);
                 }

@@ -29,7 +29,8 @@ switch (a.Mode)
         var env = BenchEnvironment.Find(a);
         var results = await new Matrix(plan, env).RunAsync(TimeSpan.FromMinutes(plan.Quick ? 4 : 20));
         var command = a.Get("command", plan.Quick ? "scripts/bench.sh --quick" : "scripts/bench.sh");
-        var output = a.Get("out", Path.Combine(env.Root, "docs", "BENCHMARKS.md"));
+        // The standard run is the one docs/BENCHMARKS.md shows; a quick run's report stays with its logs unless --out says otherwise.
+        var output = a.Get("out", plan.Quick ? Path.Combine(env.LogDir, "BENCHMARKS-quick.md") : Path.Combine(env.Root, "docs", "BENCHMARKS.md"));
         await File.WriteAllTextAsync(output, Report.Markdown(results, plan, command, a.Get("imq-build", "Imq.Hubs/bin/Release"), a.Int("priority", 0)));
         Console.Error.WriteLine($"bench: wrote {output}; server logs in {env.LogDir}");
         Console.WriteLine(Report.Summary(results));

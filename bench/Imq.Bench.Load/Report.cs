@@ -32,7 +32,7 @@ internal static class Report
         md.AppendLine(Inv, $"- IMQ measured: {imqBuild}, Release; peer: ASP.NET Core SignalR {typeof(Microsoft.AspNetCore.SignalR.Client.HubConnection).Assembly.GetName().Version} (bench/Imq.Bench.Peer), Redis {RedisVersion()}");
         md.AppendLine(string.Create(Inv, $"- Run time: {r.Seconds:F0} s{(nice > 0 ? $"; every bench process ran at nice -{nice}, ahead of the other work on the machine" : "; bench processes at normal priority, sharing the cores with whatever else ran (the `others` columns)")}"));
         md.AppendLine(string.Create(Inv, $"- Fan-out load: {plan.Queues} queues x {plan.Subs} subscribers, one publisher connection per queue, subscribers and publishers spread round-robin over the gateways; WebSockets without negotiate; payload {{t, s, p}} of about 80 bytes as JSON; latency from the intended send time to the subscriber's handler (HdrHistogram)."));
-        md.AppendLine(string.Create(Inv, $"- Saturation search: IMQ and its peer are up at the same time with a load process each, and their steps alternate (IMQ at a rate, then the peer at the same rate), so a busy spell of this shared machine hits both; warm-up steps of 1.5 s at {string.Join(" and ", plan.Warmup.Select(w => w.ToString("N0", Inv)))}/s, then {plan.SearchStart:N0} deliveries/s x {plan.SearchFactor} per step of {plan.StepSeconds} s{(plan.Refine ? " (plus one refining step between the last pass and the first failure)" : "")}. A step passes with p99 <= {Plan.P99LimitMs} ms, every send answered and every message delivered within {(plan.Quick ? 2 : 3)} s after it; a rate is tried {Plan.Tries} times before it counts as failed. Saturated = the highest delivered rate of a passing step. The fixed-rate table shows, of its rounds, the one least disturbed by the rest of the machine."));
+        md.AppendLine(string.Create(Inv, $"- Saturation search: IMQ and its peer are up at the same time with a load process each, and their steps alternate (both at one rate, then both at the next, who goes first alternating), so a busy spell of this shared machine hits both; warm-up steps of 2 s at {string.Join(" and ", Plan.Warmup.Select(w => w.ToString("N0", Inv)))}/s, then {plan.SearchStart:N0} deliveries/s x {plan.SearchFactor} per step of {plan.StepSeconds} s{(plan.Refine ? " (plus one refining step between the last pass and the first failure)" : "")}. A step passes with p99 <= {Plan.P99LimitMs} ms, every send answered and every message delivered within {(plan.Quick ? 2 : 3)} s after it; a rate is tried {Plan.Tries} times before it counts as failed, up to {Plan.MaxTries} when the rest of the machine used more than {Plan.DisturbedCores} cores during a failed try. Saturated = the highest delivered rate of a passing step. The fixed-rate table shows, of its rounds, the one least disturbed by the rest of the machine."));
         md.AppendLine("- CPU: utime + stime from /proc/<pid>/stat over the step, of every server process (both of a 2-server system, summed) and of the store the system needs (Redis for the SignalR scale-out, PostgreSQL with its backends for the IMQ cluster); `CPU us/delivery` counts servers + store. `cores` = CPU seconds / wall seconds. `others` = what the rest of the machine used meanwhile (from /proc/stat): other people's builds and tests on this shared 2-core box, the noise next to every figure.");
         md.AppendLine().AppendLine("Summary line: `" + Summary(r) + "`").AppendLine();
         Targets(md, r);
@@ -48,7 +48,7 @@ internal static class Report
                 var b = f.Best;
                 var fail = StoppedAt(f);
                 md.AppendLine(string.Create(Inv,
-                    $"| {f.Title} | {F(f.Saturated, 0)} | {F(b?.P99Ms, 1)} | {F(b?.ServerCpuMicrosPerDelivery, 1)} | {F(b?.Cpu.Servers.Sum() / b?.Seconds, 2)} | {F(b?.Cpu.Store / b?.Seconds, 2)} | {F(b?.Cpu.Load / b?.Seconds, 2)} | {F(b?.Cpu.Others / b?.Seconds, 2)} | {(fail is null ? "-" : Why(fail))} |"));
+                    $"| {f.Title} | {N(f.Saturated)} | {F(b?.P99Ms, 1)} | {F(b?.ServerCpuMicrosPerDelivery, 1)} | {F(b?.Cpu.Servers.Sum() / b?.Seconds, 2)} | {F(b?.Cpu.Store / b?.Seconds, 2)} | {F(b?.Cpu.Load / b?.Seconds, 2)} | {F(b?.Cpu.Others / b?.Seconds, 2)} | {(fail is null ? "-" : Why(fail))} |"));
             }
 
             RatioRow(md, "IMQ 1 node / SignalR 1 server", runs, "imq-1", "sr-1", f => f.Saturated, f => f.Best?.ServerCpuMicrosPerDelivery);
@@ -148,12 +148,12 @@ internal static class Report
         md.AppendLine(Inv, $"## Against the targets (DESIGN section 10, {protocol})").AppendLine();
         md.AppendLine("| target | measured here | CPU per delivery, IMQ / peer, at the fixed rate |");
         md.AppendLine("|---|---|---|");
-        md.AppendLine(Inv, $"| fan-out, 2 gateways: saturated >= 2x SignalR 2 + Redis | {F(Ratio(Sat("imq-2"), Sat("sr-2")), 2)}x ({F(Sat("imq-2"), 0)} / {F(Sat("sr-2"), 0)} deliveries/s) | {F(Ratio(Cpu("imq-2"), Cpu("sr-2")), 2)} |");
+        md.AppendLine(Inv, $"| fan-out, 2 gateways: saturated >= 2x SignalR 2 + Redis | {X(Ratio(Sat("imq-2"), Sat("sr-2")))} ({N(Sat("imq-2"))} / {N(Sat("sr-2"))} deliveries/s) | {F(Ratio(Cpu("imq-2"), Cpu("sr-2")), 2)} |");
         md.AppendLine(Inv, $"| p99 < 10 ms at 10,000 deliveries/s on 2 gateways | {F(r.Fanout.FirstOrDefault(f => f.System == "imq-2" && f.Mode == "fixed")?.Fixed?.P99Ms, 1)} ms | |");
-        md.AppendLine(Inv, $"| single node: saturated >= 0.9x plain SignalR | {F(Ratio(Sat("imq-1"), Sat("sr-1")), 2)}x ({F(Sat("imq-1"), 0)} / {F(Sat("sr-1"), 0)} deliveries/s) | {F(Ratio(Cpu("imq-1"), Cpu("sr-1")), 2)} |");
-        md.AppendLine(Inv, $"| churn through the hub >= 10,000 operations/s | {F(churn, 0)} operations/s (1 node) | |");
-        md.AppendLine(Inv, $"| idle: memory per connection <= 1.1x stock SignalR | {F(Ratio(imqIdle?.RssPerConnection, srIdle?.RssPerConnection), 2)}x RSS, {F(Ratio(imqIdle?.ManagedPerConnection, srIdle?.ManagedPerConnection), 2)}x managed | |");
-        md.AppendLine(Inv, $"| idle: keep-alive CPU < 0.5x stock SignalR | {F(Ratio(imqIdle?.KeepAliveCores, srIdle?.KeepAliveCores), 2)}x | |");
+        md.AppendLine(Inv, $"| single node: saturated >= 0.9x plain SignalR | {X(Ratio(Sat("imq-1"), Sat("sr-1")))} ({N(Sat("imq-1"))} / {N(Sat("sr-1"))} deliveries/s) | {F(Ratio(Cpu("imq-1"), Cpu("sr-1")), 2)} |");
+        md.AppendLine(Inv, $"| churn through the hub >= 10,000 operations/s | {N(churn)} operations/s (1 node) | |");
+        md.AppendLine(Inv, $"| idle: memory per connection <= 1.1x stock SignalR | {X(Ratio(imqIdle?.RssPerConnection, srIdle?.RssPerConnection))} RSS, {X(Ratio(imqIdle?.ManagedPerConnection, srIdle?.ManagedPerConnection))} managed | |");
+        md.AppendLine(Inv, $"| idle: keep-alive CPU < 0.5x stock SignalR | {X(Ratio(imqIdle?.KeepAliveCores, srIdle?.KeepAliveCores))} | |");
         md.AppendLine();
     }
 
@@ -199,6 +199,10 @@ internal static class Report
     private static double? PerConn(RunResults r, string system) => r.Idle.FirstOrDefault(i => i.System == system && i.Role == "user")?.RssPerConnection;
 
     private static double? Ratio(double? a, double? b) => a is { } x && b is { } y && y > 0 ? x / y : null;
+
+    private static string N(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("N0", Inv) : "n/a";
+
+    private static string X(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("F2", Inv) + "x" : "n/a";
 
     private static string F(double? v, int decimals) => v is { } x && double.IsFinite(x) ? x.ToString("F" + decimals, Inv) : "n/a";
 
