@@ -29,10 +29,17 @@ public sealed partial class NodeClients(string gatewayId, IDeliverySink sink, IL
     /// <summary>The client for a node, with its delivery stream to this gateway open (or opening).</summary>
     public async Task<QueueNode.QueueNodeClient> ForAsync(string nodeId, string url)
     {
-        var client = _clients.GetOrAdd(nodeId, id => new NodeClient(id, url, this));
-        if (client.Url != url)
+        // A NodeClient opens its delivery stream when it is made, so exactly one is made per node and
+        // address: two racing streams would keep replacing each other on the node.
+        if (!_clients.TryGetValue(nodeId, out var client) || client.Url != url)
         {
-            _clients.TryUpdate(nodeId, client = new NodeClient(nodeId, url, this), client);
+            lock (_clients)
+            {
+                if (!_clients.TryGetValue(nodeId, out client) || client.Url != url)
+                {
+                    _clients[nodeId] = client = new NodeClient(nodeId, url, this);
+                }
+            }
         }
 
         await client.StreamReady;
