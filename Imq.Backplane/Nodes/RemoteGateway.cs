@@ -1,6 +1,7 @@
 // Another gateway as this node's engine sees it (IGatewayLink): each event is encoded once and queued,
-// with the list of that gateway's recipients, for the one delivery stream the gateway keeps open to this
-// node. Deliver never blocks the queue that calls it; the stream writer sends batches.
+// with the list of that gateway's recipients, for the one link the gateway keeps open to this node,
+// together with the results of the gateway's calls, in the order they happen. Deliver never blocks the
+// queue that calls it; the link's writer sends batches.
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Grpc.Core;
@@ -15,7 +16,7 @@ internal sealed class RemoteGateway(string gatewayId) : IGatewayLink, IDisposabl
     private const int MaxBatch = 256;
 
     private readonly ConcurrentDictionary<string, RemoteSubscriber> _subscribers = new(StringComparer.Ordinal);
-    private readonly Channel<Delivery> _outbox = Channel.CreateUnbounded<Delivery>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<NodeItem> _outbox = Channel.CreateUnbounded<NodeItem>(new UnboundedChannelOptions { SingleReader = true });
 
     public string Id => gatewayId;
 
@@ -47,10 +48,14 @@ internal sealed class RemoteGateway(string gatewayId) : IGatewayLink, IDisposabl
             }
         }
 
-        _outbox.Writer.TryWrite(delivery);
+        _outbox.Writer.TryWrite(new NodeItem { Delivery = delivery });
         Metrics.ImqMetrics.DeliveriesSent.Add(1);
         Metrics.ImqMetrics.DeliveryBytesSent.Add(delivery.CalculateSize());
     }
+
+    /// <summary>Queues the answer to a call, after every event the call caused.</summary>
+    public void Answer(ulong callId, OperationReply reply) =>
+        _outbox.Writer.TryWrite(new NodeItem { Result = new Result { Id = callId, Reply = reply } });
 
     private readonly Lock _streamGate = new();
     private long _generation;
@@ -67,7 +72,7 @@ internal sealed class RemoteGateway(string gatewayId) : IGatewayLink, IDisposabl
         }
     }
 
-    /// <summary>A new delivery stream from the gateway replaces any older one; returns its generation.</summary>
+    /// <summary>A new link from the gateway replaces any older one; returns its generation.</summary>
     public long Attach()
     {
         lock (_streamGate)
@@ -114,8 +119,8 @@ internal sealed class RemoteGateway(string gatewayId) : IGatewayLink, IDisposabl
         }
     }
 
-    /// <summary>Pumps queued deliveries into the gateway's stream until it ends or a newer stream replaces it.</summary>
-    public async Task PumpAsync(IServerStreamWriter<DeliveryBatch> stream, long generation, CancellationToken ct)
+    /// <summary>Pumps queued items into the gateway's link until it ends or a newer link replaces it.</summary>
+    public async Task PumpAsync(IServerStreamWriter<NodeFrame> stream, long generation, CancellationToken ct)
     {
         CancellationToken replaced;
         lock (_streamGate)
@@ -128,13 +133,13 @@ internal sealed class RemoteGateway(string gatewayId) : IGatewayLink, IDisposabl
         var reader = _outbox.Reader;
         while (await reader.WaitToReadAsync(ct))
         {
-            var batch = new DeliveryBatch();
-            while (batch.Deliveries.Count < MaxBatch && reader.TryRead(out var delivery))
+            var frame = new NodeFrame();
+            while (frame.Items.Count < MaxBatch && reader.TryRead(out var item))
             {
-                batch.Deliveries.Add(delivery);
+                frame.Items.Add(item);
             }
 
-            await stream.WriteAsync(batch, ct);
+            await stream.WriteAsync(frame, ct);
             Metrics.ImqMetrics.BatchesSent.Add(1);
         }
     }

@@ -1,10 +1,6 @@
-// This gateway's connections to the other nodes: one gRPC channel per node (HTTP/2 without TLS inside
-// the cluster), and one delivery stream per node, opened on first use and reopened after a failure,
-// whose events are handed to the local gateway to fan out to its connections.
+// This gateway's links to the other nodes: one per node (see NodeLink), opened on first use and reopened
+// after a failure; the events they bring are handed to the local gateway to fan out to its connections.
 using System.Collections.Concurrent;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Imq.Backplane.Protocol;
 using Imq.QueueServer.Model;
 using Microsoft.Extensions.Logging;
 
@@ -23,91 +19,49 @@ public sealed partial class NodeClients(string gatewayId, IDeliverySink sink, IL
 {
     private static readonly TimeSpan Reconnect = TimeSpan.FromMilliseconds(500);
 
-    private readonly ConcurrentDictionary<string, NodeClient> _clients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, NodeLink> _links = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>The client for a node, with its delivery stream to this gateway open (or opening).</summary>
-    public async Task<QueueNode.QueueNodeClient> ForAsync(string nodeId, string url)
+    /// <summary>The link to a node, open (or its first attempt to open over).</summary>
+    public async Task<NodeLink> ForAsync(string nodeId, string url)
     {
-        // A NodeClient opens its delivery stream when it is made, so exactly one is made per node and
-        // address: two racing streams would keep replacing each other on the node.
-        if (!_clients.TryGetValue(nodeId, out var client) || client.Url != url)
+        // A link opens when it is made, so exactly one is made per node and address: two racing links
+        // would keep replacing each other on the node.
+        if (!_links.TryGetValue(nodeId, out var link) || link.Url != url)
         {
-            lock (_clients)
+            lock (_links)
             {
-                if (!_clients.TryGetValue(nodeId, out client) || client.Url != url)
+                if (!_links.TryGetValue(nodeId, out link) || link.Url != url)
                 {
-                    _clients[nodeId] = client = new NodeClient(nodeId, url, this);
+                    _links[nodeId] = link = new NodeLink(nodeId, url);
+                    _ = KeepOpenAsync(link);
                 }
             }
         }
 
-        await client.StreamReady;
-        return client.Grpc;
+        await link.FirstAttempt;
+        return link;
     }
 
-    public IReadOnlyCollection<string> Connected => [.. _clients.Keys];
+    public IReadOnlyCollection<string> Connected => [.. _links.Keys];
 
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        foreach (var c in _clients.Values)
+        foreach (var link in _links.Values)
         {
-            c.Channel.Dispose();
+            link.Channel.Dispose();
         }
     }
 
-    private sealed class NodeClient
-    {
-        private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public NodeClient(string nodeId, string url, NodeClients owner)
-        {
-            NodeId = nodeId;
-            Url = url;
-            Channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
-            {
-                HttpHandler = new SocketsHttpHandler
-                {
-                    EnableMultipleHttp2Connections = true,
-                    PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                    KeepAlivePingDelay = TimeSpan.FromSeconds(15),
-                    KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-                },
-                MaxReceiveMessageSize = 16 * 1024 * 1024,
-            });
-            Grpc = new QueueNode.QueueNodeClient(Channel);
-            _ = owner.StreamLoopAsync(this, _ready);
-        }
-
-        public string NodeId { get; }
-
-        public string Url { get; }
-
-        public GrpcChannel Channel { get; }
-
-        public QueueNode.QueueNodeClient Grpc { get; }
-
-        public Task StreamReady => _ready.Task;
-    }
-
-    private async Task StreamLoopAsync(NodeClient client, TaskCompletionSource ready)
+    private async Task KeepOpenAsync(NodeLink link)
     {
         var ct = _stopping.Token;
-        while (!ct.IsCancellationRequested)
+        while (!ct.IsCancellationRequested && _links.TryGetValue(link.NodeId, out var current) && ReferenceEquals(current, link))
         {
             try
             {
-                using var call = client.Grpc.Deliveries(new DeliveryRequest { GatewayId = gatewayId }, cancellationToken: ct);
-                await call.ResponseHeadersAsync;
-                ready.TrySetResult();
-                await foreach (var batch in call.ResponseStream.ReadAllAsync(ct))
-                {
-                    foreach (var delivery in batch.Deliveries)
-                    {
-                        sink.OnDelivery(EventCodec.Decode(delivery.Event.Span), delivery.ConnectionIds);
-                    }
-                }
+                await link.RunOnceAsync(gatewayId, sink, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -115,11 +69,11 @@ public sealed partial class NodeClients(string gatewayId, IDeliverySink sink, IL
             }
             catch (Exception e)
             {
-                LogStreamLost(logger, client.NodeId, e.Message);
+                LogLinkLost(logger, link.NodeId, e.Message);
             }
 
-            ready.TrySetResult();
-            sink.OnNodeStreamLost(client.NodeId);
+            link.FirstAttemptFailed();
+            sink.OnNodeStreamLost(link.NodeId);
             try
             {
                 await Task.Delay(Reconnect, ct);
@@ -129,8 +83,10 @@ public sealed partial class NodeClients(string gatewayId, IDeliverySink sink, IL
                 return;
             }
         }
+
+        link.Channel.Dispose();
     }
 
-    [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Delivery stream from node {NodeId} lost: {Reason}")]
-    private static partial void LogStreamLost(ILogger logger, string nodeId, string reason);
+    [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Link to node {NodeId} lost: {Reason}")]
+    private static partial void LogLinkLost(ILogger logger, string nodeId, string reason);
 }

@@ -2,7 +2,6 @@
 // engine directly (no network) or another node over gRPC — with a retry after a wrong_node answer
 // (the map moved: refresh it and ask the new owner). Errors come back as ImqException with their code.
 using Google.Protobuf;
-using Grpc.Core;
 using Imq.Backplane.Nodes;
 using Imq.Backplane.Protocol;
 using Imq.QueueServer.Model;
@@ -158,16 +157,16 @@ public sealed class QueueRouter(IOwnership ownership, OperationExecutor executor
             {
                 try
                 {
-                    var client = await nodes.ForAsync(node, url);
+                    var link = await nodes.ForAsync(node, url);
                     Metrics.ImqMetrics.RemoteOperations.Add(1, new KeyValuePair<string, object?>("op", request.Op.ToString()));
-                    reply = await client.ExecuteAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+                    reply = await link.CallAsync(request);
                 }
-                catch (RpcException e)
+                catch (NodeLinkException e)
                 {
-                    // Only a call that never reached the node (Unavailable) is retried: any other may have run.
-                    if (attempt >= Attempts || e.StatusCode != StatusCode.Unavailable)
+                    // Only a call that never reached the node is retried: one that was sent may have run.
+                    if (attempt >= Attempts || e.Sent)
                     {
-                        throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) did not answer: {e.Status.StatusCode}");
+                        throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) did not answer: {e.Message}");
                     }
 
                     // A node starting, stopping or just moved: look at the map again and retry.

@@ -1,13 +1,24 @@
-// ImqHub's lifetime manager on a single node: SignalR's default in-process manager, plus the hooks that
-// give each connection its gateway session before the hub sees it and take it down after. The
-// cluster's ImqHubLifetimeManager (Imq.Backplane) takes this place when the node joins a cluster.
+// ImqHub's lifetime manager: IMQ's own scale-out manager (so IHubContext<ImqHub> sends reach clients on
+// every gateway), plus the hooks that give each connection its gateway session before the hub sees it
+// and take it down after.
+using Imq.Backplane.Gateway;
+using Imq.Backplane.Routing;
+using Imq.Backplane.SignalR;
 using Imq.Hubs.Hubs;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 
 namespace Imq.Hubs.Gateway;
 
-internal sealed class GatewayLifetimeManager(ILogger<DefaultHubLifetimeManager<ImqHub>> logger, SessionManager sessions)
-    : DefaultHubLifetimeManager<ImqHub>(logger)
+internal sealed class GatewayLifetimeManager(
+    QueueRouter router,
+    ProcessGateway gateway,
+    IHubProtocolResolver resolver,
+    IOptions<HubOptions> globalOptions,
+    IOptions<HubOptions<ImqHub>> hubOptions,
+    ILogger<ImqHubLifetimeManager<ImqHub>> logger,
+    SessionManager sessions)
+    : ImqHubLifetimeManager<ImqHub>(router, gateway, resolver, globalOptions, hubOptions, logger)
 {
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {

@@ -42,6 +42,9 @@ internal sealed class GatewaySession : Subscriber, ILocalSubscriber
 
     public string Role => IsServer ? "server" : "user";
 
+    /// <summary>Leaving every queue, once the connection went away (disconnect and abort both wait on it).</summary>
+    internal Task? Leaving;
+
     /// <summary>1 once the user's session was released (disconnect and abort both try).</summary>
     internal int SessionReleased;
 }

@@ -59,8 +59,12 @@ internal sealed partial class SessionManager(
         }
 
         session.Disconnected = true;
-        gateway.Unregister(session.ConnectionId);
+
+        // Leave first (joining the abort's leaving, then anything joined since): the engine finds the
+        // leaving member through this registry.
+        await LeaveAllOnceAsync(session);
         await LeaveAllAsync(session);
+        gateway.Unregister(session.ConnectionId);
     }
 
     /// <summary>The home node says a newer connection of this user won: hand it the memberships, then close.</summary>
@@ -138,7 +142,7 @@ internal sealed partial class SessionManager(
     /// </summary>
     private async Task OnAbortedAsync(GatewaySession session)
     {
-        await LeaveAllAsync(session);
+        await LeaveAllOnceAsync(session);
         if (session.Replaced)
         {
             return;
@@ -149,6 +153,14 @@ internal sealed partial class SessionManager(
         {
             LogCut(logger, session.ConnectionId);
             session.Connection.GetHttpContext()?.Abort();
+        }
+    }
+
+    private Task LeaveAllOnceAsync(GatewaySession session)
+    {
+        lock (session)
+        {
+            return session.Leaving ??= LeaveAllAsync(session);
         }
     }
 

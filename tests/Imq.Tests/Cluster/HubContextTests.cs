@@ -1,0 +1,128 @@
+// ImqHub scales out through ImqHubLifetimeManager: an app's IHubContext<ImqHub> on one node reaches
+// clients held by another node's gateway (by user, by connection, and to all), as with any SignalR
+// backplane. Two in-process nodes share a throwaway PostgreSQL database and talk over real gRPC.
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Imq.Hubs.Hubs;
+using Imq.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Imq.Tests.Cluster;
+
+[Collection(ClusterCollection.Name)]
+public sealed class HubContextTests : IAsyncLifetime
+{
+    private readonly List<TestNode> _nodes = [];
+
+    public async Task InitializeAsync()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            _nodes.Add(await TestNode.StartAsync(new Dictionary<string, string?>
+            {
+                ["Imq:NodeId"] = $"ctx-{i}",
+                ["Imq:Cluster:ConnectionString"] = database,
+                ["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{FreePort()}",
+                ["Imq:Auth:JwtSigningKey"] = "hub-context-test-signing-key-0123456789",
+            }));
+        }
+
+        await WaitForBothNodesToHoldBucketsAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_hub_context_on_one_node_reaches_clients_on_the_other()
+    {
+        var (sender, holder) = (_nodes[0], _nodes[1]);
+        var alice = await holder.ConnectUserAsync("ctx-alice");
+        var bob = await sender.ConnectUserAsync("ctx-bob");
+        var aliceNotices = Listen(alice);
+        var bobNotices = Listen(bob);
+        var hub = sender.Services.GetRequiredService<IHubContext<ImqHub>>();
+
+        await hub.Clients.User("ctx-alice").SendAsync("Notice", "to-user");
+        Assert.Equal("to-user", await aliceNotices.NextAsync());
+
+        await hub.Clients.Client(alice.Connection.ConnectionId!).SendAsync("Notice", "to-connection");
+        Assert.Equal("to-connection", await aliceNotices.NextAsync());
+
+        await hub.Clients.All.SendAsync("Notice", "to-all");
+        Assert.Equal("to-all", await aliceNotices.NextAsync());
+        Assert.Equal("to-all", await bobNotices.NextAsync());
+
+        await hub.Clients.AllExcept([alice.Connection.ConnectionId!]).SendAsync("Notice", "all-but-alice");
+        Assert.Equal("all-but-alice", await bobNotices.NextAsync());
+        await hub.Clients.Client(alice.Connection.ConnectionId!).SendAsync("Notice", "marker");
+        Assert.Equal("marker", await aliceNotices.NextAsync());
+    }
+
+    [Fact]
+    public async Task ImqHub_clients_still_see_queue_events_alongside_hub_context_sends()
+    {
+        var (sender, holder) = (_nodes[0], _nodes[1]);
+        var carol = await holder.ConnectUserAsync("ctx-carol");
+        var server = await sender.ConnectServerAsync();
+        var queue = "/room/ctx-" + Guid.NewGuid().ToString("N")[..8];
+        await server.InvokeAsync("CreateQueue", queue, Imq.QueueServer.Model.JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
+        await carol.InvokeAsync<Imq.Hubs.Protocol.QueueSnapshotWire>("Join", queue);
+        var notices = Listen(carol);
+
+        await sender.Services.GetRequiredService<IHubContext<ImqHub>>().Clients.User("ctx-carol").SendAsync("Notice", "hello");
+        await server.InvokeAsync<long>("Send", queue, "chat", Imq.QueueServer.Model.JsonData.Parse("\"hi\""));
+
+        Assert.Equal("hello", await notices.NextAsync());
+        var message = await carol.WaitForAsync("Message");
+        Assert.Equal(queue, message.Arg<string>(0));
+    }
+
+    private static NoticeListener Listen(TestClient client) => new(client.Connection);
+
+    private async Task WaitForBothNodesToHoldBucketsAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var view = await _nodes[0].Rest.GetFromJsonAsync<JsonElement>("/api/v1/cluster", timeout.Token);
+            if (view.GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("buckets").GetInt32() > 0) == 2)
+            {
+                return;
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The "Notice" invocations an app sends to one client, in order.</summary>
+    private sealed class NoticeListener
+    {
+        private readonly System.Threading.Channels.Channel<string> _notices = System.Threading.Channels.Channel.CreateUnbounded<string>();
+
+        public NoticeListener(HubConnection connection) => connection.On<string>("Notice", n => _notices.Writer.TryWrite(n));
+
+        public async Task<string> NextAsync()
+        {
+            using var timeout = new CancellationTokenSource(TestClient.Timeout);
+            return await _notices.Reader.ReadAsync(timeout.Token);
+        }
+    }
+}
