@@ -14,6 +14,9 @@ public sealed class QueueRouter(IOwnership ownership, OperationExecutor executor
 
     public string SelfId => ownership.SelfId;
 
+    /// <summary>False on a single node: every queue is local and every connection is on this gateway.</summary>
+    public bool IsCluster => nodes is not null;
+
     public async Task<bool> CreateQueueAsync(string queue, IReadOnlyList<MountSpec> mounts) =>
         (await CallAsync(new OperationRequest { Queue = queue, Op = Op.Create, Json = MountsJson(mounts) })).Flag;
 

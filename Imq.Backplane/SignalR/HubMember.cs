@@ -15,6 +15,6 @@ internal sealed class HubMember(string id, HubConnectionContext? connection, Pro
 
     public ILocalDeliveryHandler Handler => handler;
 
-    /// <summary>The group queues this connection is in.</summary>
-    public ConcurrentDictionary<string, byte> Groups { get; } = new(StringComparer.Ordinal);
+    /// <summary>The group queues this connection is in (most connections are in few: one lock, small table).</summary>
+    public ConcurrentDictionary<string, byte> Groups { get; } = new(concurrencyLevel: 1, capacity: 1, StringComparer.Ordinal);
 }

@@ -64,6 +64,12 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
         _connections.Add(connection);
         _members[connection.ConnectionId] = member;
         _gateway.Register(member);
+        if (!_router.IsCluster)
+        {
+            // On a single node every connection is here: connections and users are found locally.
+            return;
+        }
+
         await _router.JoinHiddenAsync(_names.Connection(connection.ConnectionId), Ref(member), announceJoined: false);
         if (!string.IsNullOrEmpty(connection.UserIdentifier))
         {
@@ -80,8 +86,12 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
         }
 
         var me = Ref(member);
-        await Quietly(() => _router.LeaveHiddenAsync(_names.Connection(connection.ConnectionId), me, null));
-        if (!string.IsNullOrEmpty(connection.UserIdentifier))
+        if (_router.IsCluster)
+        {
+            await Quietly(() => _router.LeaveHiddenAsync(_names.Connection(connection.ConnectionId), me, null));
+        }
+
+        if (_router.IsCluster && !string.IsNullOrEmpty(connection.UserIdentifier))
         {
             await Quietly(() => _router.LeaveHiddenAsync(_names.User(connection.UserIdentifier), me, null));
         }
@@ -116,10 +126,12 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
         PublishAsync(_names.All, methodName, args, excludedConnectionIds);
 
     public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        PublishAsync(_names.Connection(connectionId), methodName, args, []);
+        _router.IsCluster ? PublishAsync(_names.Connection(connectionId), methodName, args, []) : WriteLocalAsync(c => c.ConnectionId == connectionId, methodName, args);
 
     public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        Task.WhenAll(connectionIds.Select(id => PublishAsync(_names.Connection(id), methodName, args, [])));
+        _router.IsCluster
+            ? Task.WhenAll(connectionIds.Select(id => PublishAsync(_names.Connection(id), methodName, args, [])))
+            : WriteLocalAsync(c => connectionIds.Contains(c.ConnectionId), methodName, args);
 
     public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         PublishAsync(_names.Group(groupName), methodName, args, []);
@@ -131,10 +143,12 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
         PublishAsync(_names.Group(groupName), methodName, args, excludedConnectionIds);
 
     public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        PublishAsync(_names.User(userId), methodName, args, []);
+        _router.IsCluster ? PublishAsync(_names.User(userId), methodName, args, []) : WriteLocalAsync(c => c.UserIdentifier == userId, methodName, args);
 
     public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        Task.WhenAll(userIds.Select(u => PublishAsync(_names.User(u), methodName, args, [])));
+        _router.IsCluster
+            ? Task.WhenAll(userIds.Select(u => PublishAsync(_names.User(u), methodName, args, [])))
+            : WriteLocalAsync(c => c.UserIdentifier is { } u && userIds.Contains(u), methodName, args);
 
     public override async Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
     {
@@ -333,11 +347,32 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
         }
     }
 
+    /// <summary>Single node: writes to this gateway's matching connections, serialized once per protocol (as SignalR's default manager does).</summary>
+    private Task WriteLocalAsync(Func<HubConnectionContext, bool> match, string methodName, object?[] args)
+    {
+        SerializedHubMessage? message = null;
+        foreach (var connection in _connections)
+        {
+            if (match(connection))
+            {
+                message ??= new SerializedHubMessage(new InvocationMessage(methodName, args));
+                _ = Observe(connection.WriteAsync(message));
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     private async Task<MemberRef?> FindAsync(string connectionId)
     {
         if (_members.TryGetValue(connectionId, out var local))
         {
             return Ref(local);
+        }
+
+        if (!_router.IsCluster)
+        {
+            return null;
         }
 
         try

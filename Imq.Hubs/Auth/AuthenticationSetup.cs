@@ -59,7 +59,9 @@ internal static class AuthenticationSetup
                             return Task.CompletedTask;
                         }
 
-                        context.Principal!.Identities.First().AddClaim(new System.Security.Claims.Claim(ImqClaims.Role, ImqClaims.UserRole));
+                        // Keep only what IMQ reads: the validated token, its payload and its other claims
+                        // would otherwise stay referenced by every connection for its whole life.
+                        context.Principal = ImqClaims.UserPrincipal(userId!, JwtBearerDefaults.AuthenticationScheme);
                         return Task.CompletedTask;
                     },
                 };

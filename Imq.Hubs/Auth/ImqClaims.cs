@@ -13,4 +13,8 @@ public static class ImqClaims
     public static bool IsServer(this ClaimsPrincipal? principal) => principal?.FindFirst(Role)?.Value == ServerRole;
 
     public static string? UserIdOf(this ClaimsPrincipal? principal) => principal?.FindFirst(UserId)?.Value;
+
+    /// <summary>A user's principal with the two claims IMQ reads and nothing else.</summary>
+    public static ClaimsPrincipal UserPrincipal(string userId, string authenticationType) =>
+        new(new ClaimsIdentity([new Claim(UserId, userId), new Claim(Role, UserRole)], authenticationType, UserId, Role));
 }

@@ -11,8 +11,6 @@ namespace Imq.Hubs.Gateway;
 
 internal sealed class GatewaySession : Subscriber, ILocalSubscriber
 {
-    public const string ItemKey = "imq.session";
-
     public GatewaySession(HubConnectionContext connection, string? userId, bool isServer, LocalGateway handler, TokenBucket budget)
         : base(userId, isServer, handler.Process, connection.ConnectionId)
     {
@@ -29,8 +27,9 @@ internal sealed class GatewaySession : Subscriber, ILocalSubscriber
     /// <summary>This connection as any node of the cluster names it.</summary>
     public MemberRef Ref { get; }
 
-    /// <summary>Queues this connection is a member of (or listens to, for servers).</summary>
-    public ConcurrentDictionary<string, byte> Queues { get; } = new(StringComparer.Ordinal);
+    /// <summary>Queues this connection is a member of (or listens to, for servers); one lock, small table,
+    /// since a connection is in few queues and an idle one in none.</summary>
+    public ConcurrentDictionary<string, byte> Queues { get; } = new(concurrencyLevel: 1, capacity: 1, StringComparer.Ordinal);
 
     public TokenBucket Budget { get; }
 

@@ -34,7 +34,6 @@ internal sealed partial class SessionManager(
         var userId = isServer ? null : connection.UserIdentifier;
         var budget = isServer ? TokenBucket.Unlimited : new TokenBucket(options.Limits.UserOpsPerSecond, options.Limits.UserOpsBurst, clock);
         var session = new GatewaySession(connection, userId, isServer, gateway, budget);
-        connection.Items[GatewaySession.ItemKey] = session;
         gateway.Register(session);
 
         if (userId is not null)
@@ -53,7 +52,7 @@ internal sealed partial class SessionManager(
 
     public async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
-        if (connection.Items[GatewaySession.ItemKey] is not GatewaySession session)
+        if (gateway.Find(connection.ConnectionId) is not { } session)
         {
             return;
         }

@@ -13,9 +13,10 @@ using Microsoft.AspNetCore.SignalR;
 namespace Imq.Hubs.Hubs;
 
 [Authorize]
-internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, DirectMessenger direct, ImqOptions options) : Hub
+internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, DirectMessenger direct, ImqOptions options, LocalGateway gateway) : Hub
 {
-    private GatewaySession Session => Context.Items[GatewaySession.ItemKey] as GatewaySession
+    // Found by connection id rather than kept in Context.Items, which SignalR would allocate per connection.
+    private GatewaySession Session => gateway.Find(Context.ConnectionId)
         ?? throw new ImqException(ErrorCodes.Unavailable, "the session is not ready");
 
     public async Task<QueueSnapshotWire> Join(string queue)

@@ -66,15 +66,15 @@ internal sealed class Connector : IDisposable
     public Task<HubConnection> ConnectServerAsync(int index, CancellationToken ct) =>
         ConnectAsync(IsImq ? ApiKey : null, index, null, ct);
 
-    /// <summary>Creates a queue with one message mount "m" (IMQ: REST PUT; the peer needs nothing).</summary>
-    public async Task CreateQueueAsync(string queue, CancellationToken ct)
+    /// <summary>Creates a queue with one mount, "message" or "state" (IMQ: REST PUT; the peer needs nothing).</summary>
+    public async Task CreateQueueAsync(string queue, string mount, string type, CancellationToken ct)
     {
         if (!IsImq)
         {
             return;
         }
 
-        var body = new { mounts = new[] { new { name = "m", type = "message" } } };
+        var body = new { mounts = new[] { new { name = mount, type } } };
         var response = await Rest.PutAsJsonAsync("/api/v1/queues/" + Uri.EscapeDataString(queue), body, ct);
         response.EnsureSuccessStatusCode();
     }

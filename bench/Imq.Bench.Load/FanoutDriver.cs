@@ -1,5 +1,6 @@
-// The orchestrator's handle on one fanout worker process for one system: waits for its connections to
-// be set up, asks it for one step at a time, and files each result under the run it belongs to.
+// The orchestrator's handle on one stepped worker process (fanout or state) for one system: waits for
+// its connections to be set up, asks it for one step at a time, and files each result under the run it
+// belongs to.
 using System.Globalization;
 using System.Text.Json;
 
@@ -9,14 +10,18 @@ internal sealed class FanoutDriver : IDisposable
 {
     private readonly WorkerProcess _worker;
 
-    private FanoutDriver(SystemUnderTest system, string protocol, WorkerProcess worker)
+    private FanoutDriver(string scenario, SystemUnderTest system, string protocol, WorkerProcess worker)
     {
+        Scenario = scenario;
         System = system;
         Protocol = protocol;
         _worker = worker;
         Search = new FanoutRun(system.Name, system.Title, protocol, "search", []);
         Fixed = new FanoutRun(system.Name, system.Title, protocol, "fixed", []);
     }
+
+    /// <summary>The worker's mode: "fanout" or "state".</summary>
+    public string Scenario { get; }
 
     public SystemUnderTest System { get; }
 
@@ -26,14 +31,14 @@ internal sealed class FanoutDriver : IDisposable
 
     public FanoutRun Fixed { get; }
 
-    public static async Task<FanoutDriver> StartAsync(SystemUnderTest system, string protocol, Plan plan)
+    public static async Task<FanoutDriver> StartAsync(string scenario, SystemUnderTest system, string protocol, string[] args)
     {
-        var worker = WorkerProcess.Start("fanout", [.. system.WorkerArgs(protocol), .. plan.FanoutArgs()]);
-        var driver = new FanoutDriver(system, protocol, worker);
+        var worker = WorkerProcess.Start(scenario, [.. system.WorkerArgs(protocol), .. args]);
+        var driver = new FanoutDriver(scenario, system, protocol, worker);
         if (await worker.NextAsync(TimeSpan.FromSeconds(120)) is null)
         {
             driver.Dispose();
-            throw new InvalidOperationException($"the fanout worker for {system.Name} did not get ready");
+            throw new InvalidOperationException($"the {scenario} worker for {system.Name} did not get ready");
         }
 
         return driver;
@@ -50,7 +55,7 @@ internal sealed class FanoutDriver : IDisposable
         }
 
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {System.Name,-6} {(warmup ? "warm" : run.Mode),-6} {step.TargetPerSecond,7:F0}/s -> {step.DeliveredPerSecond,7:F0}/s p99 {step.P99Ms,7:F1} ms lost {step.Lost} failed {step.Failed + step.Unanswered} | cpu s: system {step.Cpu.System:F2} load {step.Cpu.Load:F2} bench {step.Cpu.Partner:F2} others {step.Cpu.Others:F2} {(step.Pass ? "pass" : "FAIL")}"));
+            $"  {System.Name,-6} {Scenario,-6} {(warmup ? "warm" : run.Mode),-6} {step.TargetPerSecond,7:F0}/s -> {step.DeliveredPerSecond,7:F0}/s p99 {step.P99Ms,7:F1} ms lost {step.Lost} failed {step.Failed + step.Unanswered} | cpu s: system {step.Cpu.System:F2} load {step.Cpu.Load:F2} bench {step.Cpu.Partner:F2} others {step.Cpu.Others:F2} {(step.Pass ? "pass" : "FAIL")}"));
         run.Steps.Add(step);
         return step;
     }

@@ -1,6 +1,7 @@
 // The orchestrator: for each pair (IMQ 1 node with 1 SignalR server; IMQ 2 gateways with 2 SignalR
-// servers on Redis), start both systems' server processes, run the scenarios through worker processes,
-// measure memory from outside, stop the servers; the report is written from what it gathered.
+// servers on Redis), start both systems' server processes, run the scenarios (idle, fan-out, state,
+// churn) through worker processes, measure memory from outside, stop the servers; the report is written
+// from what it gathered.
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -61,6 +62,11 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                     await FanoutAsync(systems, protocol, withFixed: (!single || !plan.Quick) && protocol == plan.Protocols[0], budget);
                 }
 
+                if (plan.State)
+                {
+                    await StateAsync(systems, budget);
+                }
+
                 foreach (var system in systems.Where(s => s.IsImq || !plan.Quick))
                 {
                     await ChurnAsync(system, "hub");
@@ -92,7 +98,7 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
         {
             foreach (var system in systems)
             {
-                drivers.Add(await FanoutDriver.StartAsync(system, protocol, plan));
+                drivers.Add(await FanoutDriver.StartAsync("fanout", system, protocol, plan.FanoutArgs()));
             }
 
             foreach (var rate in Plan.Warmup)
@@ -156,6 +162,48 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                 if (d.Fixed.Steps.Count > 0)
                 {
                     _results.Fanout.Add(d.Fixed);
+                }
+            }
+        }
+        finally
+        {
+            drivers.ForEach(d => d.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// The state scenario on both systems of a pair, up at once with a worker each: a warm-up step each,
+    /// then one step each at the fixed rate.
+    /// </summary>
+    private async Task StateAsync(List<SystemUnderTest> systems, TimeSpan budget)
+    {
+        if (_watch.Elapsed > budget)
+        {
+            Console.Error.WriteLine($"bench: time budget of {budget.TotalMinutes} min spent; skipping the state scenario");
+            return;
+        }
+
+        var protocol = plan.Protocols[0];
+        Console.Error.WriteLine($"bench: state ({protocol}) on {string.Join(" and ", systems.Select(s => s.Name))}");
+        var drivers = new List<FanoutDriver>();
+        try
+        {
+            foreach (var system in systems)
+            {
+                drivers.Add(await FanoutDriver.StartAsync("state", system, protocol, plan.StateArgs()));
+            }
+
+            foreach (var d in drivers)
+            {
+                await d.StepAsync(d.Search, plan.StateRate, Plan.StateWarmupSeconds, warmup: true);
+            }
+
+            foreach (var d in drivers)
+            {
+                await d.StepAsync(d.Fixed, plan.StateRate, plan.StateSeconds);
+                if (d.Fixed.Steps.Count > 0)
+                {
+                    _results.State.Add(d.Fixed);
                 }
             }
         }

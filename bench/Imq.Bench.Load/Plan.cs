@@ -23,6 +23,21 @@ internal sealed record Plan(
 {
     public string[] Systems { get; init; } = ["imq-1", "sr-1", "imq-2", "sr-2"];
 
+    /// <summary>Whether the state scenario runs: in the standard run unless --no-state, in a quick run only with --state (it adds about 25 s per pair).</summary>
+    public bool State { get; init; } = true;
+
+    /// <summary>State scenario: queues with a state mount, subscribers per queue, deliveries/s and seconds of its one measured step.</summary>
+    public int StateQueues { get; init; } = 50;
+
+    public int StateSubs { get; init; } = 10;
+
+    public double StateRate { get; init; } = 5000;
+
+    public double StateSeconds { get; init; } = 4;
+
+    /// <summary>The state scenario's warm-up step (s) at its rate: SetState is a path the fan-out did not warm.</summary>
+    public const double StateWarmupSeconds = 3;
+
     public const double P99LimitMs = 100;
 
     public static Plan Of(Args a)
@@ -35,12 +50,19 @@ internal sealed record Plan(
             IdleConnections = a.Int("idle", plan.IdleConnections),
             Protocols = a["protocols"] is not null ? a.List("protocols") : plan.Protocols,
             Systems = a["systems"] is not null ? a.List("systems") : plan.Systems,
+            State = a.Flag("state") || (!plan.Quick && !a.Flag("no-state")),
+            StateSeconds = plan.Quick ? 2 : plan.StateSeconds,
         };
     }
 
     public string[] FanoutArgs() =>
     [
         "--queues", $"{Queues}", "--subs", $"{Subs}", "--drain-seconds", Quick ? "2" : "3", "--p99-limit-ms", $"{P99LimitMs}", "--max-seconds", "900",
+    ];
+
+    public string[] StateArgs() =>
+    [
+        "--queues", $"{StateQueues}", "--subs", $"{StateSubs}", "--drain-seconds", Quick ? "2" : "3", "--p99-limit-ms", $"{P99LimitMs}", "--max-seconds", "300",
     ];
 
     /// <summary>Warm-up steps (deliveries/s) before anything is measured: the JIT's tiers, pools, GC budgets.</summary>

@@ -1,5 +1,5 @@
 // Entry point. `matrix [--quick] [--out FILE] [--command TEXT]` runs the whole comparison and writes the
-// report; `fanout`, `idle` and `churn` are the load-generator workers the matrix starts as processes;
+// report; `fanout`, `state`, `idle` and `churn` are the load-generator workers the matrix starts as processes;
 // `probe --pid N` prints a process's memory after a full GC; `serve --system NAME` holds one system up. See scripts/bench.sh.
 using Imq.Bench.Load;
 
@@ -8,6 +8,8 @@ switch (a.Mode)
 {
     case "fanout":
         return await FanoutWorker.RunAsync(a);
+    case "state":
+        return await StateWorker.RunAsync(a);
     case "idle":
         return await IdleWorker.RunAsync(a);
     case "churn":
@@ -36,6 +38,6 @@ switch (a.Mode)
         Console.WriteLine(Report.Summary(results));
         return 0;
     default:
-        Console.Error.WriteLine("usage: Imq.Bench.Load matrix [--quick] [--out FILE] | fanout|idle|churn|probe ...");
+        Console.Error.WriteLine("usage: Imq.Bench.Load matrix [--quick] [--out FILE] | fanout|state|idle|churn|probe ...");
         return 2;
 }

@@ -1,5 +1,6 @@
 // Turns a matrix run into docs/BENCHMARKS.md (date, machine, exact command, one table per scenario
-// with the ratio IMQ / peer) and the one-line summary that `scripts/bench.sh --quick` ends with.
+// with the ratio IMQ / peer: fan-out saturated and at a fixed rate, state updates at a fixed rate, idle,
+// churn) and the one-line summary that `scripts/bench.sh --quick` ends with.
 using System.Globalization;
 using System.Text;
 
@@ -59,27 +60,16 @@ internal static class Report
         var fixedRuns = r.Fanout.Where(f => f.Mode == "fixed" && f.Fixed is not null).ToList();
         if (fixedRuns.Count > 0)
         {
-            md.AppendLine(string.Create(Inv, $"## Fan-out at a fixed {plan.FixedRate:N0} deliveries/s ({plan.FixedSeconds} s, {fixedRuns[0].Protocol})")).AppendLine();
-            md.AppendLine("| system | delivered/s | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | lost | CPU us/delivery | server + store cores | others' cores |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-            foreach (var f in fixedRuns)
-            {
-                var s = f.Fixed!;
-                md.AppendLine(string.Create(Inv,
-                    $"| {f.Title} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F1} | {s.Lost} | {s.ServerCpuMicrosPerDelivery:F1} | {s.Cpu.System / s.Seconds:F2} | {s.Cpu.Others / s.Seconds:F2} |"));
-            }
+            FixedTable(md, string.Create(Inv, $"Fan-out at a fixed {plan.FixedRate:N0} deliveries/s ({plan.FixedSeconds} s, {fixedRuns[0].Protocol})"), fixedRuns);
+        }
 
-            foreach (var (imq, peer, label) in new[] { ("imq-1", "sr-1", "IMQ 1 node / SignalR 1 server"), ("imq-2", "sr-2", "IMQ 2 gateways / SignalR 2 + Redis") })
-            {
-                var a = fixedRuns.FirstOrDefault(f => f.System == imq)?.Fixed;
-                var b = fixedRuns.FirstOrDefault(f => f.System == peer)?.Fixed;
-                if (a is not null && b is not null)
-                {
-                    md.AppendLine(Inv, $"| ratio {label} (lower is better) | | {F(Ratio(a.P50Ms, b.P50Ms), 2)} | {F(Ratio(a.P99Ms, b.P99Ms), 2)} | {F(Ratio(a.P999Ms, b.P999Ms), 2)} | {F(Ratio(a.MaxMs, b.MaxMs), 2)} | | {F(Ratio(a.ServerCpuMicrosPerDelivery, b.ServerCpuMicrosPerDelivery), 2)} | | |");
-                }
-            }
-
+        var stateRuns = r.State.Where(f => f.Fixed is not null).ToList();
+        if (stateRuns.Count > 0)
+        {
+            md.AppendLine(string.Create(Inv, $"## State updates at a fixed {plan.StateRate:N0} deliveries/s ({plan.StateSeconds} s, {stateRuns[0].Protocol})")).AppendLine();
+            md.AppendLine(string.Create(Inv, $"{plan.StateQueues} queues, each with a state mount `score`, x {plan.StateSubs} subscribers spread over the gateways; one server-role connection per gateway calls `SetState(queue, \"score\", {{v, t, s}}, null)` round-robin over the queues ({plan.StateRate / plan.StateSubs:N0} updates/s in all, queue q always from gateway q mod gateways), after a warm-up step of {Plan.StateWarmupSeconds} s; every subscriber receives `State(queue, mount, changes, version)`, latency from the intended send time as in the fan-out. IMQ merges the changes into the mount's stored state and sequences them; the peer's `SetState` only broadcasts them to the group with a per-process counter as the version (it keeps no state and compares no versions)."));
             md.AppendLine();
+            FixedTable(md, null, stateRuns);
         }
 
         if (r.Idle.Count > 0)
@@ -134,6 +124,36 @@ internal static class Report
         }
 
         return md.ToString();
+    }
+
+    /// <summary>One row per system at a fixed rate (of its steps, the least disturbed), then the ratios IMQ / peer.</summary>
+    private static void FixedTable(StringBuilder md, string? heading, List<FanoutRun> runs)
+    {
+        if (heading is not null)
+        {
+            md.AppendLine(Inv, $"## {heading}").AppendLine();
+        }
+
+        md.AppendLine("| system | delivered/s | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | lost | CPU us/delivery | server + store cores | others' cores |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var f in runs)
+        {
+            var s = f.Fixed!;
+            md.AppendLine(string.Create(Inv,
+                $"| {f.Title} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F1} | {s.Lost} | {s.ServerCpuMicrosPerDelivery:F1} | {s.Cpu.System / s.Seconds:F2} | {s.Cpu.Others / s.Seconds:F2} |"));
+        }
+
+        foreach (var (imq, peer, label) in new[] { ("imq-1", "sr-1", "IMQ 1 node / SignalR 1 server"), ("imq-2", "sr-2", "IMQ 2 gateways / SignalR 2 + Redis") })
+        {
+            var a = runs.FirstOrDefault(f => f.System == imq)?.Fixed;
+            var b = runs.FirstOrDefault(f => f.System == peer)?.Fixed;
+            if (a is not null && b is not null)
+            {
+                md.AppendLine(Inv, $"| ratio {label} (lower is better) | | {F(Ratio(a.P50Ms, b.P50Ms), 2)} | {F(Ratio(a.P99Ms, b.P99Ms), 2)} | {F(Ratio(a.P999Ms, b.P999Ms), 2)} | {F(Ratio(a.MaxMs, b.MaxMs), 2)} | | {F(Ratio(a.ServerCpuMicrosPerDelivery, b.ServerCpuMicrosPerDelivery), 2)} | | |");
+            }
+        }
+
+        md.AppendLine();
     }
 
     /// <summary>DESIGN section 10's targets next to what this run measured.</summary>

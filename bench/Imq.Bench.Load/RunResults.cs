@@ -1,5 +1,6 @@
 // What a matrix run gathered, per scenario and system, and the figures derived from it (saturated
-// rate, least disturbed fixed-rate step, memory per idle connection) that the report prints.
+// rate, least disturbed fixed-rate step, memory per idle connection) that the report prints. The state
+// scenario's steps have the fan-out's shape and are filed the same way.
 namespace Imq.Bench.Load;
 
 internal sealed record MemorySample(ProcessMemory Process, long? SelfReportedManagedBytes);
@@ -27,6 +28,9 @@ internal sealed record ChurnRun(string System, string Title, ChurnResult Result)
 internal sealed class RunResults
 {
     public List<FanoutRun> Fanout { get; } = [];
+
+    /// <summary>The state scenario's fixed-rate step of each system.</summary>
+    public List<FanoutRun> State { get; } = [];
 
     public List<IdleRun> Idle { get; } = [];
 

@@ -1,15 +1,36 @@
-// One measured step of the fanout scenario: pace sends at a total rate for a fixed time, then wait
-// (bounded) for every answer and delivery, and sum it up. Deliveries are matched to their step by the
-// step number in the payload, so late messages of one step never count for the next.
+// One measured step of the fanout and state scenarios: pace sends at a total rate for a fixed time, then
+// wait (bounded) for every answer and delivery, and sum it up. Deliveries are matched to their step by
+// the step number in the payload, so late messages of one step never count for the next. Also the
+// worker's command loop: the orchestrator asks for one step per line on stdin.
 using System.Diagnostics;
-using Microsoft.AspNetCore.SignalR.Client;
+using System.Globalization;
 
 namespace Imq.Bench.Load;
 
-internal sealed class StepRunner(HubConnection[] publishers, string[] queues, int subs, Latency[] stats, CpuMeter cpu, string padding, double p99LimitMs)
+/// <summary>Issues send number <paramref name="n"/> of a step, stamped with its intended send time; completes with the server's answer.</summary>
+internal delegate Task Publish(long n, long intendedTimestamp, int step, CancellationToken ct);
+
+internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMeter cpu, double p99LimitMs)
 {
+    /// <summary>Runs the steps the orchestrator asks for, one per line: "step &lt;deliveries/s&gt; &lt;seconds&gt; [warmup]", until "quit".</summary>
+    public async Task ServeAsync(double drainSeconds, CancellationToken ct)
+    {
+        for (var step = 0; step < Subscribers.MaxSteps && await Console.In.ReadLineAsync(ct) is { } line && line != "quit"; step++)
+        {
+            var parts = line.Split(' ');
+            var rate = double.Parse(parts[1], CultureInfo.InvariantCulture);
+            var seconds = double.Parse(parts[2], CultureInfo.InvariantCulture);
+            Lines.Write("step", await RunAsync(step, rate, seconds, drainSeconds, warmup: parts.Length > 3, ct));
+            if (subscribers.GatewaySplit(step) is { } split)
+            {
+                Console.Error.WriteLine(split);
+            }
+        }
+    }
+
     public async Task<StepResult> RunAsync(int step, double deliveriesPerSecond, double seconds, double drainSeconds, bool warmup, CancellationToken ct)
     {
+        var subs = subscribers.PerQueue;
         var sendsPerSecond = deliveriesPerSecond / subs;
         var total = (long)(sendsPerSecond * seconds);
         long ok = 0, failed = 0;
@@ -27,9 +48,7 @@ internal sealed class StepRunner(HubConnection[] publishers, string[] queues, in
             var due = Math.Min(total, (long)(elapsed * sendsPerSecond) + 1);
             for (; issued < due; issued++)
             {
-                var q = (int)(issued % queues.Length);
-                var data = new BenchData { T = start + (long)(issued / sendsPerSecond * Stopwatch.Frequency), S = step, P = padding };
-                _ = publishers[q].InvokeCoreAsync("Send", typeof(long), [queues[q], "m", data], ct).ContinueWith(
+                _ = publish(issued, start + (long)(issued / sendsPerSecond * Stopwatch.Frequency), step, ct).ContinueWith(
                     t => Interlocked.Increment(ref t.IsCompletedSuccessfully ? ref ok : ref failed),
                     CancellationToken.None,
                     TaskContinuationOptions.ExecuteSynchronously,
@@ -40,7 +59,7 @@ internal sealed class StepRunner(HubConnection[] publishers, string[] queues, in
         }
 
         var sendEnd = Stopwatch.GetTimestamp();
-        var latency = stats[step];
+        var latency = subscribers.Stats[step];
         var drainUntil = Stopwatch.GetTimestamp() + (long)(drainSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < drainUntil
             && (Interlocked.Read(ref ok) + Interlocked.Read(ref failed) < issued || latency.Delivered < Interlocked.Read(ref ok) * subs))

@@ -86,7 +86,6 @@ internal sealed class SystemUnderTest : IDisposable
             if (name == "imq-2")
             {
                 await system.WaitForClusterAsync();
-                await system.WarmRoutesAsync();
             }
 
             return system;
@@ -185,28 +184,6 @@ internal sealed class SystemUnderTest : IDisposable
         }
 
         throw new TimeoutException("the IMQ cluster did not settle on a bucket map with every node within 60 s");
-    }
-
-    /// <summary>
-    /// Makes every gateway talk to every node once, one call at a time, before any load. Works around a
-    /// race in IMQ's NodeClients.ForAsync (found by this bench): concurrent first calls to a node can each
-    /// start a delivery stream loop (ConcurrentDictionary.GetOrAdd runs the factory more than once); the
-    /// streams then keep replacing each other, and every replacement ends the sessions homed on that node
-    /// with SessionEnded(home_lost).
-    /// </summary>
-    private async Task WarmRoutesAsync()
-    {
-        foreach (var server in _servers)
-        {
-            using var http = new HttpClient { BaseAddress = server.Url };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
-            for (var i = 0; i < 32; i++)
-            {
-                var path = "/api/v1/queues/" + Uri.EscapeDataString($"/bench/warm/{server.Name}/{i}");
-                (await http.PutAsJsonAsync(path, new { mounts = Array.Empty<object>() })).EnsureSuccessStatusCode();
-                (await http.DeleteAsync(path)).EnsureSuccessStatusCode();
-            }
-        }
     }
 
     private static async Task<string> CreateDatabaseAsync(string admin)

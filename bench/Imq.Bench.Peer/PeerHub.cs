@@ -1,6 +1,7 @@
 // The hub a plain SignalR application would write for IMQ's calls: Join/Leave are group membership,
-// Send fans Message(queue, mount, from, data, seq) out to the group. `data` is passed through as an
-// opaque value (JsonElement on JSON, a MessagePack map on MessagePack), like IMQ's JsonData.
+// Send fans Message(queue, mount, from, data, seq) out to the group, SetState fans State(queue, mount,
+// changes, version) out likewise. `data` and `changes` are passed through as opaque values (JsonElement
+// on JSON, a MessagePack map on MessagePack), like IMQ's JsonData.
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.SignalR;
@@ -22,6 +23,23 @@ public sealed class PeerHub(QueueCounters counters) : Hub
         var seq = counters.Next(queue);
         await Clients.Group(queue).SendAsync("Message", queue, mount, Context.UserIdentifier ?? Context.ConnectionId, data, seq);
         return seq;
+    }
+
+    /// <summary>
+    /// State as a stock app would broadcast it: the changes go to the group with the queue's next number
+    /// as the version. Unlike IMQ it keeps no state and compares no versions: a non-null
+    /// <paramref name="expectedVersion"/> is refused (the bench always sends null).
+    /// </summary>
+    public async Task<long> SetState(string queue, string mount, object? changes, long? expectedVersion)
+    {
+        if (expectedVersion is not null)
+        {
+            throw new HubException("invalid: the peer does not compare versions");
+        }
+
+        var version = counters.Next(queue);
+        await Clients.Group(queue).SendAsync("State", queue, mount, changes, version);
+        return version;
     }
 
     /// <summary>What a stock app does to "create" a queue: remember its name (groups need no creation).</summary>

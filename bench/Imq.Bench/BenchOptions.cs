@@ -6,10 +6,11 @@ namespace Imq.Bench;
 internal sealed record BenchOptions
 {
     public const string Usage =
-        "usage: dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|all] [--queues N] [--members M] [--sends S] [--rounds R] [--workers W] [--verbose]\n" +
+        "usage: dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|all] [--queues N] [--members M] [--sends S] [--rounds R] [--workers W] [--verbose] [--filter GLOB]\n" +
         "  engine  ops/s per phase (create, join, send, leave, delete) and create+join+leave+delete churn; --queues default 10000\n" +
         "  memory  bytes per empty queue (managed and RSS); --queues default 1000000\n" +
-        "  micro   BenchmarkDotNet: one Send to a queue with 10 members (about 10-20 s)\n" +
+        "  micro   BenchmarkDotNet (about 1-2 min): Send to a queue with 10 members, the bucket map's owner lookup,\n" +
+        "          serialize-once fan-out to 10 and 100 recipients; --filter picks some by full name (e.g. '*Bucket*')\n" +
         "  all     memory then engine (the default; well under a minute)";
 
     public string Scenario { get; init; } = "all";
@@ -24,6 +25,9 @@ internal sealed record BenchOptions
     public int Rounds { get; init; } = 7;
 
     public int Workers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Which micro-benchmarks run: a BenchmarkDotNet glob on Namespace.Type.Method; all by default.</summary>
+    public string Filter { get; init; } = "*";
 
     /// <summary>Print every measured round of the engine scenario, not only the summary.</summary>
     public bool Verbose { get; init; }
@@ -51,6 +55,17 @@ internal sealed record BenchOptions
             {
                 Console.WriteLine(Usage);
                 return null;
+            }
+
+            if (arg is "--filter")
+            {
+                if (i + 1 >= args.Length)
+                {
+                    return Fail("'--filter' needs a pattern after it");
+                }
+
+                options = options with { Filter = args[++i] };
+                continue;
             }
 
             if (arg is not ("--queues" or "--members" or "--sends" or "--rounds" or "--workers"))

@@ -1,5 +1,7 @@
 // Runs the BenchmarkDotNet micro-benchmarks in this process (in-process toolchain: no second build of
-// the solution on a small shared machine), with a short job so it ends in well under a minute.
+// the solution on a small shared machine), with a short job so they end in a minute or two: Send through
+// the engine, the bucket map's owner lookup, and a gateway's serialize-once fan-out. A filter (a
+// BenchmarkDotNet glob on the full method name, e.g. *Bucket*) picks some of them.
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
@@ -9,11 +11,12 @@ namespace Imq.Bench;
 
 internal static class MicroScenario
 {
-    public static void Run()
+    public static void Run(string filter)
     {
         var config = DefaultConfig.Instance
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        BenchmarkRunner.Run<SendBenchmark>(config);
+        BenchmarkSwitcher.FromTypes([typeof(SendBenchmark), typeof(BucketMapBenchmark), typeof(FanoutSerializationBenchmark)])
+            .Run(["--filter", filter], config);
     }
 }

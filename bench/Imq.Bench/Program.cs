@@ -1,5 +1,5 @@
 // The engine bench: measures Imq.QueueServer alone, without network or gateway.
-//   dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|all] [--queues N] ...
+//   dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|all] [--queues N] ... [--filter GLOB]
 // "all" (the default) runs memory then engine (memory first, so its RSS baseline is a fresh process)
 // and takes seconds; "micro" (BenchmarkDotNet) runs only when asked. Exit code 1 if a check failed.
 using System.Runtime;
@@ -32,7 +32,7 @@ try
 
     if (options.Scenario is "micro")
     {
-        MicroScenario.Run();
+        MicroScenario.Run(options.Filter);
     }
 }
 catch (InvalidOperationException e)

@@ -49,8 +49,8 @@ public sealed class HubContextTests : IAsyncLifetime
         var (sender, holder) = (_nodes[0], _nodes[1]);
         var alice = await holder.ConnectUserAsync("ctx-alice");
         var bob = await sender.ConnectUserAsync("ctx-bob");
-        var aliceNotices = Listen(alice);
-        var bobNotices = Listen(bob);
+        var aliceNotices = NoticeListener.On(alice);
+        var bobNotices = NoticeListener.On(bob);
         var hub = sender.Services.GetRequiredService<IHubContext<ImqHub>>();
 
         await hub.Clients.User("ctx-alice").SendAsync("Notice", "to-user");
@@ -78,7 +78,7 @@ public sealed class HubContextTests : IAsyncLifetime
         var queue = "/room/ctx-" + Guid.NewGuid().ToString("N")[..8];
         await server.InvokeAsync("CreateQueue", queue, Imq.QueueServer.Model.JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
         await carol.InvokeAsync<Imq.Hubs.Protocol.QueueSnapshotWire>("Join", queue);
-        var notices = Listen(carol);
+        var notices = NoticeListener.On(carol);
 
         await sender.Services.GetRequiredService<IHubContext<ImqHub>>().Clients.User("ctx-carol").SendAsync("Notice", "hello");
         await server.InvokeAsync<long>("Send", queue, "chat", Imq.QueueServer.Model.JsonData.Parse("\"hi\""));
@@ -87,8 +87,6 @@ public sealed class HubContextTests : IAsyncLifetime
         var message = await carol.WaitForAsync("Message");
         Assert.Equal(queue, message.Arg<string>(0));
     }
-
-    private static NoticeListener Listen(TestClient client) => new(client.Connection);
 
     private async Task WaitForBothNodesToHoldBucketsAsync()
     {
@@ -110,19 +108,5 @@ public sealed class HubContextTests : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The "Notice" invocations an app sends to one client, in order.</summary>
-    private sealed class NoticeListener
-    {
-        private readonly System.Threading.Channels.Channel<string> _notices = System.Threading.Channels.Channel.CreateUnbounded<string>();
-
-        public NoticeListener(HubConnection connection) => connection.On<string>("Notice", n => _notices.Writer.TryWrite(n));
-
-        public async Task<string> NextAsync()
-        {
-            using var timeout = new CancellationTokenSource(TestClient.Timeout);
-            return await _notices.Reader.ReadAsync(timeout.Token);
-        }
     }
 }
