@@ -18,6 +18,7 @@ public interface IDeliverySink
 public sealed partial class NodeClients(string gatewayId, IDeliverySink sink, ILogger<NodeClients> logger) : IAsyncDisposable
 {
     private static readonly TimeSpan Reconnect = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan FirstAttemptTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<string, NodeLink> _links = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
@@ -39,7 +40,15 @@ public sealed partial class NodeClients(string gatewayId, IDeliverySink sink, IL
             }
         }
 
-        await link.FirstAttempt;
+        try
+        {
+            await link.FirstAttempt.WaitAsync(FirstAttemptTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // A node that accepts the connection but never answers: calls fail fast as never sent.
+        }
+
         return link;
     }
 
