@@ -6,6 +6,8 @@
 # throwaway instances of both on free loopback ports, like scripts/test.sh.
 #   scripts/bench.sh            the standard matrix, about 10 minutes; writes docs/BENCHMARKS.md
 #   scripts/bench.sh --quick    a subset, about 2 minutes; the last line is the summary (report in the log folder)
+#   scripts/bench.sh --box N    N idle users (e.g. 100000) held on this box by an IMQ cluster of several gateway
+#                               processes; writes docs/BENCHMARKS-box.md
 #   scripts/bench.sh --imq-source head   measure the last commit of IMQ rather than the working tree
 #   scripts/bench.sh --nice N            run servers and load at nice -N, ahead of other work on a shared
 #                                        machine (slows that work down while the bench runs; says so in the report)
@@ -83,5 +85,7 @@ export IMQ_BENCH_REDIS_PID=$redispid
 echo "bench.sh: PostgreSQL on 127.0.0.1:$pgport, Redis on $IMQ_BENCH_REDIS, logs in $logs" >&2
 
 ulimit -n 20000 2>/dev/null || true
-dotnet "$root/bench/Imq.Bench.Load/bin/Release/net10.0/Imq.Bench.Load.dll" matrix --logs "$logs" --command "$command_line" \
+mode=matrix
+for a in "${args[@]}"; do [ "$a" = --box ] && mode=box; done
+dotnet "$root/bench/Imq.Bench.Load/bin/Release/net10.0/Imq.Bench.Load.dll" "$mode" --logs "$logs" --command "$command_line" \
   --imq-dll "$imq_dll" --imq-build "$imq_build" --priority "$nice_level" "$@"

@@ -18,6 +18,7 @@ internal sealed class Connector : IDisposable
     private const int IpBindAddressNoPort = 24;
     private readonly Dictionary<IPAddress, HttpMessageInvoker> _invokers = [];
     private readonly IPAddress[] _sources;
+    private readonly string? _jwtKey;
 
     public Connector(Args a)
     {
@@ -29,6 +30,7 @@ internal sealed class Connector : IDisposable
         }
 
         ApiKey = a["apikey"];
+        _jwtKey = a["jwt-key"];
         MessagePack = a.Get("protocol", "msgpack") == "msgpack";
         _sources = [.. a.List("sources").DefaultIfEmpty("127.0.0.1").Select(IPAddress.Parse)];
         Rest = new HttpClient { BaseAddress = Gateways[0], Timeout = TimeSpan.FromSeconds(30) };
@@ -52,7 +54,12 @@ internal sealed class Connector : IDisposable
     public async Task<HubConnection> ConnectUserAsync(string userId, int index, Action<HubConnection>? register, CancellationToken ct)
     {
         string? token = null;
-        if (IsImq)
+        if (IsImq && _jwtKey is not null)
+        {
+            // As an app's backend would: sign the user's token with the key the gateways trust.
+            token = LocalToken.Sign(userId, _jwtKey);
+        }
+        else if (IsImq)
         {
             var response = await Rest.PostAsJsonAsync("/api/v1/tokens", new { userId, ttlSeconds = 3600 }, ct);
             response.EnsureSuccessStatusCode();

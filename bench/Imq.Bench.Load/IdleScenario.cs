@@ -53,9 +53,9 @@ internal static class IdleScenario
         }
     }
 
-    private static async Task<IdleReady> AllReadyAsync(List<WorkerProcess> workers)
+    internal static async Task<IdleReady> AllReadyAsync(List<WorkerProcess> workers, TimeSpan? timeout = null)
     {
-        var all = await Task.WhenAll(workers.Select(w => w.NextAsync(TimeSpan.FromSeconds(600))));
+        var all = await Task.WhenAll(workers.Select(w => w.NextAsync(timeout ?? TimeSpan.FromSeconds(600))));
         var ready = all.Select(v => v?.Deserialize<IdleReady>(Lines.Json) ?? throw new InvalidOperationException("an idle worker ended early")).ToList();
         return new IdleReady(ready.Sum(r => r.Connections), ready.Sum(r => r.Failed), ready.Max(r => r.Seconds));
     }

@@ -15,6 +15,8 @@ internal static class IdleWorker
         var phases = a.List("phases").Select(int.Parse).ToArray();
         var offset = a.Int("offset", 0);
         var server = a.Get("role", "user") == "server";
+        var parallel = a.Int("parallel", 32);
+        var attempts = a.Int("attempts", 3);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(a.Double("max-seconds", 600)));
         using var connector = new Connector(a);
         var connections = new List<HubConnection>();
@@ -25,17 +27,25 @@ internal static class IdleWorker
             var watch = Stopwatch.StartNew();
             var from = connections.Count;
             var opened = new HubConnection?[Math.Max(0, target - from)];
-            await Parallel.ForEachAsync(Enumerable.Range(0, opened.Length), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = deadline.Token }, async (i, ct) =>
+            await Parallel.ForEachAsync(Enumerable.Range(0, opened.Length), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = deadline.Token }, async (i, ct) =>
             {
                 var n = offset + from + i;
-                try
+                for (var attempt = 1; opened[i] is null; attempt++)
                 {
-                    opened[i] = server ? await connector.ConnectServerAsync(n, ct) : await connector.ConnectUserAsync($"idle-{n}", n, null, ct);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    Interlocked.CompareExchange(ref firstError, e.Message, null);
-                    Interlocked.Increment(ref failed);
+                    try
+                    {
+                        opened[i] = server ? await connector.ConnectServerAsync(n, ct) : await connector.ConnectUserAsync($"idle-{n}", n, null, ct);
+                    }
+                    catch (Exception e) when (!ct.IsCancellationRequested)
+                    {
+                        // A refused or timed-out connect (an overloaded box) is tried again, then counted as failed.
+                        Interlocked.CompareExchange(ref firstError, e.Message, null);
+                        if (attempt == attempts)
+                        {
+                            Interlocked.Increment(ref failed);
+                            break;
+                        }
+                    }
                 }
             });
             connections.AddRange(opened.OfType<HubConnection>());
@@ -46,6 +56,13 @@ internal static class IdleWorker
 
             Lines.Write("ready", new IdleReady(connections.Count, failed, Math.Round(watch.Elapsed.TotalSeconds, 2)));
             var command = await Console.In.ReadLineAsync(deadline.Token);
+            while (command == "count")
+            {
+                // How many are still connected (the rest were dropped by the server or the network).
+                Lines.Write("ready", new IdleReady(connections.Count(c => c.State == HubConnectionState.Connected), failed, 0));
+                command = await Console.In.ReadLineAsync(deadline.Token);
+            }
+
             if (command is null or "close")
             {
                 break;

@@ -26,6 +26,8 @@ switch (a.Mode)
         }
 
         return 0;
+    case "box":
+        return await BoxScenario.RunAsync(a, BenchEnvironment.Find(a));
     case "matrix":
         var plan = Plan.Of(a);
         var env = BenchEnvironment.Find(a);

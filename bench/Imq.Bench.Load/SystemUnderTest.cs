@@ -13,6 +13,7 @@ namespace Imq.Bench.Load;
 internal sealed class SystemUnderTest : IDisposable
 {
     public const string ApiKey = "bench-api-key-0123456789abcdef";
+    public const string JwtKey = "bench-signing-key-0123456789abcdef0123456789";
     private readonly List<ServerProcess> _servers = [];
     private readonly List<string> _dataDirs = [];
 
@@ -56,6 +57,7 @@ internal sealed class SystemUnderTest : IDisposable
             "imq-2" => new(name, "IMQ, 2 gateways (cluster, PostgreSQL)", isImq: true),
             "sr-1" => new(name, "SignalR, 1 server", isImq: false),
             "sr-2" => new(name, "SignalR, 2 servers + Redis", isImq: false),
+            _ when ClusterSize(name) > 2 => new(name, $"IMQ, {ClusterSize(name)} gateways (cluster, PostgreSQL)", isImq: true),
             _ => throw new ArgumentException("unknown system " + name),
         };
         try
@@ -66,7 +68,8 @@ internal sealed class SystemUnderTest : IDisposable
                     system.StartImq(env, 1, null);
                     break;
                 case "imq-2":
-                    system.StartImq(env, 2, await CreateDatabaseAsync(env.Postgres ?? throw new InvalidOperationException("IMQ_BENCH_POSTGRES is not set")));
+                case var _ when ClusterSize(name) > 2:
+                    system.StartImq(env, ClusterSize(name), await CreateDatabaseAsync(env.Postgres ?? throw new InvalidOperationException("IMQ_BENCH_POSTGRES is not set")));
                     system.StorePid = env.PostgresPid;
                     break;
                 case "sr-1":
@@ -83,7 +86,7 @@ internal sealed class SystemUnderTest : IDisposable
                 await server.WaitReadyAsync(system.IsImq ? "/readyz" : "/healthz", TimeSpan.FromSeconds(60));
             }
 
-            if (name == "imq-2")
+            if (ClusterSize(name) >= 2)
             {
                 await system.WaitForClusterAsync();
             }
@@ -127,7 +130,7 @@ internal sealed class SystemUnderTest : IDisposable
             {
                 ["Imq__NodeId"] = $"bench-{i}",
                 ["Imq__ApiKeys__0"] = ApiKey,
-                ["Imq__Auth__JwtSigningKey"] = "bench-signing-key-0123456789abcdef0123456789",
+                ["Imq__Auth__JwtSigningKey"] = JwtKey,
                 ["Imq__DataDir"] = dataDir,
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Logging__LogLevel__Imq"] = "Information",
@@ -152,6 +155,10 @@ internal sealed class SystemUnderTest : IDisposable
     }
 
     /// <summary>Waits until every node sees both nodes holding buckets at one map version.</summary>
+    /// <summary>N of "imq-N" (an IMQ cluster of N nodes), else 0.</summary>
+    private static int ClusterSize(string name) =>
+        name.StartsWith("imq-", StringComparison.Ordinal) && int.TryParse(name.AsSpan(4), out var n) && n >= 2 ? n : 0;
+
     private async Task WaitForClusterAsync()
     {
         var until = DateTime.UtcNow.AddSeconds(60);

@@ -1,0 +1,106 @@
+// DESIGN section 10's one-box target: 100,000 idle user connections held on this machine. One process
+// may hold at most 20,000 open files here, so IMQ runs as a cluster of several gateway processes (one
+// PostgreSQL database, gRPC links between them) and several load processes open the connections from
+// distinct 127.0.0.x addresses, round-robin over the gateways. The connections are then held for a
+// while: how many are still connected at the end, the gateways' memory, and their keep-alive CPU.
+using System.Globalization;
+using System.Text;
+
+namespace Imq.Bench.Load;
+
+internal static class BoxScenario
+{
+    private const int PerWorker = 15_000;
+
+    public static async Task<int> RunAsync(Args a, BenchEnvironment env)
+    {
+        var total = a.Int("box", 100_000);
+        var nodes = a.Int("nodes", Math.Max(2, (total + 17_999) / 18_000));
+        var hold = a.Double("hold-seconds", 60);
+        var workers = (total + PerWorker - 1) / PerWorker;
+        var output = a.Get("out", Path.Combine(env.Root, "docs", "BENCHMARKS-box.md"));
+        Console.Error.WriteLine($"bench: box: {total} idle users over {nodes} IMQ gateways, {workers} load processes, held {hold} s");
+
+        using var system = await SystemUnderTest.StartAsync($"imq-{nodes}", env);
+        var pids = system.Pids;
+        var rssBefore = pids.Sum(ProcStat.RssBytes);
+        var list = Enumerable.Range(0, workers).Select(i => WorkerProcess.Start("idle",
+        [
+            .. system.WorkerArgs("msgpack"),
+            "--phases", $"{total / workers}",
+            "--offset", $"{i * (total / workers)}",
+            "--sources", $"127.0.0.{i + 2}",
+            "--role", "user",
+            "--parallel", $"{a.Int("parallel", 8)}",
+            "--jwt-key", SystemUnderTest.JwtKey,
+            "--max-seconds", "1500",
+        ])).ToList();
+        try
+        {
+            var opened = await IdleScenario.AllReadyAsync(list, TimeSpan.FromMinutes(25));
+            var rssPerGateway = pids.Select(ProcStat.RssBytes).ToArray();
+            var rssAfter = rssPerGateway.Sum();
+            Console.Error.WriteLine($"  {opened.Connections} connected ({opened.Failed} failed) in {opened.Seconds} s; gateways' RSS {rssBefore >> 20} -> {rssAfter >> 20} MiB");
+
+            var cpu0 = ProcStat.CpuSeconds(pids).Sum();
+            var busy0 = ProcStat.MachineBusySeconds();
+            await Task.Delay(TimeSpan.FromSeconds(hold));
+            var keepAliveCores = (ProcStat.CpuSeconds(pids).Sum() - cpu0) / hold;
+            var machineCores = (ProcStat.MachineBusySeconds() - busy0) / hold;
+            list.ForEach(w => w.Tell("count"));
+            var held = await IdleScenario.AllReadyAsync(list, TimeSpan.FromMinutes(2));
+            Console.Error.WriteLine($"  after {hold} s: {held.Connections} still connected; gateways used {keepAliveCores:0.000} cores");
+
+            var result = new BoxResult(total, nodes, workers, opened, held, hold, rssBefore, rssAfter, rssPerGateway, keepAliveCores, machineCores);
+            await File.WriteAllTextAsync(output, result.Markdown(a.Get("command", $"scripts/bench.sh --box {total}")));
+            Console.Error.WriteLine($"bench: wrote {output}");
+            Console.WriteLine(result.Summary);
+            list.ForEach(w => w.Tell("close"));
+            await Task.WhenAll(list.Select(w => w.WaitExitAsync(TimeSpan.FromSeconds(120))));
+            return held.Connections == total ? 0 : 1;
+        }
+        finally
+        {
+            list.ForEach(w => w.Dispose());
+        }
+    }
+
+    private sealed record BoxResult(
+        int Target,
+        int Nodes,
+        int Workers,
+        IdleReady Opened,
+        IdleReady Held,
+        double HoldSeconds,
+        long RssBefore,
+        long RssAfter,
+        long[] RssPerGateway,
+        double KeepAliveCores,
+        double MachineCores)
+    {
+        public string Summary => string.Create(
+            CultureInfo.InvariantCulture,
+            $"summary: box_target={Target} box_opened={Opened.Connections} box_held={Held.Connections} box_rss_kb_per_conn={RssPerConnectionKb:0.0} box_keepalive_cores={KeepAliveCores:0.000}");
+
+        private double RssPerConnectionKb => Opened.Connections == 0 ? 0 : (RssAfter - RssBefore) / 1024.0 / Opened.Connections;
+
+        public string Markdown(string command)
+        {
+            var inv = CultureInfo.InvariantCulture;
+            var b = new StringBuilder();
+            b.AppendLine("# Benchmarks: idle connections on one box");
+            b.AppendLine();
+            b.AppendLine("Written by `scripts/bench.sh --box` (bench/Imq.Bench.Load, BoxScenario) from a real run; run it again rather than editing by hand.");
+            b.AppendLine();
+            b.AppendLine(inv, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} cores; command: `{command}`");
+            b.AppendLine(inv, $"- IMQ as a cluster of {Nodes} gateway processes (PostgreSQL, gRPC links), {Workers} load processes (SignalR .NET client, WebSockets, MessagePack) each from its own 127.0.0.x address, user connections (a JWT each) spread round-robin over the gateways; one process may hold at most 20,000 open files here.");
+            b.AppendLine();
+            b.AppendLine("| target | opened | failed | connect time (s) | still connected after hold | hold (s) | gateways' RSS before -> after (MiB) | RSS per connection (KB) | gateways' keep-alive cores | whole machine's cores meanwhile |");
+            b.AppendLine("|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+            b.AppendLine(inv, $"| {Target:N0} | {Opened.Connections:N0} | {Opened.Failed:N0} | {Opened.Seconds:0.0} | {Held.Connections:N0} | {HoldSeconds:0} | {RssBefore >> 20:N0} -> {RssAfter >> 20:N0} | {RssPerConnectionKb:0.0} | {KeepAliveCores:0.000} | {MachineCores:0.00} |");
+            b.AppendLine();
+            b.AppendLine(inv, $"RSS per gateway at the end (MiB): {string.Join(", ", RssPerGateway.Select(r => (r >> 20).ToString(inv)))}.");
+            return b.ToString();
+        }
+    }
+}
