@@ -51,8 +51,8 @@ public static class ImqCoreServices
 
         // The cluster's parts, used only when Imq:Cluster:ConnectionString is set.
         services.AddSingleton(sp => new ClusterSettings { NodeId = Core(sp).ResolvedNodeId, AdvertiseUrl = Core(sp).Cluster.AdvertiseUrl, Roles = Core(sp).RolesText });
-        services.TryAddSingleton(sp => Npgsql.NpgsqlDataSource.Create(Core(sp).Cluster.ConnectionString!));
-        services.AddSingleton<ClusterStore>();
+        services.TryAddSingleton(sp => Npgsql.NpgsqlDataSource.Create(PostgresPools.ForData(Core(sp).Cluster.ConnectionString!)));
+        services.AddSingleton(sp => new ClusterStore(Npgsql.NpgsqlDataSource.Create(PostgresPools.ForControl(Core(sp).Cluster.ConnectionString!))));
         services.AddSingleton<MapWatcher>();
         services.AddSingleton<NodeHeartbeat>();
         services.AddSingleton<BossService>();

@@ -165,10 +165,11 @@ internal sealed partial class SessionManager(
 
     private async Task LeaveAllAsync(GatewaySession session)
     {
+        var left = new List<string>();
         if (session.UserId is { } userId && !session.Replaced && Interlocked.Exchange(ref session.SessionReleased, 1) == 0)
         {
             await Quietly(Names.HomeQueueOf(userId), () => router.ReleaseSessionAsync(userId, session.Ref));
-            await ForgetIfRemoteAsync(Names.HomeQueueOf(userId), session);
+            left.Add(Names.HomeQueueOf(userId));
         }
 
         foreach (var queue in session.Queues.Keys)
@@ -179,15 +180,26 @@ internal sealed partial class SessionManager(
             }
 
             await Quietly(queue, () => router.LeaveAsync(queue, session.Ref));
-            await ForgetIfRemoteAsync(queue, session);
+            left.Add(queue);
         }
+
+        await ForgetOnRemoteNodesAsync(left, session);
     }
 
-    private async Task ForgetIfRemoteAsync(string queue, GatewaySession session)
+    /// <summary>
+    /// Lets each other node drop its stand-in for this connection, once, after every leave: a node keeps one
+    /// stand-in per connection for all its queues, so forgetting it earlier would make the next leave on that
+    /// node miss the member (nobody would see the user go, and the old stand-in would stay a member).
+    /// </summary>
+    private async Task ForgetOnRemoteNodesAsync(IEnumerable<string> queues, GatewaySession session)
     {
-        if (OwnerOrNull(queue) is { } owner && owner != router.SelfId)
+        var forgotten = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var queue in queues)
         {
-            await Quietly(queue, () => router.ForgetAsync(queue, session.Ref));
+            if (OwnerOrNull(queue) is { } owner && owner != router.SelfId && forgotten.Add(owner))
+            {
+                await Quietly(queue, () => router.ForgetAsync(queue, session.Ref));
+            }
         }
     }
 

@@ -77,6 +77,31 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task A_user_leaving_several_queues_of_another_node_is_seen_leaving_each()
+    {
+        var map = BucketMapOf(await Cluster.WaitForMapAsync(3));
+        var queues = new[] { QueueOwnedBy(map, Cluster.Nodes[2].Id, "/room/a-"), QueueOwnedBy(map, Cluster.Nodes[2].Id, "/room/b-") };
+        var server = await ConnectServerAsync(Cluster.Nodes[0]);
+        var alice = await ConnectAsync(Cluster.Nodes[1], "alice-m" + Guid.NewGuid().ToString("N")[..6]);
+        var bob = await ConnectAsync(Cluster.Nodes[0], "bob-m" + Guid.NewGuid().ToString("N")[..6]);
+        foreach (var q in queues)
+        {
+            await server.InvokeAsync("CreateQueue", q, JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
+            await alice.InvokeAsync<QueueSnapshotWire>("Join", q);
+            await bob.InvokeAsync<QueueSnapshotWire>("Join", q);
+            await alice.WaitForAsync("Presence", e => e.Arg<string>(0) == q && e.Arg<bool>(2));
+        }
+
+        await bob.Connection.StopAsync();
+        foreach (var q in queues)
+        {
+            await alice.WaitForAsync("Presence", e => e.Arg<string>(0) == q && !e.Arg<bool>(2));
+            var snapshot = await alice.InvokeAsync<QueueSnapshotWire>("Join", q);
+            Assert.DoesNotContain(snapshot.Members, m => m.StartsWith("bob-m", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task State_presence_and_server_methods_work_across_gateways()
     {
         var map = BucketMapOf(await Cluster.WaitForMapAsync(3));
