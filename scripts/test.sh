@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 run_pg "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust >/dev/null
 run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
-  -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
 export IMQ_TEST_POSTGRES="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres"
 echo "test.sh: PostgreSQL on 127.0.0.1:$pgport"
 

@@ -6,12 +6,15 @@ using Npgsql;
 
 namespace Imq.Backplane.Cluster;
 
-public sealed class ClusterStore(NpgsqlDataSource db)
+public sealed class ClusterStore(NpgsqlDataSource db) : IAsyncDisposable
 {
     /// <summary>The channel on which every new map version is announced.</summary>
     public const string MapChannel = "imq_map";
 
     public NpgsqlDataSource DataSource => db;
+
+    /// <summary>The store owns its (control-plane) pool: closing it returns the pool's connections to PostgreSQL.</summary>
+    public ValueTask DisposeAsync() => db.DisposeAsync();
 
     public async Task HeartbeatAsync(string nodeId, string? url, string roles, CancellationToken ct)
     {
