@@ -126,12 +126,12 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
         PublishAsync(_names.All, methodName, args, excludedConnectionIds);
 
     public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _router.IsCluster ? PublishAsync(_names.Connection(connectionId), methodName, args, []) : WriteLocalAsync(c => c.ConnectionId == connectionId, methodName, args);
+        _router.IsCluster ? PublishAsync(_names.Connection(connectionId), methodName, args, []) : WriteLocalAsync([connectionId], methodName, args);
 
     public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         _router.IsCluster
             ? Task.WhenAll(connectionIds.Select(id => PublishAsync(_names.Connection(id), methodName, args, [])))
-            : WriteLocalAsync(c => connectionIds.Contains(c.ConnectionId), methodName, args);
+            : WriteLocalAsync(connectionIds, methodName, args);
 
     public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         PublishAsync(_names.Group(groupName), methodName, args, []);
@@ -357,6 +357,22 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
             {
                 message ??= new SerializedHubMessage(new InvocationMessage(methodName, args));
                 _ = Observe(connection.WriteAsync(message));
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Single node: writes to the listed connections held here, found by id.</summary>
+    private Task WriteLocalAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args)
+    {
+        SerializedHubMessage? message = null;
+        foreach (var id in connectionIds)
+        {
+            if (_members.TryGetValue(id, out var member))
+            {
+                message ??= new SerializedHubMessage(new InvocationMessage(methodName, args));
+                _ = Observe(member.Connection!.WriteAsync(message));
             }
         }
 

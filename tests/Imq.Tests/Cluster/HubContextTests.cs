@@ -1,9 +1,7 @@
 // ImqHub scales out through ImqHubLifetimeManager: an app's IHubContext<ImqHub> on one node reaches
 // clients held by another node's gateway (by user, by connection, and to all), as with any SignalR
 // backplane. Two in-process nodes share a throwaway PostgreSQL database and talk over real gRPC.
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Imq.Hubs.Hubs;
 using Imq.Tests.Infrastructure;
@@ -27,7 +25,7 @@ public sealed class HubContextTests : IAsyncLifetime
             {
                 ["Imq:NodeId"] = $"ctx-{i}",
                 ["Imq:Cluster:ConnectionString"] = database,
-                ["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{FreePort()}",
+                ["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{NodeProcess.FreePort()}",
                 ["Imq:Auth:JwtSigningKey"] = "hub-context-test-signing-key-0123456789",
             }));
         }
@@ -101,12 +99,5 @@ public sealed class HubContextTests : IAsyncLifetime
 
             await Task.Delay(100, timeout.Token);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
