@@ -118,7 +118,10 @@ internal sealed partial class SessionManager(
         }
     }
 
-    /// <summary>Tells every connection that this gateway is going away, so that clients reconnect elsewhere.</summary>
+    /// <summary>
+    /// Tells every connection that this gateway is going away, so that clients reconnect elsewhere; completes
+    /// when every client has hung up (callers bound the wait).
+    /// </summary>
     public async Task EndAllAsync() => await Task.WhenAll(gateway.Sessions.Select(s => EndAsync(s, Shutdown)));
 
     private static async Task EndAsync(GatewaySession session, string reason)
@@ -127,6 +130,18 @@ internal sealed partial class SessionManager(
         {
             await LocalGateway.SendAsync(session, ClientEvents.SessionEnded, reason);
             await session.Connection.WriteAsync(new Microsoft.AspNetCore.SignalR.Protocol.CloseMessage(error: null, allowReconnect: true));
+
+            // A completed write is only in the connection's pipe: SignalR's shutdown aborts transports without
+            // sending what they still hold, so the notice counts as delivered once the client has hung up.
+            var closed = session.Connection.ConnectionAborted;
+            if (!closed.IsCancellationRequested)
+            {
+                var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                await using (closed.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), hungUp))
+                {
+                    await hungUp.Task;
+                }
+            }
         }
         catch (Exception)
         {

@@ -1,7 +1,8 @@
 // Tells every client SessionEnded("shutdown") before SignalR closes the connections: as a lifecycle
 // service's StoppingAsync (which the host runs before ApplicationStopping when it is stopped in code),
 // and from ApplicationStopping itself for a SIGTERM / Ctrl+C, whichever comes first; the notice goes
-// out once.
+// out once, and shutdown goes on when every client has hung up or after 5 s (SignalR then cuts the
+// transports, dropping whatever they had not sent yet).
 using Imq.Hubs.Gateway;
 
 namespace Imq.Hubs.Hosting;
@@ -30,6 +31,20 @@ internal sealed class ShutdownNotice(SessionManager sessions, IHostApplicationLi
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private Task SendOnceAsync() =>
-        Interlocked.Exchange(ref _sent, 1) == 0 ? sessions.EndAllAsync().WaitAsync(Bound) : Task.CompletedTask;
+    private async Task SendOnceAsync()
+    {
+        if (Interlocked.Exchange(ref _sent, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await sessions.EndAllAsync().WaitAsync(Bound);
+        }
+        catch (TimeoutException)
+        {
+            // Clients that have not hung up by now are cut by SignalR's own shutdown.
+        }
+    }
 }

@@ -131,11 +131,15 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         var node = await TestNode.StartAsync();
         try
         {
-            var alice = await node.ConnectUserAsync("alice-sd");
+            // Many clients: the notice must reach each of them before SignalR cuts the transports.
+            var clients = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => node.ConnectUserAsync($"sd-{i}", i % 2 == 0 ? Wire.Json : Wire.MessagePack)));
             await node.StopAppAsync();
-            var ended = await alice.WaitForAsync("SessionEnded");
-            Assert.Equal("shutdown", ended.Arg<string>(0));
-            await alice.WaitClosedAsync();
+            foreach (var client in clients)
+            {
+                var ended = await client.WaitForAsync("SessionEnded");
+                Assert.Equal("shutdown", ended.Arg<string>(0));
+                await client.WaitClosedAsync();
+            }
         }
         finally
         {
