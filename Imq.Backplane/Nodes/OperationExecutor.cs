@@ -191,11 +191,11 @@ public sealed class OperationExecutor(QueueEngine engine, IOwnership ownership, 
         {
             if (member)
             {
-                remote.Queues[queue] = 0;
+                remote.Queues.Add(queue);
             }
             else
             {
-                remote.Queues.TryRemove(queue, out _);
+                remote.Queues.Remove(queue);
             }
         }
     }

@@ -40,10 +40,10 @@ internal sealed class RemoteGateway(string gatewayId) : IGatewayLink, IDisposabl
             switch (queueEvent)
             {
                 case LeftEvent:
-                    recipient.Queues.TryRemove(queueEvent.Queue, out _);
+                    recipient.Queues.Remove(queueEvent.Queue);
                     break;
                 case AdoptedEvent or JoinedEvent:
-                    recipient.Queues[queueEvent.Queue] = 0;
+                    recipient.Queues.Add(queueEvent.Queue);
                     break;
             }
         }

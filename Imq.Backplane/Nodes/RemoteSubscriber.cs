@@ -10,5 +10,5 @@ internal sealed class RemoteSubscriber(string connectionId, string? userId, bool
     public RemoteGateway RemoteGateway => gateway;
 
     /// <summary>The queues of this node the connection is in, so a lost gateway's connections can leave them.</summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<string, byte> Queues { get; } = new(StringComparer.Ordinal);
+    public QueueSet Queues { get; } = new();
 }

@@ -16,5 +16,5 @@ internal sealed class HubMember(string id, HubConnectionContext? connection, Pro
     public ILocalDeliveryHandler Handler => handler;
 
     /// <summary>The group queues this connection is in (most connections are in few: one lock, small table).</summary>
-    public ConcurrentDictionary<string, byte> Groups { get; } = new(concurrencyLevel: 1, capacity: 1, StringComparer.Ordinal);
+    public QueueSet Groups { get; } = new();
 }

@@ -244,14 +244,14 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
             case JoinedEvent joined:
                 foreach (var r in recipients)
                 {
-                    ((HubMember)r).Groups[joined.Queue] = 0;
+                    ((HubMember)r).Groups.Add(joined.Queue);
                 }
 
                 break;
             case LeftEvent left:
                 foreach (var r in recipients)
                 {
-                    ((HubMember)r).Groups.TryRemove(left.Queue, out _);
+                    ((HubMember)r).Groups.Remove(left.Queue);
                 }
 
                 break;

@@ -1,4 +1,4 @@
-// The claims IMQ puts on a principal: the user id (`sub`, as in the JWT) and the role (user or server).
+// The claims IMQ puts on a principal: the user id (`sub`, as in the JWT) and, for servers, the role.
 using System.Security.Claims;
 
 namespace Imq.Hubs.Auth;
@@ -8,13 +8,13 @@ public static class ImqClaims
     public const string UserId = "sub";
     public const string Role = "imq:role";
     public const string ServerRole = "server";
-    public const string UserRole = "user";
 
     public static bool IsServer(this ClaimsPrincipal? principal) => principal?.FindFirst(Role)?.Value == ServerRole;
 
     public static string? UserIdOf(this ClaimsPrincipal? principal) => principal?.FindFirst(UserId)?.Value;
 
-    /// <summary>A user's principal with the two claims IMQ reads and nothing else.</summary>
+    /// <summary>A user's principal: the user id and nothing else (a principal without the server role is a
+    /// user; every idle connection keeps its principal, so it carries no claim IMQ does not read).</summary>
     public static ClaimsPrincipal UserPrincipal(string userId, string authenticationType) =>
-        new(new ClaimsIdentity([new Claim(UserId, userId), new Claim(Role, UserRole)], authenticationType, UserId, Role));
+        new(new ClaimsIdentity([new Claim(UserId, userId)], authenticationType, UserId, Role));
 }

@@ -29,7 +29,7 @@ internal sealed class GatewaySession : Subscriber, ILocalSubscriber
 
     /// <summary>Queues this connection is a member of (or listens to, for servers); one lock, small table,
     /// since a connection is in few queues and an idle one in none.</summary>
-    public ConcurrentDictionary<string, byte> Queues { get; } = new(concurrencyLevel: 1, capacity: 1, StringComparer.Ordinal);
+    public QueueSet Queues { get; } = new();
 
     public TokenBucket Budget { get; }
 

@@ -62,7 +62,7 @@ internal sealed partial class LocalGateway : ILocalDeliveryHandler
             case AdoptedEvent adopted:
                 foreach (var r in recipients)
                 {
-                    ((GatewaySession)r).Queues[adopted.Queue] = 0;
+                    ((GatewaySession)r).Queues.Add(adopted.Queue);
                 }
 
                 return;
@@ -83,14 +83,14 @@ internal sealed partial class LocalGateway : ILocalDeliveryHandler
             case JoinedEvent joined:
                 foreach (var r in recipients)
                 {
-                    ((GatewaySession)r).Queues[joined.Queue] = 0;
+                    ((GatewaySession)r).Queues.Add(joined.Queue);
                 }
 
                 break;
             case LeftEvent left:
                 foreach (var r in recipients)
                 {
-                    ((GatewaySession)r).Queues.TryRemove(left.Queue, out _);
+                    ((GatewaySession)r).Queues.Remove(left.Queue);
                 }
 
                 break;

@@ -82,7 +82,7 @@ internal sealed partial class SessionManager(
                 LogMoveFailed(logger, queue, e.Message);
             }
 
-            previous.Queues.TryRemove(queue, out _);
+            previous.Queues.Remove(queue);
         }
 
         LogReplaced(logger, previous.UserId!, previous.ConnectionId, winner.ConnectionId);
@@ -105,7 +105,7 @@ internal sealed partial class SessionManager(
         {
             foreach (var queue in session.Queues.Keys)
             {
-                if (OwnerOrNull(queue) == nodeId && session.Queues.TryRemove(queue, out _))
+                if (OwnerOrNull(queue) == nodeId && session.Queues.Remove(queue))
                 {
                     _ = LocalGateway.SendAsync(session, ClientEvents.Left, queue, LeftReasons.NodeLost).AsTask();
                 }
@@ -189,7 +189,7 @@ internal sealed partial class SessionManager(
 
         foreach (var queue in session.Queues.Keys)
         {
-            if (!session.Queues.TryRemove(queue, out _))
+            if (!session.Queues.Remove(queue))
             {
                 continue;
             }

@@ -24,6 +24,9 @@ public static class ImqNode
     /// too_large instead of closing the connection.</summary>
     private const long MaximumReceiveMessageSize = 4 * 1024 * 1024;
 
+    /// <summary>Where the hub listens (DESIGN section 3).</summary>
+    public const string HubPath = "/imq";
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -58,7 +61,7 @@ public static class ImqNode
             services.AddSingleton<IReliableStore>(sp => new SqliteReliableStore(Path.Combine(options.DataDir, "imq.db"), sp.GetRequiredService<TimeProvider>()));
         }
         services.AddSingleton<IUserIdProvider, ImqUserIdProvider>();
-        services.AddImqAuthentication(options, secrets);
+        services.AddSingleton<CallerAuthenticator>();
 
         services.AddSignalR(o =>
             {
@@ -81,10 +84,12 @@ public static class ImqNode
         services.AddSingleton<NodeGauges>();
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.MapHub<ImqHub>("/imq");
+
+        // Hub connections skip the exception handler: SignalR handles its own errors, and a middleware
+        // that awaits a connection's request keeps its state for the connection's whole life.
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments(HubPath), other => other.UseExceptionHandler());
+        app.UseCallerAuthentication(HubPath);
+        app.MapHub<ImqHub>(HubPath);
         app.MapImqRest();
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/metrics", (NodeGauges metrics) => Results.Text(metrics.Text.Render(), "text/plain; version=0.0.4"));

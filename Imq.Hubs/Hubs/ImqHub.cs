@@ -7,12 +7,11 @@ using Imq.Hubs.Protocol;
 using Imq.Hubs.Reliable;
 using Imq.Backplane.Routing;
 using Imq.QueueServer.Model;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
 namespace Imq.Hubs.Hubs;
 
-[Authorize]
+// No [Authorize]: CallerAuthentication refuses connections without a valid token before they get here.
 internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, DirectMessenger direct, ImqOptions options, LocalGateway gateway) : Hub
 {
     // Found by connection id rather than kept in Context.Items, which SignalR would allocate per connection.
@@ -41,7 +40,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         }
 
         await router.LeaveAsync(queue, session.Ref);
-        session.Queues.TryRemove(queue, out _);
+        session.Queues.Remove(queue);
     }
 
     public async Task<long> Send(string queue, string mount, JsonData? data)
@@ -99,12 +98,12 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
     /// <summary>Records the membership before joining, so a disconnect racing the join still leaves the queue.</summary>
     private async Task<QueueSnapshot> TrackAsync(GatewaySession session, string queue, Func<Task<QueueSnapshot>> join)
     {
-        var known = session.Queues.ContainsKey(queue);
-        session.Queues[queue] = 0;
+        var known = session.Queues.Contains(queue);
+        session.Queues.Add(queue);
         try
         {
             var snapshot = await join();
-            if (session.Connection.ConnectionAborted.IsCancellationRequested && session.Queues.TryRemove(queue, out _))
+            if (session.Connection.ConnectionAborted.IsCancellationRequested && session.Queues.Remove(queue))
             {
                 await router.LeaveAsync(queue, session.Ref);
             }
@@ -115,7 +114,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         {
             if (!known)
             {
-                session.Queues.TryRemove(queue, out _);
+                session.Queues.Remove(queue);
             }
 
             throw;

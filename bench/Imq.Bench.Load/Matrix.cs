@@ -40,7 +40,7 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                 }
 
                 var single = imqName == "imq-1";
-                if (single)
+                if (single && plan.Runs("idle"))
                 {
                     foreach (var system in systems)
                     {
@@ -57,17 +57,17 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                     }
                 }
 
-                foreach (var protocol in plan.Protocols)
+                foreach (var protocol in plan.Runs("fanout") ? plan.Protocols : [])
                 {
                     await FanoutAsync(systems, protocol, withFixed: (!single || !plan.Quick) && protocol == plan.Protocols[0], budget);
                 }
 
-                if (plan.State)
+                if (plan.State && plan.Runs("state"))
                 {
                     await StateAsync(systems, budget);
                 }
 
-                foreach (var system in systems.Where(s => s.IsImq || !plan.Quick))
+                foreach (var system in systems.Where(s => plan.Runs("churn") && (s.IsImq || !plan.Quick)))
                 {
                     await ChurnAsync(system, "hub");
                     if (system.IsImq && plan.ChurnRest)

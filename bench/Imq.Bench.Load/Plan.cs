@@ -23,6 +23,11 @@ internal sealed record Plan(
 {
     public string[] Systems { get; init; } = ["imq-1", "sr-1", "imq-2", "sr-2"];
 
+    /// <summary>Which scenarios run (`--scenarios idle,fanout,state,churn`; all by default), to measure one thing again quickly.</summary>
+    public string[] Scenarios { get; init; } = ["idle", "fanout", "state", "churn"];
+
+    public bool Runs(string scenario) => Scenarios.Contains(scenario);
+
     /// <summary>Whether the state scenario runs: in the standard run unless --no-state, in a quick run only with --state (it adds about 25 s per pair).</summary>
     public bool State { get; init; } = true;
 
@@ -50,6 +55,8 @@ internal sealed record Plan(
             IdleConnections = a.Int("idle", plan.IdleConnections),
             Protocols = a["protocols"] is not null ? a.List("protocols") : plan.Protocols,
             Systems = a["systems"] is not null ? a.List("systems") : plan.Systems,
+            Scenarios = a["scenarios"] is not null ? a.List("scenarios") : ["idle", "fanout", "state", "churn"],
+            IdleCpuSeconds = a.Double("idle-cpu-seconds", plan.IdleCpuSeconds),
             State = a.Flag("state") || (!plan.Quick && !a.Flag("no-state")),
             StateSeconds = plan.Quick ? 2 : plan.StateSeconds,
         };

@@ -24,6 +24,27 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection(forged, Wire.Json).StartAsync());
     }
 
+    [Theory]
+    [InlineData(null, "a token is required")]
+    [InlineData("not-a-key-0123456789", "unknown API key")]
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJl", "the token is not valid")]
+    public async Task A_refused_connect_says_why_with_the_unauthorized_code(string? token, string detail)
+    {
+        using var http = new HttpClient { BaseAddress = Node.BaseUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/imq/negotiate?negotiateVersion=1");
+        if (token is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("unauthorized", problem.RootElement.GetProperty("code").GetString());
+        Assert.StartsWith(detail, problem.RootElement.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task Browser_style_access_token_in_the_query_is_accepted()
     {

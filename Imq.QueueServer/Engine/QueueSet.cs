@@ -1,0 +1,30 @@
+// The queues one connection is in, safe to change from several threads. Created empty-handed: most
+// connections of a large fleet sit idle in no queue, and an empty ConcurrentDictionary with its lock
+// and bucket tables costs about 170 bytes for each of them.
+using System.Collections.Concurrent;
+
+namespace Imq.QueueServer.Engine;
+
+public sealed class QueueSet
+{
+    private ConcurrentDictionary<string, byte>? _names;
+
+    /// <summary>The names at this moment (a snapshot, safe to enumerate while others change the set).</summary>
+    public IReadOnlyCollection<string> Keys => _names is { } names ? [.. names.Keys] : [];
+
+    public bool Contains(string queue) => _names?.ContainsKey(queue) == true;
+
+    public void Add(string queue)
+    {
+        var names = _names;
+        if (names is null)
+        {
+            names = new ConcurrentDictionary<string, byte>(concurrencyLevel: 1, capacity: 1, StringComparer.Ordinal);
+            names = Interlocked.CompareExchange(ref _names, names, null) ?? names;
+        }
+
+        names[queue] = 0;
+    }
+
+    public bool Remove(string queue) => _names?.TryRemove(queue, out _) == true;
+}
