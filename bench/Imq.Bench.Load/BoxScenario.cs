@@ -21,7 +21,8 @@ internal static class BoxScenario
         var output = a.Get("out", Path.Combine(env.Root, "docs", "BENCHMARKS-box.md"));
         Console.Error.WriteLine($"bench: box: {total} idle users over {nodes} IMQ gateways, {workers} load processes, held {hold} s");
 
-        using var system = await SystemUnderTest.StartAsync($"imq-{nodes}", env);
+        int? keepAlive = a["keepalive"] is not null ? a.Int("keepalive", 15) : null;
+        using var system = await SystemUnderTest.StartAsync($"imq-{nodes}", env, keepAlive);
         var pids = system.Pids;
         var rssBefore = pids.Sum(ProcStat.RssBytes);
         var list = Enumerable.Range(0, workers).Select(i => WorkerProcess.Start("idle",
@@ -51,7 +52,7 @@ internal static class BoxScenario
             var held = await IdleScenario.AllReadyAsync(list, TimeSpan.FromMinutes(2));
             Console.Error.WriteLine($"  after {hold} s: {held.Connections} still connected; gateways used {keepAliveCores:0.000} cores");
 
-            var result = new BoxResult(total, nodes, workers, opened, held, hold, rssBefore, rssAfter, rssPerGateway, keepAliveCores, machineCores);
+            var result = new BoxResult(total, nodes, workers, opened, held, hold, rssBefore, rssAfter, rssPerGateway, keepAliveCores, machineCores, keepAlive ?? 15);
             await File.WriteAllTextAsync(output, result.Markdown(a.Get("command", $"scripts/bench.sh --box {total}")));
             Console.Error.WriteLine($"bench: wrote {output}");
             Console.WriteLine(result.Summary);
@@ -76,7 +77,8 @@ internal static class BoxScenario
         long RssAfter,
         long[] RssPerGateway,
         double KeepAliveCores,
-        double MachineCores)
+        double MachineCores,
+        int KeepAliveSeconds)
     {
         public string Summary => string.Create(
             CultureInfo.InvariantCulture,
@@ -94,6 +96,7 @@ internal static class BoxScenario
             b.AppendLine();
             b.AppendLine(inv, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} cores; command: `{command}`");
             b.AppendLine(inv, $"- IMQ as a cluster of {Nodes} gateway processes (PostgreSQL, gRPC links), {Workers} load processes (SignalR .NET client, WebSockets, MessagePack) each from its own 127.0.0.x address, user connections (a JWT each) spread round-robin over the gateways; one process may hold at most 20,000 open files here.");
+            b.AppendLine(inv, $"- Keep-alive: {KeepAliveSeconds} s on both ends{(KeepAliveSeconds == 15 ? " (SignalR's default)" : $" (`Imq:Hub:KeepAliveSeconds={KeepAliveSeconds}`, `ClientTimeoutSeconds={2 * KeepAliveSeconds}`; the clients ping every {KeepAliveSeconds} s and wait {2 * KeepAliveSeconds} s for the server)")}.");
             b.AppendLine();
             b.AppendLine("| target | opened | failed | connect time (s) | still connected after hold | hold (s) | gateways' RSS before -> after (MiB) | RSS per connection (KB) | gateways' keep-alive cores | whole machine's cores meanwhile |");
             b.AppendLine("|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");

@@ -19,6 +19,7 @@ internal sealed class Connector : IDisposable
     private readonly Dictionary<IPAddress, HttpMessageInvoker> _invokers = [];
     private readonly IPAddress[] _sources;
     private readonly string? _jwtKey;
+    private readonly TimeSpan? _keepAlive;
 
     public Connector(Args a)
     {
@@ -31,6 +32,7 @@ internal sealed class Connector : IDisposable
 
         ApiKey = a["apikey"];
         _jwtKey = a["jwt-key"];
+        _keepAlive = a["keepalive"] is { } k ? TimeSpan.FromSeconds(double.Parse(k, System.Globalization.CultureInfo.InvariantCulture)) : null;
         MessagePack = a.Get("protocol", "msgpack") == "msgpack";
         _sources = [.. a.List("sources").DefaultIfEmpty("127.0.0.1").Select(IPAddress.Parse)];
         Rest = new HttpClient { BaseAddress = Gateways[0], Timeout = TimeSpan.FromSeconds(30) };
@@ -105,6 +107,12 @@ internal sealed class Connector : IDisposable
             o.SkipNegotiation = true;
             o.WebSocketFactory = (context, token2) => OpenWebSocketAsync(context.Uri, token, invoker, token2);
         });
+        if (_keepAlive is { } keepAlive)
+        {
+            // The long keep-alive profile: the server pings at this interval too and drops clients silent for twice it.
+            builder.WithKeepAliveInterval(keepAlive).WithServerTimeout(2 * keepAlive);
+        }
+
         if (MessagePack)
         {
             builder.AddMessagePackProtocol();

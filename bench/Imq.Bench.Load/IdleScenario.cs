@@ -41,7 +41,7 @@ internal static class IdleScenario
                 keepAlive = (ProcStat.CpuSeconds(pid) - cpu0) / plan.IdleCpuSeconds;
             }
 
-            var run = new IdleRun(system.Name, role == "user" ? system.Title : system.Title + ", server-role connections", role, warm.Connections, full.Connections, full.Failed, full.Seconds, m1, m2, keepAlive);
+            var run = new IdleRun(system.Name, role == "user" ? system.Title : system.Title + ", server-role connections", role, warm.Connections, full.Connections, full.Failed, full.Seconds, m1, m2, keepAlive) { KeepAliveSeconds = system.KeepAliveSeconds };
             Console.Error.WriteLine($"  {warm.Connections} -> {full.Connections} connections ({full.Failed} failed): RSS {m1.Process.RssBytes >> 20} -> {m2.Process.RssBytes >> 20} MiB, managed {m1.Process.ManagedBytes >> 20} -> {m2.Process.ManagedBytes >> 20} MiB");
             list.ForEach(w => w.Tell("close"));
             await Task.WhenAll(list.Select(w => w.WaitExitAsync(TimeSpan.FromSeconds(90))));

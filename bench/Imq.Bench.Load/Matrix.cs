@@ -55,6 +55,13 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                         using var fresh = await SystemUnderTest.StartAsync(imqName, env);
                         _results.Idle.Add(await IdleScenario.RunAsync(fresh, "server", plan));
                     }
+
+                    // What keep-alive costs with pings half as often on both ends (a profile for idle fleets).
+                    if (plan.IdleKeepAlive > 0 && systems.Any(s => s.IsImq))
+                    {
+                        using var longer = await SystemUnderTest.StartAsync(imqName, env, plan.IdleKeepAlive);
+                        _results.Idle.Add(await IdleScenario.RunAsync(longer, "user", plan));
+                    }
                 }
 
                 foreach (var protocol in plan.Runs("fanout") ? plan.Protocols : [])

@@ -28,6 +28,9 @@ internal sealed record Plan(
 
     public bool Runs(string scenario) => Scenarios.Contains(scenario);
 
+    /// <summary>The idle scenario once more on IMQ with this keep-alive (s) on both ends (`--idle-keepalive`; 30 in the standard run, 0 = not).</summary>
+    public int IdleKeepAlive { get; init; }
+
     /// <summary>Whether the state scenario runs: in the standard run unless --no-state, in a quick run only with --state (it adds about 25 s per pair).</summary>
     public bool State { get; init; } = true;
 
@@ -57,6 +60,7 @@ internal sealed record Plan(
             Systems = a["systems"] is not null ? a.List("systems") : plan.Systems,
             Scenarios = a["scenarios"] is not null ? a.List("scenarios") : ["idle", "fanout", "state", "churn"],
             IdleCpuSeconds = a.Double("idle-cpu-seconds", plan.IdleCpuSeconds),
+            IdleKeepAlive = a.Int("idle-keepalive", plan.Quick ? 0 : 30),
             State = a.Flag("state") || (!plan.Quick && !a.Flag("no-state")),
             StateSeconds = plan.Quick ? 2 : plan.StateSeconds,
         };

@@ -18,6 +18,9 @@ internal sealed record FanoutRun(string System, string Title, string Protocol, s
 
 internal sealed record IdleRun(string System, string Title, string Role, int WarmConnections, int Connections, int Failed, double ConnectSeconds, MemorySample Warm, MemorySample Full, double? KeepAliveCores)
 {
+    /// <summary>Set when the system ran with a keep-alive other than SignalR's default.</summary>
+    public int? KeepAliveSeconds { get; init; }
+
     public double RssPerConnection => (double)(Full.Process.RssBytes - Warm.Process.RssBytes) / (Connections - WarmConnections);
 
     public double? ManagedPerConnection => Full.Process.ManagedBytes - Warm.Process.ManagedBytes is { } d ? (double)d / (Connections - WarmConnections) : null;

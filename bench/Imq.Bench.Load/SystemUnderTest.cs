@@ -34,6 +34,13 @@ internal sealed class SystemUnderTest : IDisposable
 
     public int[] Pids => [.. _servers.Select(s => s.Pid)];
 
+    /// <summary>
+    /// IMQ's keep-alive interval in seconds when not SignalR's default 15 (the client timeout is twice it, and
+    /// the workers' clients ping at the same interval and wait twice it for the server: a profile for large
+    /// idle fleets whose clients are configured for it; stock clients time out after 30 s of silence).
+    /// </summary>
+    public int? KeepAliveSeconds { get; private set; }
+
     /// <summary>The backing store whose CPU counts for this system: PostgreSQL for the IMQ cluster, Redis for the scaled-out peer.</summary>
     public int StorePid { get; private set; }
 
@@ -47,11 +54,22 @@ internal sealed class SystemUnderTest : IDisposable
         "--pids", string.Join(',', Pids),
         "--store-pid", $"{StorePid}",
         "--in-matrix",
+        .. KeepAliveSeconds is { } k ? new[] { "--keepalive", $"{k}" } : [],
     ];
 
-    public static async Task<SystemUnderTest> StartAsync(string name, BenchEnvironment env)
+    public static async Task<SystemUnderTest> StartAsync(string name, BenchEnvironment env, int? keepAliveSeconds = null)
     {
-        SystemUnderTest system = name switch
+        var system = Create(name);
+        if (keepAliveSeconds is { } k && system.IsImq)
+        {
+            system = new SystemUnderTest(name, $"{system.Title}, keep-alive {k} s", isImq: true) { KeepAliveSeconds = k };
+        }
+
+        return await system.StartAsync(env);
+    }
+
+    private static SystemUnderTest Create(string name) =>
+        name switch
         {
             "imq-1" => new(name, "IMQ, 1 node", isImq: true),
             "imq-2" => new(name, "IMQ, 2 gateways (cluster, PostgreSQL)", isImq: true),
@@ -60,6 +78,11 @@ internal sealed class SystemUnderTest : IDisposable
             _ when ClusterSize(name) > 2 => new(name, $"IMQ, {ClusterSize(name)} gateways (cluster, PostgreSQL)", isImq: true),
             _ => throw new ArgumentException("unknown system " + name),
         };
+
+    private async Task<SystemUnderTest> StartAsync(BenchEnvironment env)
+    {
+        var system = this;
+        var name = Name;
         try
         {
             switch (name)
@@ -135,6 +158,12 @@ internal sealed class SystemUnderTest : IDisposable
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Logging__LogLevel__Imq"] = "Information",
             };
+            if (KeepAliveSeconds is { } k)
+            {
+                settings["Imq__Hub__KeepAliveSeconds"] = $"{k}";
+                settings["Imq__Hub__ClientTimeoutSeconds"] = $"{2 * k}";
+            }
+
             if (connectionString is not null)
             {
                 settings["Imq__Cluster__ConnectionString"] = connectionString;
