@@ -32,6 +32,7 @@ internal static class BoxScenario
             "--offset", $"{i * (total / workers)}",
             "--sources", $"127.0.0.{i + 2}",
             "--role", "user",
+            .. a.Flag("signalr-clients") ? Array.Empty<string>() : ["--raw"],
             "--parallel", $"{a.Int("parallel", 8)}",
             "--jwt-key", SystemUnderTest.JwtKey,
             "--max-seconds", "1500",
@@ -52,7 +53,7 @@ internal static class BoxScenario
             var held = await IdleScenario.AllReadyAsync(list, TimeSpan.FromMinutes(2));
             Console.Error.WriteLine($"  after {hold} s: {held.Connections} still connected; gateways used {keepAliveCores:0.000} cores");
 
-            var result = new BoxResult(total, nodes, workers, opened, held, hold, rssBefore, rssAfter, rssPerGateway, keepAliveCores, machineCores, keepAlive ?? 15);
+            var result = new BoxResult(total, nodes, workers, opened, held, hold, rssBefore, rssAfter, rssPerGateway, keepAliveCores, machineCores, keepAlive ?? 15, !a.Flag("signalr-clients"));
             await File.WriteAllTextAsync(output, result.Markdown(a.Get("command", $"scripts/bench.sh --box {total}")));
             Console.Error.WriteLine($"bench: wrote {output}");
             Console.WriteLine(result.Summary);
@@ -78,7 +79,8 @@ internal static class BoxScenario
         long[] RssPerGateway,
         double KeepAliveCores,
         double MachineCores,
-        int KeepAliveSeconds)
+        int KeepAliveSeconds,
+        bool Raw)
     {
         public string Summary => string.Create(
             CultureInfo.InvariantCulture,
@@ -95,7 +97,7 @@ internal static class BoxScenario
             b.AppendLine("Written by `scripts/bench.sh --box` (bench/Imq.Bench.Load, BoxScenario) from a real run; run it again rather than editing by hand.");
             b.AppendLine();
             b.AppendLine(inv, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} cores; command: `{command}`");
-            b.AppendLine(inv, $"- IMQ as a cluster of {Nodes} gateway processes (PostgreSQL, gRPC links), {Workers} load processes (SignalR .NET client, WebSockets, MessagePack) each from its own 127.0.0.x address, user connections (a JWT each) spread round-robin over the gateways; one process may hold at most 20,000 open files here.");
+            b.AppendLine(inv, $"- IMQ as a cluster of {Nodes} gateway processes (PostgreSQL, gRPC links), {Workers} load processes ({(Raw ? "RawIdleClients: bare WebSockets that speak SignalR's JSON hub protocol, the handshake and then pings from one timer per process" : "SignalR .NET client, WebSockets, MessagePack")}) each from its own 127.0.0.x address, user connections (a JWT each) spread round-robin over the gateways; one process may hold at most 20,000 open files here.");
             b.AppendLine(inv, $"- Keep-alive: {KeepAliveSeconds} s on both ends{(KeepAliveSeconds == 15 ? " (SignalR's default)" : $" (`Imq:Hub:KeepAliveSeconds={KeepAliveSeconds}`, `ClientTimeoutSeconds={2 * KeepAliveSeconds}`; the clients ping every {KeepAliveSeconds} s and wait {2 * KeepAliveSeconds} s for the server)")}.");
             b.AppendLine();
             b.AppendLine("| target | opened | failed | connect time (s) | still connected after hold | hold (s) | gateways' RSS before -> after (MiB) | RSS per connection (KB) | gateways' keep-alive cores | whole machine's cores meanwhile |");

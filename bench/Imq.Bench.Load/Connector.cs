@@ -53,22 +53,36 @@ internal sealed class Connector : IDisposable
     public HttpClient Rest { get; }
 
     /// <summary>A user connection (IMQ: a token from POST /api/v1/tokens; the peer has no identity).</summary>
-    public async Task<HubConnection> ConnectUserAsync(string userId, int index, Action<HubConnection>? register, CancellationToken ct)
+    public async Task<HubConnection> ConnectUserAsync(string userId, int index, Action<HubConnection>? register, CancellationToken ct) =>
+        await ConnectAsync(await UserTokenAsync(userId, ct), index, register, ct);
+
+    /// <summary>
+    /// A bare WebSocket to the hub of gateway index mod gateways, as a user (or a server with the API key), for
+    /// clients that speak the hub protocol themselves (RawIdleClients).
+    /// </summary>
+    public async Task<WebSocket> OpenHubSocketAsync(string? userId, int index, CancellationToken ct)
     {
-        string? token = null;
+        var token = userId is null ? (IsImq ? ApiKey : null) : await UserTokenAsync(userId, ct);
+        var gateway = Gateways[index % Gateways.Length];
+        return await OpenWebSocketAsync(new Uri(gateway, "/imq"), token, Invoker(_sources[index / Gateways.Length % _sources.Length]), ct);
+    }
+
+    private async Task<string?> UserTokenAsync(string userId, CancellationToken ct)
+    {
         if (IsImq && _jwtKey is not null)
         {
             // As an app's backend would: sign the user's token with the key the gateways trust.
-            token = LocalToken.Sign(userId, _jwtKey);
-        }
-        else if (IsImq)
-        {
-            var response = await Rest.PostAsJsonAsync("/api/v1/tokens", new { userId, ttlSeconds = 3600 }, ct);
-            response.EnsureSuccessStatusCode();
-            token = (await response.Content.ReadFromJsonAsync<TokenAnswer>(ct))!.Token;
+            return LocalToken.Sign(userId, _jwtKey);
         }
 
-        return await ConnectAsync(token, index, register, ct);
+        if (!IsImq)
+        {
+            return null;
+        }
+
+        var response = await Rest.PostAsJsonAsync("/api/v1/tokens", new { userId, ttlSeconds = 3600 }, ct);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<TokenAnswer>(ct))!.Token;
     }
 
     /// <summary>A game-server connection (IMQ: the API key, role server).</summary>
