@@ -28,8 +28,8 @@ internal static class BoxScenario
         var list = Enumerable.Range(0, workers).Select(i => WorkerProcess.Start("idle",
         [
             .. system.WorkerArgs("msgpack"),
-            "--phases", $"{total / workers}",
-            "--offset", $"{i * (total / workers)}",
+            "--phases", $"{Share(total, workers, i)}",
+            "--offset", $"{Enumerable.Range(0, i).Sum(j => Share(total, workers, j))}",
             "--sources", $"127.0.0.{i + 2}",
             "--role", "user",
             .. a.Flag("signalr-clients") ? Array.Empty<string>() : ["--raw"],
@@ -66,6 +66,9 @@ internal static class BoxScenario
             list.ForEach(w => w.Dispose());
         }
     }
+
+    /// <summary>Worker i's part of the total: the remainder goes to the first ones, so that the parts add up.</summary>
+    private static int Share(int total, int workers, int i) => total / workers + (i < total % workers ? 1 : 0);
 
     private sealed record BoxResult(
         int Target,
