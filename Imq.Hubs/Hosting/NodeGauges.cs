@@ -1,5 +1,5 @@
 // This node's /metrics: its own levels and running totals (connections, sessions, queues, published
-// events, fan-out deliveries; observed on demand, nothing on the hot path) beside the process-wide gRPC
+// events, fan-out deliveries, the process's GC pause time; observed on demand, nothing on the hot path) beside the process-wide gRPC
 // counters of ImqMetrics.
 using System.Diagnostics.Metrics;
 using Imq.Backplane.Metrics;
@@ -20,6 +20,7 @@ internal sealed class NodeGauges : IDisposable
         _meter.CreateObservableCounter("imq_events_total", () => engine.Counters.EventsPublished);
         _meter.CreateObservableCounter("imq_deliveries_total", () => engine.Counters.Deliveries);
         _meter.CreateObservableCounter("imq_delivery_failures_total", () => engine.Counters.DeliveryFailures);
+        _meter.CreateObservableCounter("imq_gc_pause_microseconds_total", () => (long)GC.GetTotalPauseDuration().TotalMicroseconds);
         Text = new PrometheusText(ImqMetrics.Meter, _meter);
     }
 

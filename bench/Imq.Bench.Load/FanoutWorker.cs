@@ -33,7 +33,8 @@ internal static class FanoutWorker
             return publishers[q].InvokeCoreAsync("Send", typeof(long), [names[q], "m", new BenchData { T = intended, S = step, P = padding }], c);
         }
 
-        var run = new StepRunner(Send, subscribers, CpuMeter.From(a), a.Double("p99-limit-ms", 100));
+        using var gc = GcPauseMeter.From(a);
+        var run = new StepRunner(Send, subscribers, CpuMeter.From(a), gc, a.Double("p99-limit-ms", 100));
         Lines.Write("ready", new IdleReady(subscribers.Count + publishers.Length, 0, Math.Round(setup.Elapsed.TotalSeconds, 2)));
         await run.ServeAsync(a.Double("drain-seconds", 3), ct);
         await subscribers.CloseAsync(publishers);

@@ -112,14 +112,14 @@ internal static class Report
         }
 
         md.AppendLine("## Every step of the saturation searches").AppendLine();
-        md.AppendLine("| system | protocol | target/s | delivered/s | p50 | p99 | p99.9 | max (ms) | sent | lost | failed | server (+ store) CPU s | load CPU s | rest of bench CPU s | others' CPU s | |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|");
+        md.AppendLine("| system | protocol | target/s | delivered/s | p50 | p99 | p99.9 | max (ms) | sent | lost | failed | server (+ store) CPU s | load CPU s | rest of bench CPU s | others' CPU s | GC pause ms, servers / load | |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|");
         foreach (var f in r.Fanout)
         {
             foreach (var s in f.Steps.Where(s => !s.Warmup))
             {
                 md.AppendLine(string.Create(Inv,
-                    $"| {f.System} | {f.Protocol} | {s.TargetPerSecond:N0} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F0} | {s.Sent:N0} | {s.Lost} | {s.Failed + s.Unanswered} | {string.Join(" + ", s.Cpu.Servers.Select(c => c.ToString("F1", Inv)))}{(s.Cpu.Store > 0 ? $" (+ {s.Cpu.Store:F1})" : "")} | {s.Cpu.Load:F1} | {s.Cpu.Partner:F1} | {s.Cpu.Others:F1} | {(s.Pass ? "pass" : "fail")} |"));
+                    $"| {f.System} | {f.Protocol} | {s.TargetPerSecond:N0} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F0} | {s.Sent:N0} | {s.Lost} | {s.Failed + s.Unanswered} | {string.Join(" + ", s.Cpu.Servers.Select(c => c.ToString("F1", Inv)))}{(s.Cpu.Store > 0 ? $" (+ {s.Cpu.Store:F1})" : "")} | {s.Cpu.Load:F1} | {s.Cpu.Partner:F1} | {s.Cpu.Others:F1} | {Pauses(s)} | {(s.Pass ? "pass" : "fail")} |"));
             }
         }
 
@@ -127,6 +127,9 @@ internal static class Report
     }
 
     /// <summary>One row per system at a fixed rate (of its steps, the least disturbed), then the ratios IMQ / peer.</summary>
+    private static string Pauses(StepResult s) =>
+        s.Gc is { } g ? string.Create(Inv, $"{g.ServersMs:F0} / {g.LoadMs:F0}") : "n/a";
+
     private static void FixedTable(StringBuilder md, string? heading, List<FanoutRun> runs)
     {
         if (heading is not null)
@@ -134,13 +137,13 @@ internal static class Report
             md.AppendLine(Inv, $"## {heading}").AppendLine();
         }
 
-        md.AppendLine("| system | delivered/s | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | lost | CPU us/delivery | server + store cores | others' cores |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| system | delivered/s | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | lost | CPU us/delivery | server + store cores | others' cores | GC pause ms, servers / load |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var f in runs)
         {
             var s = f.Fixed!;
             md.AppendLine(string.Create(Inv,
-                $"| {f.Title} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F1} | {s.Lost} | {s.ServerCpuMicrosPerDelivery:F1} | {s.Cpu.System / s.Seconds:F2} | {s.Cpu.Others / s.Seconds:F2} |"));
+                $"| {f.Title} | {s.DeliveredPerSecond:N0} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.MaxMs:F1} | {s.Lost} | {s.ServerCpuMicrosPerDelivery:F1} | {s.Cpu.System / s.Seconds:F2} | {s.Cpu.Others / s.Seconds:F2} | {Pauses(s)} |"));
         }
 
         foreach (var (imq, peer, label) in new[] { ("imq-1", "sr-1", "IMQ 1 node / SignalR 1 server"), ("imq-2", "sr-2", "IMQ 2 gateways / SignalR 2 + Redis") })

@@ -23,6 +23,9 @@ internal sealed record StepResult(
     CpuSpent Cpu,
     bool Pass)
 {
+    /// <summary>GC pause time during the step (null when a server could not tell).</summary>
+    public GcPauses? Gc { get; init; }
+
     /// <summary>CPU microseconds per delivery of the system under test: every server process and the store.</summary>
     public double ServerCpuMicrosPerDelivery => Delivered == 0 ? 0 : Cpu.System * 1e6 / Delivered;
 }

@@ -37,7 +37,8 @@ internal static class StateWorker
             return publishers[q % publishers.Length].InvokeCoreAsync("SetState", typeof(long), [names[q], Mount, new StateData { V = n, T = intended, S = step }, null], c);
         }
 
-        var run = new StepRunner(SetState, subscribers, CpuMeter.From(a), a.Double("p99-limit-ms", 100));
+        using var gc = GcPauseMeter.From(a);
+        var run = new StepRunner(SetState, subscribers, CpuMeter.From(a), gc, a.Double("p99-limit-ms", 100));
         Lines.Write("ready", new IdleReady(subscribers.Count + publishers.Length, 0, Math.Round(setup.Elapsed.TotalSeconds, 2)));
         await run.ServeAsync(a.Double("drain-seconds", 3), ct);
         await subscribers.CloseAsync(publishers);

@@ -10,7 +10,7 @@ namespace Imq.Bench.Load;
 /// <summary>Issues send number <paramref name="n"/> of a step, stamped with its intended send time; completes with the server's answer.</summary>
 internal delegate Task Publish(long n, long intendedTimestamp, int step, CancellationToken ct);
 
-internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMeter cpu, double p99LimitMs)
+internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMeter cpu, GcPauseMeter gc, double p99LimitMs)
 {
     /// <summary>Runs the steps the orchestrator asks for, one per line: "step &lt;deliveries/s&gt; &lt;seconds&gt; [warmup]", until "quit".</summary>
     public async Task ServeAsync(double drainSeconds, CancellationToken ct)
@@ -34,6 +34,7 @@ internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMe
         var sendsPerSecond = deliveriesPerSecond / subs;
         var total = (long)(sendsPerSecond * seconds);
         long ok = 0, failed = 0;
+        await gc.StartAsync();
         cpu.Start();
         var start = Stopwatch.GetTimestamp();
         long issued = 0;
@@ -68,6 +69,7 @@ internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMe
         }
 
         var spent = cpu.Stop();
+        var paused = await gc.StopAsync();
         var okNow = Interlocked.Read(ref ok);
         var failedNow = Interlocked.Read(ref failed);
         var expected = okNow * subs;
@@ -79,6 +81,9 @@ internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMe
         return new StepResult(
             step, warmup, deliveriesPerSecond, Math.Round(span, 2), issued, okNow, failedNow, unanswered, expected, delivered, lost,
             Math.Round(delivered / Math.Max(span, 0.001)), latency.PercentileMs(50), p99, latency.PercentileMs(99.9), latency.MaxMs(),
-            spent, Pass: p99 <= p99LimitMs && lost == 0 && failedNow == 0 && unanswered == 0 && issued == total);
+            spent, Pass: p99 <= p99LimitMs && lost == 0 && failedNow == 0 && unanswered == 0 && issued == total)
+        {
+            Gc = paused,
+        };
     }
 }

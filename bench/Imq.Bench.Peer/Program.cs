@@ -1,6 +1,7 @@
 // Entry point of the peer server: `dotnet Imq.Bench.Peer.dll --urls http://127.0.0.1:5000 [--redis 127.0.0.1:6379]`.
-// Hub at /imq (JSON and MessagePack), /healthz, and GET /bench/memory, which runs a full blocking,
-// compacting GC and answers the managed heap and the process RSS, for the idle-connection scenario.
+// Hub at /imq (JSON and MessagePack), /healthz, GET /bench/gc (GC pause so far), and GET /bench/memory,
+// which runs a full blocking, compacting GC and answers the managed heap and the process RSS, for the
+// idle-connection scenario.
 using Imq.Bench.Peer;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,6 +17,7 @@ builder.Services.AddSingleton<QueueCounters>();
 var app = builder.Build();
 app.MapHub<PeerHub>("/imq");
 app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapGet("/bench/gc", () => Results.Json(new { pauseMicroseconds = (long)GC.GetTotalPauseDuration().TotalMicroseconds }));
 app.MapGet("/bench/memory", () =>
 {
     GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
