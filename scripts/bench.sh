@@ -11,7 +11,8 @@
 #   scripts/bench.sh --imq-source head   measure the last commit of IMQ rather than the working tree
 #   scripts/bench.sh --nice N            run servers and load at nice -N, ahead of other work on a shared
 #                                        machine (slows that work down while the bench runs; says so in the report)
-# Other options go to the orchestrator (e.g. --out FILE, --idle N, --protocols msgpack,json, --systems imq-1,sr-1).
+# Other options go to the orchestrator (e.g. --out FILE, --idle N, --protocols msgpack,json, --systems imq-1,sr-1,
+# --scenarios idle,fanout,state,churn, --idle-keepalive S, --imq-env DOTNET_GCgen0size=0x4000000; --box N --keepalive S).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

@@ -9,6 +9,9 @@ internal sealed record BenchEnvironment(string Root, string ImqDll, string PeerD
 
     public int RedisPid { get; init; }
 
+    /// <summary>Extra environment for IMQ's processes only (`--imq-env DOTNET_GCgen0size=0x4000000`, comma-separated): runtime knobs tried on IMQ without touching the peer.</summary>
+    public IReadOnlyDictionary<string, string> ImqEnv { get; init; } = new Dictionary<string, string>();
+
     public static BenchEnvironment Find(Args a)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
@@ -30,6 +33,7 @@ internal sealed record BenchEnvironment(string Root, string ImqDll, string PeerD
         {
             PostgresPid = int.TryParse(Environment.GetEnvironmentVariable("IMQ_BENCH_POSTGRES_PID"), out var pg) ? pg : 0,
             RedisPid = int.TryParse(Environment.GetEnvironmentVariable("IMQ_BENCH_REDIS_PID"), out var redis) ? redis : 0,
+            ImqEnv = a.List("imq-env").Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]),
         };
     }
 }

@@ -158,6 +158,11 @@ internal sealed class SystemUnderTest : IDisposable
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Logging__LogLevel__Imq"] = "Information",
             };
+            foreach (var (key, value) in env.ImqEnv)
+            {
+                settings[key] = value;
+            }
+
             if (KeepAliveSeconds is { } k)
             {
                 settings["Imq__Hub__KeepAliveSeconds"] = $"{k}";
