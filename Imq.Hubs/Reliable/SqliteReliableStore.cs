@@ -1,5 +1,6 @@
 // The embedded store of a single node: SQLite (WAL) in the data folder, schema from sql/sqlite applied
-// at start-up. Survives restarts; needs no database server.
+// at start-up. Survives restarts; needs no database server. Only this process uses the file, so it also
+// counts the stored messages: while there are none, a login asks nothing of SQLite.
 using Dapper;
 using Imq.Backplane.Schema;
 using Microsoft.Data.Sqlite;
@@ -15,6 +16,10 @@ internal sealed class SqliteReliableStore(string path, TimeProvider clock) : IRe
         Pooling = true,
         DefaultTimeout = 10,
     }.ToString();
+
+    // Messages stored and not yet deleted; far below zero until the schema is ready (then: always ask SQLite).
+    // Raised before a message is written, so a reader never sees 0 while one is committed.
+    private long _stored = long.MinValue / 2;
 
     public async Task MigrateAsync(CancellationToken ct)
     {
@@ -34,6 +39,8 @@ internal sealed class SqliteReliableStore(string path, TimeProvider clock) : IRe
             await db.ExecuteAsync("INSERT INTO schema_migrations (version, applied_at) VALUES (@name, @now)", new { name, now = Now() }, tx);
             await tx.CommitAsync(ct);
         }
+
+        Volatile.Write(ref _stored, await db.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM reliable_messages"));
     }
 
     public async Task<string?> FindAnswerAsync(string recipient, string messageId, CancellationToken ct)
@@ -54,6 +61,20 @@ internal sealed class SqliteReliableStore(string path, TimeProvider clock) : IRe
 
     public async Task StoreAsync(string recipient, string? sender, string data, string? messageId, CancellationToken ct)
     {
+        Interlocked.Increment(ref _stored);
+        try
+        {
+            await InsertAsync(recipient, sender, data, messageId, ct);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _stored);
+            throw;
+        }
+    }
+
+    private async Task InsertAsync(string recipient, string? sender, string data, string? messageId, CancellationToken ct)
+    {
         await using var db = await OpenAsync(ct);
         await using var tx = (SqliteTransaction)await db.BeginTransactionAsync(ct);
         await db.ExecuteAsync(
@@ -73,6 +94,11 @@ internal sealed class SqliteReliableStore(string path, TimeProvider clock) : IRe
 
     public async Task<IReadOnlyList<StoredMessage>> PendingAsync(string recipient, CancellationToken ct)
     {
+        if (Volatile.Read(ref _stored) == 0)
+        {
+            return [];
+        }
+
         await using var db = await OpenAsync(ct);
         var rows = await db.QueryAsync<StoredMessage>(
             "SELECT seq AS Seq, recipient AS Recipient, sender AS Sender, data AS Data, message_id AS MessageId FROM reliable_messages WHERE recipient = @recipient ORDER BY seq",
@@ -88,7 +114,8 @@ internal sealed class SqliteReliableStore(string path, TimeProvider clock) : IRe
         }
 
         await using var db = await OpenAsync(ct);
-        await db.ExecuteAsync("DELETE FROM reliable_messages WHERE seq IN @seqs", new { seqs });
+        var deleted = await db.ExecuteAsync("DELETE FROM reliable_messages WHERE seq IN @seqs", new { seqs });
+        Interlocked.Add(ref _stored, -deleted);
     }
 
     public async Task PruneAnswersAsync(DateTimeOffset olderThan, CancellationToken ct)
