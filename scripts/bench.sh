@@ -13,6 +13,7 @@
 #                                        machine (slows that work down while the bench runs; says so in the report)
 # Other options go to the orchestrator (e.g. --out FILE, --idle N, --protocols msgpack,json, --systems imq-1,sr-1,
 # --scenarios idle,fanout,state,churn, --idle-keepalive S, --imq-env DOTNET_GCgen0size=0x4000000; --box N --keepalive S).
+# IMQ_BENCH_LOAD_GEN0=0x4000000 gives every load process a 64 MiB gen0 budget (fewer load-side GC pauses, for all systems alike).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
