@@ -142,6 +142,8 @@ public sealed class RestApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         Assert.Matches(@"(?m)^imq_queues [1-9]\d*$", text);
         Assert.Matches(@"(?m)^imq_connections \d+$", text);
         Assert.Contains("imq_events_total", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE imq_gc_pause_microseconds_total counter", text, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^imq_gc_pause_microseconds_total \d+$", text);
         Assert.NotEmpty(queue);
     }
 
