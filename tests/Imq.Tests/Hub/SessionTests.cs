@@ -46,6 +46,30 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     }
 
     [Fact]
+    public async Task An_expired_token_is_refused_as_expired()
+    {
+        var secrets = Imq.Hubs.Hosting.NodeSecrets.Load(new Imq.Hubs.Hosting.ImqOptions { DataDir = Node.DataDir });
+        var now = DateTime.UtcNow;
+        var expired = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Claims = new Dictionary<string, object> { ["sub"] = "late-user" },
+            IssuedAt = now.AddMinutes(-10),
+            NotBefore = now.AddMinutes(-10),
+            Expires = now.AddMinutes(-5),
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
+                new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(secrets.JwtSigningKey), Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
+        });
+
+        using var http = new HttpClient { BaseAddress = Node.BaseUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/imq/negotiate?negotiateVersion=1&access_token=" + expired);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("the token has expired", problem.RootElement.GetProperty("detail").GetString());
+        await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection(expired, Wire.Json).StartAsync());
+    }
+
+    [Fact]
     public async Task Browser_style_access_token_in_the_query_is_accepted()
     {
         var token = await Node.TokenAsync("query-user");
