@@ -16,6 +16,9 @@ public static class PostgresPools
     /// <summary>The default bound of a node's pool for application data.</summary>
     public const int DataPoolSize = 24;
 
+    // Npgsql's names for Maximum Pool Size (keys compare case-insensitively).
+    private static readonly string[] MaxPoolSizeKeys = ["Maximum Pool Size", "MaxPoolSize"];
+
     public static string ForControl(string connectionString) =>
         new NpgsqlConnectionStringBuilder(connectionString)
         {
@@ -26,8 +29,8 @@ public static class PostgresPools
     public static string ForData(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)
-            && !connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!MaxPoolSizeKeys.Any(given.ContainsKey))
         {
             builder.MaxPoolSize = DataPoolSize;
         }
