@@ -1,7 +1,6 @@
 // A connection of an app's hub, as the engines see it: a listener (no presence, not in member lists)
 // of its own connection queue, its user's queue and its groups; also the per-gateway listeners of the
 // hub's "all" queue and inbox. Tracks the groups it is in, so a disconnect leaves them all.
-using System.Collections.Concurrent;
 using Imq.Backplane.Gateway;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.SignalR;

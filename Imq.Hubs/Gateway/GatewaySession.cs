@@ -1,7 +1,6 @@
 // One client connection on this gateway, as the engine sees it (a Subscriber): the SignalR connection
 // it writes to, its reference anywhere in the cluster, the queues it is a member of (for leaving them
 // on disconnect and moving them on replacement), and its send budget.
-using System.Collections.Concurrent;
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Protocol;
 using Imq.QueueServer.Engine;

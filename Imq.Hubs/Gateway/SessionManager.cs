@@ -122,7 +122,11 @@ internal sealed partial class SessionManager(
     /// Tells every connection that this gateway is going away, so that clients reconnect elsewhere; completes
     /// when every client has hung up (callers bound the wait).
     /// </summary>
-    public async Task EndAllAsync() => await Task.WhenAll(gateway.Sessions.Select(s => EndAsync(s, Shutdown)));
+    public async Task EndAllAsync() => await Task.WhenAll(gateway.Sessions.Select(async s =>
+    {
+        await EndAsync(s, Shutdown);
+        await HungUpAsync(s);
+    }));
 
     private static async Task EndAsync(GatewaySession session, string reason)
     {
@@ -130,22 +134,30 @@ internal sealed partial class SessionManager(
         {
             await LocalGateway.SendAsync(session, ClientEvents.SessionEnded, reason);
             await session.Connection.WriteAsync(new Microsoft.AspNetCore.SignalR.Protocol.CloseMessage(error: null, allowReconnect: true));
-
-            // A completed write is only in the connection's pipe: SignalR's shutdown aborts transports without
-            // sending what they still hold, so the notice counts as delivered once the client has hung up.
-            var closed = session.Connection.ConnectionAborted;
-            if (!closed.IsCancellationRequested)
-            {
-                var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                await using (closed.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), hungUp))
-                {
-                    await hungUp.Task;
-                }
-            }
         }
         catch (Exception)
         {
             // The connection is already gone: nothing to tell.
+        }
+    }
+
+    /// <summary>
+    /// Completes when the client has hung up. A completed write is only in the connection's pipe, and
+    /// SignalR's shutdown aborts transports without sending what they still hold: at shutdown the notice
+    /// counts as delivered only once the client has gone.
+    /// </summary>
+    private static async Task HungUpAsync(GatewaySession session)
+    {
+        var closed = session.Connection.ConnectionAborted;
+        if (closed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (closed.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), hungUp))
+        {
+            await hungUp.Task;
         }
     }
 

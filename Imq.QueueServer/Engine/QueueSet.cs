@@ -9,8 +9,8 @@ public sealed class QueueSet
 {
     private ConcurrentDictionary<string, byte>? _names;
 
-    /// <summary>The names at this moment (a snapshot, safe to enumerate while others change the set).</summary>
-    public IReadOnlyCollection<string> Keys => _names is { } names ? [.. names.Keys] : [];
+    /// <summary>The names at this moment (ConcurrentDictionary's own snapshot, safe to enumerate while others change the set).</summary>
+    public ICollection<string> Keys => _names?.Keys ?? Array.Empty<string>();
 
     public bool Contains(string queue) => _names?.ContainsKey(queue) == true;
 

@@ -8,7 +8,7 @@ using System.Text;
 
 namespace Imq.Bench.Load;
 
-internal sealed class RawIdleClients(Connector connector, TimeSpan keepAlive) : IAsyncDisposable
+internal sealed class RawIdleClients(Connector connector, TimeSpan keepAlive) : IIdleConnections
 {
     private static readonly byte[] Handshake = Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e");
     private static readonly byte[] Ping = Encoding.UTF8.GetBytes("{\"type\":6}\u001e");

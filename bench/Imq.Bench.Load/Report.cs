@@ -82,14 +82,14 @@ internal static class Report
             {
                 var self = i.Full.SelfReportedManagedBytes - i.Warm.SelfReportedManagedBytes is { } d ? (double?)d / (i.Connections - i.WarmConnections) / 1024 : null;
                 md.AppendLine(string.Create(Inv,
-                    $"| {i.Title} | {i.WarmConnections:N0} -> {i.Connections:N0}{(i.Failed > 0 ? $" ({i.Failed} failed)" : "")} | {i.ConnectSeconds:F1} | {i.RssPerConnection / 1024:F1} | {F(i.ManagedPerConnection / 1024, 1)} | {F(self, 1)} | {F(i.KeepAliveCores * 10_000 / i.Connections, 3)} |"));
+                    $"| {i.Title} | {i.WarmConnections:N0} -> {i.Connections:N0}{(i.Failed > 0 ? $" ({i.Failed} failed)" : "")} | {i.ConnectSeconds:F1} | {i.RssPerConnection / 1024:F1} | {F(i.ManagedPerConnection / 1024, 1)} | {F(self, 1)} | {F(i.KeepAlivePerConnection * 10_000, 3)} |"));
             }
 
             var imq = r.Idle.FirstOrDefault(i => i.System == "imq-1" && i.Role == "user" && i.KeepAliveSeconds is null);
             var peer = r.Idle.FirstOrDefault(i => i.System == "sr-1");
             if (imq is not null && peer is not null)
             {
-                md.AppendLine(Inv, $"| ratio IMQ / SignalR (lower is better) | | | {F(Ratio(imq.RssPerConnection, peer.RssPerConnection), 2)} | {F(Ratio(imq.ManagedPerConnection, peer.ManagedPerConnection), 2)} | | {F(Ratio(imq.KeepAliveCores, peer.KeepAliveCores), 2)} |");
+                md.AppendLine(Inv, $"| ratio IMQ / SignalR (lower is better) | | | {F(Ratio(imq.RssPerConnection, peer.RssPerConnection), 2)} | {F(Ratio(imq.ManagedPerConnection, peer.ManagedPerConnection), 2)} | | {F(Ratio(imq.KeepAlivePerConnection, peer.KeepAlivePerConnection), 2)} |");
             }
 
             md.AppendLine();
@@ -177,8 +177,8 @@ internal static class Report
         md.AppendLine(Inv, $"| single node: saturated >= 0.9x plain SignalR | {X(Ratio(Sat("imq-1"), Sat("sr-1")))} ({N(Sat("imq-1"))} / {N(Sat("sr-1"))} deliveries/s) | {F(Ratio(Cpu("imq-1"), Cpu("sr-1")), 2)} |");
         md.AppendLine(Inv, $"| churn through the hub >= 10,000 operations/s | {N(churn)} operations/s (1 node) | |");
         md.AppendLine(Inv, $"| idle: memory per connection <= 1.1x stock SignalR | {X(Ratio(imqIdle?.RssPerConnection, srIdle?.RssPerConnection))} RSS, {X(Ratio(imqIdle?.ManagedPerConnection, srIdle?.ManagedPerConnection))} managed | |");
-        var longer = imqIdleLong is null ? "" : $"; {X(Ratio(imqIdleLong.KeepAliveCores * imqIdle?.Connections / imqIdleLong.Connections, srIdle?.KeepAliveCores))} with keep-alive {imqIdleLong.KeepAliveSeconds} s on both ends (clients configured for it)";
-        md.AppendLine(Inv, $"| idle: keep-alive CPU < 0.5x stock SignalR | {X(Ratio(imqIdle?.KeepAliveCores, srIdle?.KeepAliveCores))} at SignalR's 15 s{longer} | |");
+        var longer = imqIdleLong is null ? "" : $"; {X(Ratio(imqIdleLong.KeepAlivePerConnection, srIdle?.KeepAlivePerConnection))} with keep-alive {imqIdleLong.KeepAliveSeconds} s on both ends (clients configured for it)";
+        md.AppendLine(Inv, $"| idle: keep-alive CPU < 0.5x stock SignalR | {X(Ratio(imqIdle?.KeepAlivePerConnection, srIdle?.KeepAlivePerConnection))} at SignalR's 15 s{longer} | |");
         md.AppendLine();
     }
 

@@ -21,6 +21,9 @@ internal sealed record IdleRun(string System, string Title, string Role, int War
     /// <summary>Set when the system ran with a keep-alive other than SignalR's default.</summary>
     public int? KeepAliveSeconds { get; init; }
 
+    /// <summary>Keep-alive cores per connection held, so runs with different counts compare.</summary>
+    public double? KeepAlivePerConnection => KeepAliveCores / Connections;
+
     public double RssPerConnection => (double)(Full.Process.RssBytes - Warm.Process.RssBytes) / (Connections - WarmConnections);
 
     public double? ManagedPerConnection => Full.Process.ManagedBytes - Warm.Process.ManagedBytes is { } d ? (double)d / (Connections - WarmConnections) : null;

@@ -16,17 +16,18 @@ internal sealed class SystemUnderTest : IDisposable
     public const string JwtKey = "bench-signing-key-0123456789abcdef0123456789";
     private readonly List<ServerProcess> _servers = [];
     private readonly List<string> _dataDirs = [];
+    private readonly string _title;
 
     private SystemUnderTest(string name, string title, bool isImq)
     {
         Name = name;
-        Title = title;
+        _title = title;
         IsImq = isImq;
     }
 
     public string Name { get; }
 
-    public string Title { get; }
+    public string Title => KeepAliveSeconds is { } k ? $"{_title}, keep-alive {k} s" : _title;
 
     public bool IsImq { get; }
 
@@ -60,11 +61,7 @@ internal sealed class SystemUnderTest : IDisposable
     public static async Task<SystemUnderTest> StartAsync(string name, BenchEnvironment env, int? keepAliveSeconds = null)
     {
         var system = Create(name);
-        if (keepAliveSeconds is { } k && system.IsImq)
-        {
-            system = new SystemUnderTest(name, $"{system.Title}, keep-alive {k} s", isImq: true) { KeepAliveSeconds = k };
-        }
-
+        system.KeepAliveSeconds = system.IsImq ? keepAliveSeconds : null;
         return await system.StartAsync(env);
     }
 
@@ -81,44 +78,42 @@ internal sealed class SystemUnderTest : IDisposable
 
     private async Task<SystemUnderTest> StartAsync(BenchEnvironment env)
     {
-        var system = this;
-        var name = Name;
         try
         {
-            switch (name)
+            switch (Name)
             {
                 case "imq-1":
-                    system.StartImq(env, 1, null);
+                    StartImq(env, 1, null);
                     break;
                 case "imq-2":
-                case var _ when ClusterSize(name) > 2:
-                    system.StartImq(env, ClusterSize(name), await CreateDatabaseAsync(env.Postgres ?? throw new InvalidOperationException("IMQ_BENCH_POSTGRES is not set")));
-                    system.StorePid = env.PostgresPid;
+                case var _ when ClusterSize(Name) > 2:
+                    StartImq(env, ClusterSize(Name), await CreateDatabaseAsync(env.Postgres ?? throw new InvalidOperationException("IMQ_BENCH_POSTGRES is not set")));
+                    StorePid = env.PostgresPid;
                     break;
                 case "sr-1":
-                    system.StartPeer(env, 1, null);
+                    StartPeer(env, 1, null);
                     break;
                 default:
-                    system.StartPeer(env, 2, env.Redis ?? throw new InvalidOperationException("IMQ_BENCH_REDIS is not set"));
-                    system.StorePid = env.RedisPid;
+                    StartPeer(env, 2, env.Redis ?? throw new InvalidOperationException("IMQ_BENCH_REDIS is not set"));
+                    StorePid = env.RedisPid;
                     break;
             }
 
-            foreach (var server in system._servers)
+            foreach (var server in _servers)
             {
-                await server.WaitReadyAsync(system.IsImq ? "/readyz" : "/healthz", TimeSpan.FromSeconds(60));
+                await server.WaitReadyAsync(IsImq ? "/readyz" : "/healthz", TimeSpan.FromSeconds(60));
             }
 
-            if (ClusterSize(name) >= 2)
+            if (ClusterSize(Name) >= 2)
             {
-                await system.WaitForClusterAsync();
+                await WaitForClusterAsync();
             }
 
-            return system;
+            return this;
         }
         catch
         {
-            system.Dispose();
+            Dispose();
             throw;
         }
     }
