@@ -8,9 +8,10 @@
 using System.Text.Json;
 using Dapper;
 using Grpc.Net.Client;
-using Imq.Backplane.Protocol;
+using Imq.Backplane.Wire;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Cluster;
 
@@ -166,10 +167,10 @@ public sealed partial class BossService(ClusterStore store, ClusterSettings sett
         try
         {
             using var channel = GrpcChannel.ForAddress(url);
-            var request = new OperationRequest { Op = Op.ReleaseBuckets, Bits = bits, Flag = release };
+            var request = new ReleaseBucketsRequest { Bits = bits, GiveUp = release };
             request.Buckets.AddRange(buckets);
-            var reply = await new QueueNode.QueueNodeClient(channel).ExecuteAsync(request, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: ct);
-            return [.. reply.Buckets];
+            var reply = await new QueueNode.QueueNodeClient(channel).ReleaseBucketsAsync(request, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: ct);
+            return [.. reply.Empty];
         }
         catch (Grpc.Core.RpcException)
         {

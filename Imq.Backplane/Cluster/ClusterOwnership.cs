@@ -1,7 +1,7 @@
 // Who owns a queue in a cluster: the bucket map this process watches, and each owner's gRPC address
 // from the node registry (cached; re-read when the map names a node not seen yet).
 using System.Collections.Concurrent;
-using Imq.Backplane.Routing;
+using Imq.Backplane.Gateway;
 
 namespace Imq.Backplane.Cluster;
 

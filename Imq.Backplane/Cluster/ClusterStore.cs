@@ -3,6 +3,7 @@
 // version, and announces each new version with NOTIFY imq_map.
 using Dapper;
 using Npgsql;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Cluster;
 

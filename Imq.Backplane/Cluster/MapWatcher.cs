@@ -3,6 +3,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Cluster;
 

@@ -9,14 +9,14 @@ namespace Imq.Backplane.Gateway;
 public interface ILocalDeliveryHandler
 {
     /// <summary>Called in the queue's order for each event; must not block.</summary>
-    void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients);
+    void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients);
 
     /// <summary>The delivery stream from <paramref name="nodeId"/> broke.</summary>
     void OnNodeLost(string nodeId);
 }
 
 /// <summary>A subscriber held by this process, with the handler that writes to it.</summary>
-public interface ILocalSubscriber
+public interface ILocalMember
 {
     ILocalDeliveryHandler Handler { get; }
 }

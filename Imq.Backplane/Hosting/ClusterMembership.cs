@@ -4,7 +4,7 @@
 // it keeps a delivery stream open from every node of the map to this gateway: a node must be able to
 // deliver to this gateway's connections even if this gateway never called it.
 using Imq.Backplane.Cluster;
-using Imq.Backplane.Routing;
+using Imq.Backplane.Gateway;
 using Imq.Backplane.Schema;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -60,7 +60,7 @@ internal sealed class ClusterMembership(ImqCoreOptions options, IServiceProvider
     {
         var watcher = services.GetRequiredService<MapWatcher>();
         var ownership = services.GetRequiredService<ClusterOwnership>();
-        var nodes = services.GetRequiredService<NodeClients>();
+        var nodes = services.GetRequiredService<NodeLinks>();
         var store = services.GetRequiredService<ClusterStore>();
         var seen = -1L;
         while (!ct.IsCancellationRequested)

@@ -1,7 +1,7 @@
 // Maps the gRPC node service on the advertise port ahead of the app's own pipeline, so that
 // AddSignalR().AddImq() alone makes an app a node (no extra Map call needed).
 using Imq.Backplane.Cluster;
-using Imq.Backplane.Nodes;
+using Imq.Backplane.Node;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

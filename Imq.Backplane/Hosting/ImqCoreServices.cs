@@ -5,8 +5,7 @@
 // configuration object at registration time. Used by the IMQ program and by AddImq() alike.
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Gateway;
-using Imq.Backplane.Nodes;
-using Imq.Backplane.Routing;
+using Imq.Backplane.Node;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -28,7 +27,7 @@ public static class ImqCoreServices
             options.Configure(configure);
         }
 
-        if (services.Any(d => d.ServiceType == typeof(ProcessGateway)))
+        if (services.Any(d => d.ServiceType == typeof(LocalGateway)))
         {
             return services;
         }
@@ -37,14 +36,14 @@ public static class ImqCoreServices
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ImqCoreOptions>>().Value);
         services.AddSingleton(sp => new QueueEngineOptions { HistoryLength = Core(sp).Engine.HistoryLength });
         services.TryAddSingleton<QueueEngine>();
-        services.AddSingleton(sp => new ProcessGateway(Core(sp).ResolvedNodeId));
-        services.AddSingleton<ILocalConnections>(sp => sp.GetRequiredService<ProcessGateway>());
+        services.AddSingleton(sp => new LocalGateway(Core(sp).ResolvedNodeId));
         services.AddSingleton<RemoteGateways>();
+        services.AddSingleton<BucketRelease>();
         services.AddSingleton<OperationExecutor>();
         services.AddSingleton(sp => new QueueRouter(
             sp.GetRequiredService<IOwnership>(),
             sp.GetRequiredService<OperationExecutor>(),
-            Core(sp).IsCluster ? sp.GetRequiredService<NodeClients>() : null));
+            Core(sp).IsCluster ? sp.GetRequiredService<NodeLinks>() : null));
         services.AddSingleton<IOwnership>(sp => Core(sp).IsCluster
             ? sp.GetRequiredService<ClusterOwnership>()
             : new SingleNodeOwnership(Core(sp).ResolvedNodeId));
@@ -57,7 +56,7 @@ public static class ImqCoreServices
         services.AddSingleton<NodeHeartbeat>();
         services.AddSingleton<BossService>();
         services.AddSingleton<ClusterOwnership>();
-        services.AddSingleton(sp => new NodeClients(Core(sp).ResolvedNodeId, sp.GetRequiredService<ProcessGateway>(), sp.GetRequiredService<ILogger<NodeClients>>()));
+        services.AddSingleton(sp => new NodeLinks(Core(sp).ResolvedNodeId, sp.GetRequiredService<LocalGateway>(), sp.GetRequiredService<ILogger<NodeLinks>>()));
         services.AddHostedService<ClusterMembership>();
         services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, GrpcEndpointSetup>();

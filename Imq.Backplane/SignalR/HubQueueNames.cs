@@ -3,6 +3,7 @@
 // for client results. Names live under "/_h/{hub key}/", which ImqHub and REST refuse to clients.
 using System.Security.Cryptography;
 using System.Text;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.SignalR;
 

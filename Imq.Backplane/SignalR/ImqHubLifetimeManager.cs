@@ -7,8 +7,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Imq.Backplane.Gateway;
-using Imq.Backplane.Protocol;
-using Imq.Backplane.Routing;
+using Imq.Backplane.Wire;
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.SignalR;
@@ -22,22 +21,22 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
     where THub : Hub
 {
     private readonly HubConnectionStore _connections = new();
-    private readonly ConcurrentDictionary<string, HubMember> _members = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HubListener> _members = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PendingResult> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ForwardedResult> _forwarded = new(StringComparer.Ordinal);
     private readonly HubQueueNames _names = new(typeof(THub).FullName!);
     private readonly QueueRouter _router;
-    private readonly ProcessGateway _gateway;
+    private readonly LocalGateway _gateway;
     private readonly IHubProtocol[] _protocols;
     private readonly IHubProtocolResolver _resolver;
     private readonly ILogger _logger;
-    private readonly HubMember _all;
-    private readonly HubMember _inbox;
+    private readonly HubListener _all;
+    private readonly HubListener _inbox;
     private readonly Lazy<Task> _listening;
 
     public ImqHubLifetimeManager(
         QueueRouter router,
-        ProcessGateway gateway,
+        LocalGateway gateway,
         IHubProtocolResolver resolver,
         IOptions<HubOptions> globalOptions,
         IOptions<HubOptions<THub>> hubOptions,
@@ -50,8 +49,8 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
         var supported = hubOptions.Value.SupportedProtocols ?? globalOptions.Value.SupportedProtocols;
         _protocols = resolver.AllProtocols.Where(p => supported is null || supported.Contains(p.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
         var key = typeof(THub).FullName + "@" + gateway.Id;
-        _all = new HubMember(key + ".all", null, gateway, this);
-        _inbox = new HubMember(key + ".inbox", null, gateway, this);
+        _all = new HubListener(key + ".all", null, gateway, this);
+        _inbox = new HubListener(key + ".inbox", null, gateway, this);
         gateway.AddHandler(this);
         _listening = new Lazy<Task>(ListenAsync);
     }
@@ -60,7 +59,7 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
     {
         await _listening.Value;
         // "h." keeps the hub's member apart from other subscribers of the same connection (ImqHub's session).
-        var member = new HubMember("h." + connection.ConnectionId, connection, _gateway, this);
+        var member = new HubListener("h." + connection.ConnectionId, connection, _gateway, this);
         _connections.Add(connection);
         _members[connection.ConnectionId] = member;
         _gateway.Register(member);
@@ -231,7 +230,7 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
         return false;
     }
 
-    void ILocalDeliveryHandler.Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients)
+    void ILocalDeliveryHandler.Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
     {
         switch (queueEvent)
         {
@@ -244,14 +243,14 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
             case JoinedEvent joined:
                 foreach (var r in recipients)
                 {
-                    ((HubMember)r).Groups.Add(joined.Queue);
+                    ((HubListener)r).Groups.Add(joined.Queue);
                 }
 
                 break;
             case LeftEvent left:
                 foreach (var r in recipients)
                 {
-                    ((HubMember)r).Groups.Remove(left.Queue);
+                    ((HubListener)r).Groups.Remove(left.Queue);
                 }
 
                 break;
@@ -263,7 +262,7 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
         // Hub groups made on demand are rebuilt by the app (as after a reconnect); nothing to tell clients.
     }
 
-    private static MemberRef Ref(HubMember member) => new() { GatewayId = member.Gateway.Id, ConnectionId = member.ConnectionId, IsServer = true };
+    private static MemberRef Ref(HubListener member) => new() { GatewayId = member.Gateway.Id, ConnectionId = member.ConnectionId, IsListener = true };
 
     private async Task ListenAsync()
     {
@@ -273,7 +272,7 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
         await _router.JoinHiddenAsync(_names.Inbox(_gateway.Id), Ref(_inbox), announceJoined: false);
     }
 
-    private void Write(HubInvocationEvent invocation, IReadOnlyList<Subscriber> recipients)
+    private void Write(HubInvocationEvent invocation, IReadOnlyList<Member> recipients)
     {
         var message = new SerializedHubMessage(invocation.Messages.Select(m => new SerializedMessage(m.Protocol, m.Bytes)).ToList());
         foreach (var r in recipients)
@@ -288,7 +287,7 @@ public partial class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILo
                     }
                 }
             }
-            else if (r is HubMember { Connection: { } connection } && !invocation.Excluded.Contains(connection.ConnectionId))
+            else if (r is HubListener { Connection: { } connection } && !invocation.Excluded.Contains(connection.ConnectionId))
             {
                 if (invocation.InvocationId is { } id && invocation.ReplyTo is { } replyTo)
                 {

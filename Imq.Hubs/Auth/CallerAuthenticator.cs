@@ -4,7 +4,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
-using Imq.Hubs.Hosting;
+using Imq.Hubs.Startup;
 using Imq.QueueServer.Model;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;

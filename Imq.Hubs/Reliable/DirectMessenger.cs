@@ -3,8 +3,8 @@
 // message is reliable, remembered by id so a repeated id answers the first answer and delivers nothing
 // again. After storing, the online check is repeated (the home node tells the session's gateway to
 // flush), so a login racing the store cannot miss the message.
-using Imq.Hubs.Gateway;
-using Imq.Backplane.Routing;
+using Imq.Hubs.Sessions;
+using Imq.Backplane.Gateway;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Reliable;
@@ -68,7 +68,7 @@ internal sealed partial class DirectMessenger(QueueRouter router, IReliableStore
     }
 
     /// <summary>Delivers every stored message of the session's user, oldest first, then forgets them.</summary>
-    public async Task FlushAsync(GatewaySession session, CancellationToken ct)
+    public async Task FlushAsync(Session session, CancellationToken ct)
     {
         var userId = session.UserId!;
         var gate = _flushStripes[(StringComparer.Ordinal.GetHashCode(userId) & int.MaxValue) % _flushStripes.Length];
@@ -89,7 +89,7 @@ internal sealed partial class DirectMessenger(QueueRouter router, IReliableStore
                     break;
                 }
 
-                await LocalGateway.SendAsync(session, Protocol.ClientEvents.Direct, m.Sender, JsonData.Parse(m.Data), m.MessageId);
+                await SessionDelivery.SendAsync(session, ClientProtocol.ClientEvents.Direct, m.Sender, JsonData.Parse(m.Data), m.MessageId);
                 delivered.Add(m.Seq);
             }
 

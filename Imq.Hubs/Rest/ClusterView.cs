@@ -1,13 +1,13 @@
 // GET /api/v1/cluster: the bucket map (version, bits, owner of each bucket), the nodes with their state
 // and bucket counts, and this node's counters. A single node shows itself holding the one bucket.
 using Imq.Backplane.Cluster;
-using Imq.Hubs.Gateway;
-using Imq.Hubs.Hosting;
+using Imq.Hubs.Sessions;
+using Imq.Hubs.Startup;
 using Imq.QueueServer.Engine;
 
 namespace Imq.Hubs.Rest;
 
-internal sealed class ClusterView(QueueEngine engine, LocalGateway gateway, IServiceProvider services)
+internal sealed class ClusterView(QueueEngine engine, SessionDelivery gateway, IServiceProvider services)
 {
     public async Task<object> DescribeAsync()
     {

@@ -3,11 +3,11 @@
 // path segment (%2Froom%2F123) and are decoded here.
 using System.Text.Json;
 using Imq.Hubs.Auth;
-using Imq.Hubs.Gateway;
-using Imq.Hubs.Hosting;
-using Imq.Hubs.Protocol;
+using Imq.Hubs.Sessions;
+using Imq.Hubs.Startup;
+using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
-using Imq.Backplane.Routing;
+using Imq.Backplane.Gateway;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;
@@ -27,7 +27,7 @@ internal static class RestApi
                 using var body = await ReadBodyOrEmptyAsync(http, options);
                 if (body is not null && body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("mounts", out var m))
                 {
-                    mounts = WireParsing.ParseMounts(m);
+                    mounts = ClientArguments.ParseMounts(m);
                 }
                 else if (body is not null && body.RootElement.ValueKind != JsonValueKind.Object)
                 {
@@ -94,7 +94,7 @@ internal static class RestApi
             Names.CheckMount(mount);
             using var body = await RestBody.ReadAsync(http, BodyLimit(options));
             var root = RequireObject(body);
-            var data = WireParsing.CheckData(root.TryGetProperty("data", out var d) ? JsonData.FromElement(d) : JsonData.Null, options.Limits.MaxMessageBytes);
+            var data = ClientArguments.CheckData(root.TryGetProperty("data", out var d) ? JsonData.FromElement(d) : JsonData.Null, options.Limits.MaxMessageBytes);
             var from = OptionalString(root, "from");
             if (from is not null)
             {
@@ -116,14 +116,14 @@ internal static class RestApi
                 throw ImqException.Invalid("changes is required");
             }
 
-            WireParsing.CheckData(JsonData.FromElement(changes), options.Limits.MaxMessageBytes, "changes");
+            ClientArguments.CheckData(JsonData.FromElement(changes), options.Limits.MaxMessageBytes, "changes");
             long? expected = null;
             if (root.TryGetProperty("expectedVersion", out var ev) && ev.ValueKind != JsonValueKind.Null)
             {
                 expected = ev.ValueKind == JsonValueKind.Number && ev.TryGetInt64(out var v) ? v : throw ImqException.Invalid("expectedVersion must be an integer or null");
             }
 
-            var version = await router.SetStateAsync(name, mount, WireParsing.ParseChanges(changes), expected, null);
+            var version = await router.SetStateAsync(name, mount, ClientArguments.ParseChanges(changes), expected, null);
             return Results.Json(new { version }, RestJson.Options);
         });
 
@@ -143,7 +143,7 @@ internal static class RestApi
             Names.CheckUserId(userId);
             using var body = await RestBody.ReadAsync(http, BodyLimit(options));
             var root = RequireObject(body);
-            var data = WireParsing.CheckData(root.TryGetProperty("data", out var d) ? JsonData.FromElement(d) : JsonData.Null, options.Limits.MaxMessageBytes);
+            var data = ClientArguments.CheckData(root.TryGetProperty("data", out var d) ? JsonData.FromElement(d) : JsonData.Null, options.Limits.MaxMessageBytes);
             var reliable = root.TryGetProperty("reliable", out var r) && r.ValueKind switch
             {
                 JsonValueKind.True => true,
@@ -161,11 +161,11 @@ internal static class RestApi
             return Results.Json(new { status }, RestJson.Options);
         });
 
-        api.MapGet("/users/{userId}", async (string userId, QueueRouter router, LocalGateway gateway) =>
+        api.MapGet("/users/{userId}", async (string userId, QueueRouter router, SessionDelivery gateway) =>
         {
             Names.CheckUserId(userId);
             var member = await router.FindSessionAsync(userId);
-            var local = member is not null && member.GatewayId == gateway.Id ? gateway.Find(member.ConnectionId) as GatewaySession : null;
+            var local = member is not null && member.GatewayId == gateway.Id ? gateway.Find(member.ConnectionId) as Session : null;
             return Results.Json(
                 new
                 {

@@ -1,6 +1,6 @@
 // JSON settings of REST responses: camelCase names and JsonData written as the value it holds.
 using System.Text.Json;
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 
 namespace Imq.Hubs.Rest;
 

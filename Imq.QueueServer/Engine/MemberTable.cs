@@ -6,7 +6,7 @@ namespace Imq.QueueServer.Engine;
 internal sealed class MemberTable
 {
     private readonly List<Group> _groups = new(1);
-    private readonly Dictionary<string, Subscriber> _users = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Member> _users = new(StringComparer.Ordinal);
 
     public int UserCount => _users.Count;
 
@@ -14,12 +14,12 @@ internal sealed class MemberTable
 
     public IEnumerable<string> UserIds => _users.Keys;
 
-    public bool Contains(Subscriber subscriber) => FindGroup(subscriber.Gateway)?.Index.ContainsKey(subscriber) == true;
+    public bool Contains(Member subscriber) => FindGroup(subscriber.Gateway)?.Index.ContainsKey(subscriber) == true;
 
-    public Subscriber? FindUser(string userId) => _users.GetValueOrDefault(userId);
+    public Member? FindUser(string userId) => _users.GetValueOrDefault(userId);
 
     /// <summary>Adds a subscriber; returns false when it was already there.</summary>
-    public bool Add(Subscriber subscriber)
+    public bool Add(Member subscriber)
     {
         var group = FindGroup(subscriber.Gateway);
         if (group is null)
@@ -34,7 +34,7 @@ internal sealed class MemberTable
 
         group.Index[subscriber] = group.Items.Count;
         group.Items.Add(subscriber);
-        if (!subscriber.IsServer && subscriber.UserId is { } userId)
+        if (!subscriber.IsListener && subscriber.UserId is { } userId)
         {
             _users[userId] = subscriber;
         }
@@ -42,7 +42,7 @@ internal sealed class MemberTable
         return true;
     }
 
-    public bool Remove(Subscriber subscriber)
+    public bool Remove(Member subscriber)
     {
         var group = FindGroup(subscriber.Gateway);
         if (group is null || !group.Index.Remove(subscriber, out var index))
@@ -64,7 +64,7 @@ internal sealed class MemberTable
             _groups.Remove(group);
         }
 
-        if (!subscriber.IsServer && subscriber.UserId is { } userId && _users.TryGetValue(userId, out var current) && ReferenceEquals(current, subscriber))
+        if (!subscriber.IsListener && subscriber.UserId is { } userId && _users.TryGetValue(userId, out var current) && ReferenceEquals(current, subscriber))
         {
             _users.Remove(userId);
         }
@@ -72,16 +72,16 @@ internal sealed class MemberTable
         return true;
     }
 
-    public IReadOnlyList<Subscriber> RecipientsAt(int groupIndex, out Engine.IGatewayLink gateway)
+    public IReadOnlyList<Member> RecipientsAt(int groupIndex, out Engine.IGateway gateway)
     {
         var group = _groups[groupIndex];
         gateway = group.Gateway;
         return group.Items;
     }
 
-    public List<Subscriber> All()
+    public List<Member> All()
     {
-        var all = new List<Subscriber>();
+        var all = new List<Member>();
         foreach (var g in _groups)
         {
             all.AddRange(g.Items);
@@ -90,7 +90,7 @@ internal sealed class MemberTable
         return all;
     }
 
-    private Group? FindGroup(IGatewayLink gateway)
+    private Group? FindGroup(IGateway gateway)
     {
         foreach (var g in _groups)
         {
@@ -103,12 +103,12 @@ internal sealed class MemberTable
         return null;
     }
 
-    private sealed class Group(IGatewayLink gateway)
+    private sealed class Group(IGateway gateway)
     {
-        public IGatewayLink Gateway { get; } = gateway;
+        public IGateway Gateway { get; } = gateway;
 
-        public List<Subscriber> Items { get; } = new(4);
+        public List<Member> Items { get; } = new(4);
 
-        public Dictionary<Subscriber, int> Index { get; } = new(ReferenceEqualityComparer.Instance);
+        public Dictionary<Member, int> Index { get; } = new(ReferenceEqualityComparer.Instance);
     }
 }

@@ -23,10 +23,10 @@ internal sealed partial class Queue
         return new QueueSnapshot(Name, _seq, mounts, members, gap);
     }
 
-    public bool IsMember(Subscriber subscriber) => !_deleted && _members?.Contains(subscriber) == true;
+    public bool IsMember(Member subscriber) => !_deleted && _members?.Contains(subscriber) == true;
 
     /// <summary>Adds the subscriber; announces presence to the others; with <paramref name="announceJoined"/> sends it Joined.</summary>
-    public QueueSnapshot Join(Subscriber subscriber, bool announceJoined)
+    public QueueSnapshot Join(Member subscriber, bool announceJoined)
     {
         EnsureLive();
         AddMember(subscriber);
@@ -39,7 +39,7 @@ internal sealed partial class Queue
         return snapshot;
     }
 
-    public bool Leave(Subscriber subscriber, string? leftReason)
+    public bool Leave(Member subscriber, string? leftReason)
     {
         if (_deleted || _members is null || !_members.Remove(subscriber))
         {
@@ -51,7 +51,7 @@ internal sealed partial class Queue
             DeliverTo(subscriber, new LeftEvent(Name, leftReason));
         }
 
-        if (!subscriber.IsServer && subscriber.UserId is { } userId && _members.FindUser(userId) is null)
+        if (!subscriber.IsListener && subscriber.UserId is { } userId && _members.FindUser(userId) is null)
         {
             Broadcast(new PresenceEvent(Name, userId, Joined: false), except: null);
         }
@@ -60,7 +60,7 @@ internal sealed partial class Queue
     }
 
     /// <summary>Replays what <paramref name="subscriber"/> missed after <paramref name="lastSeq"/>, then joins it.</summary>
-    public QueueSnapshot Resume(Subscriber subscriber, long lastSeq)
+    public QueueSnapshot Resume(Member subscriber, long lastSeq)
     {
         EnsureLive();
         bool gap;
@@ -83,7 +83,7 @@ internal sealed partial class Queue
         return Snapshot(gap);
     }
 
-    public long Send(string mountName, string? from, JsonData data, Subscriber? mustBeMember)
+    public long Send(string mountName, string? from, JsonData data, Member? mustBeMember)
     {
         EnsureLive();
         CheckMember(mustBeMember);
@@ -99,7 +99,7 @@ internal sealed partial class Queue
         return e.Seq;
     }
 
-    public long SetState(string mountName, IReadOnlyDictionary<string, JsonData?> changes, long? expectedVersion, Subscriber? mustBeMember)
+    public long SetState(string mountName, IReadOnlyDictionary<string, JsonData?> changes, long? expectedVersion, Member? mustBeMember)
     {
         EnsureLive();
         CheckMember(mustBeMember);
@@ -185,7 +185,7 @@ internal sealed partial class Queue
     }
 
     /// <summary>Any one subscriber of the queue, listeners included (for a one-connection queue: that connection).</summary>
-    public Subscriber? AnyMember()
+    public Member? AnyMember()
     {
         EnsureLive();
         if (_members is null || _members.GroupCount == 0)
@@ -210,8 +210,9 @@ internal sealed partial class Queue
         return true;
     }
 
-    /// <summary>Moves a user's membership to its new connection, silently (the user stays a member).</summary>
-    public bool ReplaceMember(Subscriber previous, Subscriber next)
+    /// <summary>Moves a user's membership to its new connection, silently (the user stays a member);
+    /// <paramref name="notice"/> goes to the new connection's gateway, in the queue's order.</summary>
+    public bool ReplaceMember(Member previous, Member next, QueueEvent notice)
     {
         if (_deleted || _members is null || !_members.Remove(previous))
         {
@@ -219,14 +220,14 @@ internal sealed partial class Queue
         }
 
         _members.Add(next);
-        DeliverTo(next, new AdoptedEvent(Name));
+        DeliverTo(next, notice);
         return true;
     }
 
-    private void AddMember(Subscriber subscriber)
+    private void AddMember(Member subscriber)
     {
         _members ??= new MemberTable();
-        var userId = subscriber.IsServer ? null : subscriber.UserId;
+        var userId = subscriber.IsListener ? null : subscriber.UserId;
         var previous = userId is null ? null : _members.FindUser(userId);
         if (previous is not null && !ReferenceEquals(previous, subscriber))
         {
@@ -239,7 +240,7 @@ internal sealed partial class Queue
         }
     }
 
-    private void CheckMember(Subscriber? mustBeMember)
+    private void CheckMember(Member? mustBeMember)
     {
         if (mustBeMember is not null && _members?.Contains(mustBeMember) != true)
         {
@@ -275,7 +276,7 @@ internal sealed partial class Queue
         Broadcast(e, except: null);
     }
 
-    private void Broadcast(QueueEvent e, Subscriber? except)
+    private void Broadcast(QueueEvent e, Member? except)
     {
         if (_members is null)
         {
@@ -287,7 +288,7 @@ internal sealed partial class Queue
             var recipients = _members.RecipientsAt(i, out var gateway);
             if (except is not null && ReferenceEquals(except.Gateway, gateway))
             {
-                var others = new List<Subscriber>(recipients.Count);
+                var others = new List<Member>(recipients.Count);
                 foreach (var r in recipients)
                 {
                     if (!ReferenceEquals(r, except))
@@ -309,13 +310,13 @@ internal sealed partial class Queue
         }
     }
 
-    private void DeliverTo(Subscriber subscriber, QueueEvent e)
+    private void DeliverTo(Member subscriber, QueueEvent e)
     {
         _engine.Counters.AddDeliveries(1);
         SafeDeliver(subscriber.Gateway, e, [subscriber]);
     }
 
-    private void SafeDeliver(IGatewayLink gateway, QueueEvent e, IReadOnlyList<Subscriber> recipients)
+    private void SafeDeliver(IGateway gateway, QueueEvent e, IReadOnlyList<Member> recipients)
     {
         try
         {

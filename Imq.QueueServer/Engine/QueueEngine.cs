@@ -49,16 +49,16 @@ public sealed class QueueEngine
     public ValueTask<QueueSnapshot> SnapshotAsync(string queue) =>
         Find(queue).Run(static (q, _) => q.Snapshot(), 0);
 
-    public ValueTask<QueueSnapshot> JoinAsync(string queue, Subscriber subscriber, bool announceJoined = false) =>
+    public ValueTask<QueueSnapshot> JoinAsync(string queue, Member subscriber, bool announceJoined = false) =>
         Find(queue).Run(static (q, s) => q.Join(s.subscriber, s.announceJoined), (subscriber, announceJoined));
 
     /// <summary>Removes the subscriber; with <paramref name="leftReason"/> it is told Left(queue, reason).</summary>
-    public ValueTask<bool> LeaveAsync(string queue, Subscriber subscriber, string? leftReason = null) =>
+    public ValueTask<bool> LeaveAsync(string queue, Member subscriber, string? leftReason = null) =>
         _queues.TryGetValue(queue, out var q)
             ? q.Run(static (q, s) => q.Leave(s.subscriber, s.leftReason), (subscriber, leftReason))
             : ValueTask.FromResult(false);
 
-    public ValueTask<QueueSnapshot> ResumeAsync(string queue, Subscriber subscriber, long lastSeq)
+    public ValueTask<QueueSnapshot> ResumeAsync(string queue, Member subscriber, long lastSeq)
     {
         if (lastSeq < 0)
         {
@@ -69,10 +69,10 @@ public sealed class QueueEngine
     }
 
     /// <summary>Publishes on a message mount; returns the event's seq. With <paramref name="mustBeMember"/>, that subscriber must have joined.</summary>
-    public ValueTask<long> SendAsync(string queue, string mount, string? from, JsonData data, Subscriber? mustBeMember = null) =>
+    public ValueTask<long> SendAsync(string queue, string mount, string? from, JsonData data, Member? mustBeMember = null) =>
         Find(queue).Run(static (q, s) => q.Send(s.mount, s.from, s.data, s.mustBeMember), (mount, from, data, mustBeMember));
 
-    public ValueTask<long> SetStateAsync(string queue, string mount, IReadOnlyDictionary<string, JsonData?> changes, long? expectedVersion, Subscriber? mustBeMember = null)
+    public ValueTask<long> SetStateAsync(string queue, string mount, IReadOnlyDictionary<string, JsonData?> changes, long? expectedVersion, Member? mustBeMember = null)
     {
         if (changes.Count == 0)
         {
@@ -91,7 +91,7 @@ public sealed class QueueEngine
     public ValueTask<long> UnmountAsync(string queue, string mount) =>
         Find(queue).Run(static (q, m) => q.RemoveMount(m), mount);
 
-    public ValueTask<bool> IsMemberAsync(string queue, Subscriber subscriber) =>
+    public ValueTask<bool> IsMemberAsync(string queue, Member subscriber) =>
         _queues.TryGetValue(queue, out var q)
             ? q.Run(static (q, s) => q.IsMember(s), subscriber)
             : ValueTask.FromResult(false);
@@ -100,7 +100,7 @@ public sealed class QueueEngine
     public ValueTask<int> AnnounceAsync(string queue, QueueEvent queueEvent) =>
         Find(queue).Run(static (q, e) => q.Announce(e), queueEvent);
 
-    public ValueTask<Subscriber?> AnyMemberAsync(string queue) =>
+    public ValueTask<Member?> AnyMemberAsync(string queue) =>
         Find(queue).Run(static (q, _) => q.AnyMember(), 0);
 
     public ValueTask<bool> DeleteIfUnusedAsync(string queue) =>
@@ -108,10 +108,11 @@ public sealed class QueueEngine
             ? q.Run(static (q, _) => q.DeleteIfUnused(), 0)
             : ValueTask.FromResult(false);
 
-    /// <summary>Moves a user's membership from its old connection to its new one, without presence events.</summary>
-    public ValueTask<bool> ReplaceMemberAsync(string queue, Subscriber previous, Subscriber next) =>
+    /// <summary>Moves a user's membership from its old connection to its new one, without presence events;
+    /// the new connection's gateway gets <paramref name="notice"/> (so it knows the connection is a member).</summary>
+    public ValueTask<bool> ReplaceMemberAsync(string queue, Member previous, Member next, QueueEvent notice) =>
         _queues.TryGetValue(queue, out var q)
-            ? q.Run(static (q, s) => q.ReplaceMember(s.previous, s.next), (previous, next))
+            ? q.Run(static (q, s) => q.ReplaceMember(s.previous, s.next, s.notice), (previous, next, notice))
             : ValueTask.FromResult(false);
 
     /// <summary>Which of <paramref name="buckets"/> hold no queue here (for handing them to another node).</summary>

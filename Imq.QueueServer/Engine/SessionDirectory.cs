@@ -7,12 +7,12 @@ namespace Imq.QueueServer.Engine;
 
 public sealed class SessionDirectory
 {
-    private readonly ConcurrentDictionary<string, Subscriber> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Member> _sessions = new(StringComparer.Ordinal);
 
     public int Count => _sessions.Count;
 
     /// <summary>Makes <paramref name="subscriber"/> the user's session; returns the one it replaces, if any.</summary>
-    public Subscriber? Claim(string userId, Subscriber subscriber)
+    public Member? Claim(string userId, Member subscriber)
     {
         while (true)
         {
@@ -31,9 +31,9 @@ public sealed class SessionDirectory
     }
 
     /// <summary>Ends the session if <paramref name="subscriber"/> still holds it.</summary>
-    public bool Release(string userId, Subscriber subscriber) => _sessions.TryRemove(new KeyValuePair<string, Subscriber>(userId, subscriber));
+    public bool Release(string userId, Member subscriber) => _sessions.TryRemove(new KeyValuePair<string, Member>(userId, subscriber));
 
-    public Subscriber? Find(string userId) => _sessions.GetValueOrDefault(userId);
+    public Member? Find(string userId) => _sessions.GetValueOrDefault(userId);
 
-    public bool IsCurrent(Subscriber subscriber) => subscriber.UserId is { } id && _sessions.TryGetValue(id, out var s) && ReferenceEquals(s, subscriber);
+    public bool IsCurrent(Member subscriber) => subscriber.UserId is { } id && _sessions.TryGetValue(id, out var s) && ReferenceEquals(s, subscriber);
 }

@@ -35,12 +35,3 @@ public static class LeftReasons
 
 /// <summary>A direct message to one user, delivered through the gateway of the user's session (its home queue).</summary>
 public sealed record DirectEvent(string Queue, string? From, JsonData Data, string? Id) : QueueEvent(Queue);
-
-/// <summary>Internal: the recipient now holds a membership moved to it from its user's replaced connection.</summary>
-public sealed record AdoptedEvent(string Queue) : QueueEvent(Queue);
-
-/// <summary>Internal: the recipient's session was taken over by a newer connection (on its home queue).</summary>
-public sealed record ReplacedEvent(string Queue, string WinnerGateway, string WinnerConnection) : QueueEvent(Queue);
-
-/// <summary>Internal: reliable messages were stored for the recipient while it was online; its gateway delivers them.</summary>
-public sealed record ReliablePendingEvent(string Queue) : QueueEvent(Queue);

@@ -4,6 +4,7 @@
 // queue may have (256 bytes), 64 different ones in turn, on a two-node map.
 using BenchmarkDotNet.Attributes;
 using Imq.Backplane;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Bench;
 

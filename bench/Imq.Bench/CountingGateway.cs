@@ -5,11 +5,11 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Bench;
 
-internal sealed class CountingGateway : IGatewayLink
+internal sealed class CountingGateway : IGateway
 {
     public string Id => "bench-gateway";
 
-    public void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients)
+    public void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
     {
         for (var i = 0; i < recipients.Count; i++)
         {

@@ -1,4 +1,4 @@
-// BenchmarkDotNet micro-benchmark of a gateway's share of one fan-out, as Imq.Hubs' LocalGateway.Deliver
+// BenchmarkDotNet micro-benchmark of a gateway's share of one fan-out, as Imq.Hubs' SessionDelivery.Deliver
 // does it: one queue event becomes one InvocationMessage in a SerializedHubMessage, serialized on first
 // use for a protocol (SignalR's MessagePack or JSON hub protocol with IMQ's own options: ImqMessagePack,
 // JsonDataJsonConverter), and every one of N recipients takes the cached bytes (copied here into one
@@ -7,7 +7,7 @@
 // State(queue, mount, changes, version) with the state bench's three keys.
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;

@@ -16,7 +16,7 @@ public class SendBenchmark
 
     private readonly JsonData _data = JsonData.Parse("""{"text":"hello, queue","n":42}""");
     private QueueEngine _engine = null!;
-    private Subscriber _sender = null!;
+    private Member _sender = null!;
 
     [GlobalSetup]
     public void Setup()

@@ -1,5 +1,7 @@
 // Worked examples of the bucket map changing, computed by hand from DESIGN section 6, so the tie rules
 // (ordinal node id, then bucket index) are pinned to exact tables and not only to the general rules.
+using Imq.Backplane.Buckets;
+
 namespace Imq.Backplane.Tests;
 
 public sealed class BucketMapChangeTests

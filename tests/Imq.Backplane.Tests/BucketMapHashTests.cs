@@ -3,6 +3,7 @@
 // value, and check the lookup allocates nothing.
 using System.IO.Hashing;
 using System.Text;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Tests;
 

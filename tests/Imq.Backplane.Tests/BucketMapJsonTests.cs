@@ -1,6 +1,7 @@
 // The bucket map's stored form: what the boss writes to PostgreSQL must read back identically, in any key
 // order (jsonb reorders keys), and a damaged row must fail loudly instead of routing queues wrongly.
 using System.Text.Json;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Tests;
 

@@ -2,6 +2,7 @@
 // from an empty cluster up to 64 nodes and back, and every map and every change is checked against
 // BucketMapRules. Seeded, so a failure names the sequence that reproduces it.
 using Xunit.Abstractions;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Tests;
 

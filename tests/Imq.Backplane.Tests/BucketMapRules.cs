@@ -2,6 +2,7 @@
 // owners table, so the property tests and the worked examples hold every map and every change to the same
 // specification rather than to what BucketMap says about itself.
 using System.Runtime.CompilerServices;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Tests;
 

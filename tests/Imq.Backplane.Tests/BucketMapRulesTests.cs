@@ -2,6 +2,7 @@
 // change that breaks it, so a passing property run means the maps obeyed the rules, not that the checks
 // were empty.
 using Xunit.Sdk;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Tests;
 

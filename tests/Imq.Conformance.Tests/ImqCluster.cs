@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Conformance.Tests;
 
@@ -85,7 +86,7 @@ public sealed class ImqCluster : IScaleOutCluster
             await using (var command = db.CreateCommand("SELECT map FROM imq_bucket_map WHERE id = 1"))
             {
                 if (await command.ExecuteScalarAsync(timeout.Token) is string json
-                    && Imq.Backplane.BucketMap.FromJson(json).BucketsPerNode().Count == nodes)
+                    && Imq.Backplane.Buckets.BucketMap.FromJson(json).BucketsPerNode().Count == nodes)
                 {
                     return;
                 }

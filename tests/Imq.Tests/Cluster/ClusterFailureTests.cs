@@ -3,9 +3,10 @@
 // another node takes over as boss.
 using System.Net.Http.Json;
 using System.Text.Json;
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Tests.Cluster;
 
@@ -106,7 +107,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         var boss = await BossAsync();
 
         // A member, on another gateway, of a queue that lives on the node about to die.
-        var map = Imq.Backplane.BucketMap.FromJson(JsonSerializer.Serialize(new
+        var map = Imq.Backplane.Buckets.BucketMap.FromJson(JsonSerializer.Serialize(new
         {
             version = before.GetProperty("version").GetInt64(),
             bits = before.GetProperty("bits").GetInt32(),

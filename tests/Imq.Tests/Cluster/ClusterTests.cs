@@ -4,9 +4,10 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Imq.Backplane;
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Tests.Cluster;
 

@@ -4,10 +4,11 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Imq.Backplane.Buckets;
 
 namespace Imq.Tests.Cluster;
 
@@ -35,7 +36,7 @@ public sealed partial class FanOutCostTests(ITestOutputHelper output) : IAsyncLi
     public async Task A_message_crosses_grpc_once_to_the_owner_and_once_per_other_gateway()
     {
         var view = await _cluster.WaitForMapAsync(3);
-        var map = Imq.Backplane.BucketMap.FromJson(JsonSerializer.Serialize(new
+        var map = Imq.Backplane.Buckets.BucketMap.FromJson(JsonSerializer.Serialize(new
         {
             version = view.GetProperty("version").GetInt64(),
             bits = view.GetProperty("bits").GetInt32(),

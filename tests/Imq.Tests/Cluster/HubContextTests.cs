@@ -3,7 +3,7 @@
 // backplane. Two in-process nodes share a throwaway PostgreSQL database and talk over real gRPC.
 using System.Net.Http.Json;
 using System.Text.Json;
-using Imq.Hubs.Hubs;
+using Imq.Hubs.ClientHub;
 using Imq.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -75,7 +75,7 @@ public sealed class HubContextTests : IAsyncLifetime
         var server = await sender.ConnectServerAsync();
         var queue = "/room/ctx-" + Guid.NewGuid().ToString("N")[..8];
         await server.InvokeAsync("CreateQueue", queue, Imq.QueueServer.Model.JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
-        await carol.InvokeAsync<Imq.Hubs.Protocol.QueueSnapshotWire>("Join", queue);
+        await carol.InvokeAsync<Imq.Hubs.ClientProtocol.QueueSnapshotWire>("Join", queue);
         var notices = NoticeListener.On(carol);
 
         await sender.Services.GetRequiredService<IHubContext<ImqHub>>().Clients.User("ctx-carol").SendAsync("Notice", "hello");

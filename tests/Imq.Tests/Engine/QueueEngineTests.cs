@@ -152,7 +152,7 @@ public sealed class QueueEngineTests
         _engine.CreateQueue("/room/p", ChatAndScore);
         var alice = new TestSubscriber("alice", _gateway);
         var bob = new TestSubscriber("bob", _gateway);
-        var server = new TestSubscriber(null, _gateway, isServer: true);
+        var server = new TestSubscriber(null, _gateway, isListener: true);
         await _engine.JoinAsync("/room/p", alice);
         await _engine.JoinAsync("/room/p", server);
         var snap = await _engine.JoinAsync("/room/p", bob);

@@ -4,13 +4,13 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Tests.Engine;
 
-internal sealed class RecordingGateway : IGatewayLink
+internal sealed class RecordingGateway : IGateway
 {
     public string Id => "test-gateway";
 
-    private readonly Dictionary<Subscriber, List<QueueEvent>> _received = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Member, List<QueueEvent>> _received = new(ReferenceEqualityComparer.Instance);
 
-    public void Deliver(QueueEvent queueEvent, IReadOnlyList<Subscriber> recipients)
+    public void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
     {
         lock (_received)
         {
@@ -26,7 +26,7 @@ internal sealed class RecordingGateway : IGatewayLink
         }
     }
 
-    public List<QueueEvent> Of(Subscriber subscriber)
+    public List<QueueEvent> Of(Member subscriber)
     {
         lock (_received)
         {
@@ -35,4 +35,4 @@ internal sealed class RecordingGateway : IGatewayLink
     }
 }
 
-internal sealed class TestSubscriber(string? userId, IGatewayLink gateway, bool isServer = false) : Subscriber(userId, isServer, gateway);
+internal sealed class TestSubscriber(string? userId, IGateway gateway, bool isListener = false) : Member(userId, isListener, gateway);

@@ -1,6 +1,6 @@
 // Bad input on the hub: every case answers a stable error code, the connection survives, and nothing
 // is lost or half-done.
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
 using MessagePack;

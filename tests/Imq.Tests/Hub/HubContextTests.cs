@@ -1,6 +1,6 @@
 // An app's IHubContext<ImqHub> on a single node: sends by user, by connection, to all and to all but
 // some reach ImqHub's clients (found locally: a single node keeps no directory queues for them).
-using Imq.Hubs.Hubs;
+using Imq.Hubs.ClientHub;
 using Imq.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;

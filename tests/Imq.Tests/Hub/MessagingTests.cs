@@ -1,6 +1,6 @@
 // The core of the client contract through a real hub: join, presence, send to every member (sender
 // included) in seq order, state with compare-and-set, and JSON and MessagePack clients in one queue.
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;

@@ -1,6 +1,6 @@
 // Reconnect and resume: a client that lost its connection comes back on a new one and gets every
 // event it missed, from the history ring, before Resume answers.
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
 

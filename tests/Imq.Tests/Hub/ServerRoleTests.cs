@@ -1,6 +1,6 @@
 // What game servers do through the hub with an API key: create and delete queues, mount and unmount,
 // add and remove members; and that users are refused these methods.
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
 

@@ -1,6 +1,6 @@
 // Sessions: who may connect, the newest connection of a user wins, a silent user is dropped and leaves
 // its queues, and a node shutting down tells its clients so they reconnect elsewhere.
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http.Connections;
@@ -18,8 +18,8 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection(null, Wire.Json).StartAsync());
         await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection("not-a-key-0123456789", Wire.Json).StartAsync());
         var forged = new Imq.Hubs.Auth.TokenIssuer(
-            Imq.Hubs.Hosting.NodeSecrets.Load(new Imq.Hubs.Hosting.ImqOptions { DataDir = Directory.CreateTempSubdirectory().FullName }),
-            new Imq.Hubs.Hosting.ImqOptions(),
+            Imq.Hubs.Startup.NodeSecrets.Load(new Imq.Hubs.Startup.ImqOptions { DataDir = Directory.CreateTempSubdirectory().FullName }),
+            new Imq.Hubs.Startup.ImqOptions(),
             TimeProvider.System).Issue("mallory", 60);
         await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection(forged, Wire.Json).StartAsync());
     }
@@ -48,7 +48,7 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     [Fact]
     public async Task An_expired_token_is_refused_as_expired()
     {
-        var secrets = Imq.Hubs.Hosting.NodeSecrets.Load(new Imq.Hubs.Hosting.ImqOptions { DataDir = Node.DataDir });
+        var secrets = Imq.Hubs.Startup.NodeSecrets.Load(new Imq.Hubs.Startup.ImqOptions { DataDir = Node.DataDir });
         var now = DateTime.UtcNow;
         var expired = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
         {

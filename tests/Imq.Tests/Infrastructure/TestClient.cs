@@ -1,6 +1,6 @@
 // A real SignalR client of ImqHub that records every server event in arrival order, so tests can
 // wait for an event (with a timeout, never a sleep) and check what came before and after it.
-using Imq.Hubs.Protocol;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.SignalR.Client;
 

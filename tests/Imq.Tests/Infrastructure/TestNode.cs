@@ -3,8 +3,8 @@
 // HttpClient with the API key. Restart keeps the data folder, as a real node restart would.
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Imq.Hubs.Hosting;
-using Imq.Hubs.Protocol;
+using Imq.Hubs.Startup;
+using Imq.Hubs.ClientProtocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;

@@ -1,0 +1,89 @@
+// The bucket map's stored form: {"version":7,"bits":4,"owners":["node-a",...]}, one owner per bucket in
+// bucket order. The boss writes it to PostgreSQL and every process reads it back, so reading accepts any
+// property order (jsonb reorders keys) and rejects a table that cannot be routed with.
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace Imq.Backplane.Buckets;
+
+public sealed partial class BucketMap
+{
+    /// <summary>The map as compact JSON: <c>{"version":…,"bits":…,"owners":[…]}</c>.</summary>
+    public string ToJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 + (_owners.Length * 16));
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("version", Version);
+            writer.WriteNumber("bits", Bits);
+            writer.WriteStartArray("owners");
+            foreach (var owner in _owners)
+            {
+                writer.WriteStringValue(owner);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Reads a map written by <see cref="ToJson"/>.</summary>
+    /// <exception cref="JsonException">The text is not a map: a property is missing or of the wrong type, the
+    /// version is negative, the bits are out of range, the owners do not fill <c>2^bits</c> buckets, or an
+    /// owner is empty.</exception>
+    public static BucketMap FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new JsonException("A bucket map is a JSON object.");
+        }
+
+        var version = Property(root, "version", JsonValueKind.Number).TryGetInt64(out var v) && v >= 0
+            ? v
+            : throw new JsonException("A bucket map's \"version\" is an integer >= 0.");
+        var bits = Property(root, "bits", JsonValueKind.Number).TryGetInt32(out var b) && b is >= 0 and <= MaxBits
+            ? b
+            : throw new JsonException($"A bucket map's \"bits\" is an integer from 0 to {MaxBits}.");
+        var list = Property(root, "owners", JsonValueKind.Array);
+        var length = list.GetArrayLength();
+        if (length != 1 << bits && !(length == 0 && bits == 0))
+        {
+            throw new JsonException($"A bucket map of {bits} bits has {1 << bits} owners, not {length}.");
+        }
+
+        // One string per node, however many buckets it owns.
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var owners = new string[length];
+        var bucket = 0;
+        foreach (var item in list.EnumerateArray())
+        {
+            var owner = item.ValueKind == JsonValueKind.String ? item.GetString() : null;
+            if (string.IsNullOrEmpty(owner))
+            {
+                throw new JsonException($"Bucket {bucket} of the bucket map has no owner.");
+            }
+
+            if (!seen.TryGetValue(owner, out var shared))
+            {
+                seen.Add(owner, owner);
+                shared = owner;
+            }
+
+            owners[bucket++] = shared;
+        }
+
+        return new BucketMap(version, bits, owners);
+    }
+
+    private static JsonElement Property(JsonElement root, string name, JsonValueKind kind) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == kind
+            ? value
+            : throw new JsonException($"A bucket map needs \"{name}\" ({kind}).");
+}

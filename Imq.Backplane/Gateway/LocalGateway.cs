@@ -1,0 +1,85 @@
+// This process as a gateway, as every engine of the cluster sees it (one IGateway per process, so
+// fan-out groups all of its recipients together): the registry of the connections it holds, whatever
+// hub they belong to, the resolver of member references that name them, and the sink of the events
+// other nodes stream to it. Each recipient list is handed to the handler of its subscribers.
+using System.Collections.Concurrent;
+using Imq.Backplane.Node;
+using Imq.Backplane.Gateway;
+using Imq.QueueServer.Engine;
+using Imq.QueueServer.Model;
+
+namespace Imq.Backplane.Gateway;
+
+public sealed class LocalGateway(string gatewayId) : IGateway, IDeliverySink
+{
+    private readonly ConcurrentDictionary<string, Member> _subscribers = new(StringComparer.Ordinal);
+    private readonly List<ILocalDeliveryHandler> _handlers = [];
+
+    public string Id => gatewayId;
+
+    public void AddHandler(ILocalDeliveryHandler handler)
+    {
+        lock (_handlers)
+        {
+            _handlers.Add(handler);
+        }
+    }
+
+    public void Register(Member subscriber) => _subscribers[subscriber.ConnectionId] = subscriber;
+
+    public bool Unregister(string connectionId) => _subscribers.TryRemove(connectionId, out _);
+
+    public Member? Find(string connectionId) => _subscribers.GetValueOrDefault(connectionId);
+
+    public void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
+    {
+        if (recipients.Count == 0)
+        {
+            return;
+        }
+
+        var first = ((ILocalMember)recipients[0]).Handler;
+        for (var i = 1; i < recipients.Count; i++)
+        {
+            if (!ReferenceEquals(((ILocalMember)recipients[i]).Handler, first))
+            {
+                foreach (var group in recipients.GroupBy(r => ((ILocalMember)r).Handler))
+                {
+                    group.Key.Deliver(queueEvent, [.. group]);
+                }
+
+                return;
+            }
+        }
+
+        first.Deliver(queueEvent, recipients);
+    }
+
+    public void OnDelivery(QueueEvent queueEvent, IReadOnlyList<string> connectionIds)
+    {
+        var recipients = new List<Member>(connectionIds.Count);
+        foreach (var id in connectionIds)
+        {
+            if (_subscribers.TryGetValue(id, out var subscriber))
+            {
+                recipients.Add(subscriber);
+            }
+        }
+
+        Deliver(queueEvent, recipients);
+    }
+
+    public void OnLinkLost(string nodeId)
+    {
+        ILocalDeliveryHandler[] handlers;
+        lock (_handlers)
+        {
+            handlers = [.. _handlers];
+        }
+
+        foreach (var h in handlers)
+        {
+            h.OnNodeLost(nodeId);
+        }
+    }
+}

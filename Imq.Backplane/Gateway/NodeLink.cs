@@ -1,0 +1,173 @@
+// This gateway's one link to one queue node: a long-lived bidirectional gRPC stream (HTTP/2 without TLS
+// inside the cluster) that carries this gateway's calls to the node, batched, and brings back their
+// results and the node's events for this gateway's connections, in the order the node produced them.
+// A broken link is reopened; calls it had sent fail (they may have run), calls it had not sent fail as
+// never sent, so the router may retry them after looking at the map again.
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Imq.Backplane.Wire;
+using Imq.QueueServer.Model;
+
+namespace Imq.Backplane.Gateway;
+
+public sealed class NodeLink
+{
+    private const int MaxBatch = 256;
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Channel<PendingCall>? _outgoing;
+    private long _nextId;
+
+    internal NodeLink(string nodeId, string url)
+    {
+        NodeId = nodeId;
+        Url = url;
+        Channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                KeepAlivePingDelay = TimeSpan.FromSeconds(15),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            },
+            MaxReceiveMessageSize = 16 * 1024 * 1024,
+        });
+        Client = new QueueNode.QueueNodeClient(Channel);
+    }
+
+    public string NodeId { get; }
+
+    public string Url { get; }
+
+    internal GrpcChannel Channel { get; }
+
+    internal QueueNode.QueueNodeClient Client { get; }
+
+    /// <summary>Completes once the first attempt to open the link has succeeded or failed.</summary>
+    internal Task FirstAttempt => _ready.Task;
+
+    /// <summary>Runs one operation on the node; throws <see cref="NodeLinkException"/> when the link is down or breaks.</summary>
+    public async Task<OperationReply> CallAsync(Operation request)
+    {
+        var call = new PendingCall((ulong)Interlocked.Increment(ref _nextId), request);
+        _pending[call.Id] = call;
+        var outgoing = Volatile.Read(ref _outgoing);
+        if (outgoing is null || !outgoing.Writer.TryWrite(call))
+        {
+            _pending.TryRemove(call.Id, out _);
+            throw new NodeLinkException(NodeId, sent: false);
+        }
+
+        try
+        {
+            return await call.Reply.Task.WaitAsync(CallTimeout);
+        }
+        catch (TimeoutException)
+        {
+            _pending.TryRemove(call.Id, out _);
+            throw new ImqException(ErrorCodes.Unavailable, $"node {NodeId} did not answer {request.OpCase} on {request.Queue} within {CallTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    /// <summary>Opens the link and serves it until it breaks; events go to <paramref name="sink"/>.</summary>
+    internal async Task RunOnceAsync(string gatewayId, IDeliverySink sink, CancellationToken ct)
+    {
+        using var linkEnded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var call = Client.Link(cancellationToken: linkEnded.Token);
+        Task? writer = null;
+        try
+        {
+            await call.RequestStream.WriteAsync(new GatewayFrame { GatewayId = gatewayId }, linkEnded.Token);
+            await call.ResponseHeadersAsync;
+            var outgoing = System.Threading.Channels.Channel.CreateUnbounded<PendingCall>(new UnboundedChannelOptions { SingleReader = true });
+            Volatile.Write(ref _outgoing, outgoing);
+            _ready.TrySetResult();
+            writer = WriteCallsAsync(call.RequestStream, outgoing.Reader, linkEnded.Token);
+            var reader = ReadAsync(call.ResponseStream, sink, linkEnded.Token);
+            await await Task.WhenAny(writer, reader);
+        }
+        finally
+        {
+            Fail(Interlocked.Exchange(ref _outgoing, null));
+            await linkEnded.CancelAsync();
+            if (writer is not null)
+            {
+                await writer.ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>The first attempt to open the link failed: callers waiting for it go on (and fail fast).</summary>
+    internal void FirstAttemptFailed() => _ready.TrySetResult();
+
+    private static async Task WriteCallsAsync(IClientStreamWriter<GatewayFrame> stream, ChannelReader<PendingCall> calls, CancellationToken ct)
+    {
+        while (await calls.WaitToReadAsync(ct))
+        {
+            var frame = new GatewayFrame();
+            while (frame.Calls.Count < MaxBatch && calls.TryRead(out var call))
+            {
+                call.Sent = true;
+                frame.Calls.Add(new Call { Id = call.Id, Operation = call.Request });
+            }
+
+            await stream.WriteAsync(frame, ct);
+        }
+    }
+
+    private async Task ReadAsync(IAsyncStreamReader<NodeFrame> stream, IDeliverySink sink, CancellationToken ct)
+    {
+        while (await stream.MoveNext(ct))
+        {
+            foreach (var item in stream.Current.Items)
+            {
+                if (item.ItemCase == NodeItem.ItemOneofCase.Delivery)
+                {
+                    sink.OnDelivery(EventCodec.FromWire(item.Delivery.Event), item.Delivery.ConnectionIds);
+                }
+                else if (item.ItemCase == NodeItem.ItemOneofCase.Result && _pending.TryRemove(item.Result.Id, out var call))
+                {
+                    call.Reply.TrySetResult(item.Result.Reply);
+                }
+            }
+        }
+
+        throw new IOException($"node {NodeId} closed the link");
+    }
+
+    /// <summary>The link is down: every call still waiting fails, as sent or never sent.</summary>
+    private void Fail(Channel<PendingCall>? outgoing)
+    {
+        outgoing?.Writer.TryComplete();
+        foreach (var (id, call) in _pending)
+        {
+            if (_pending.TryRemove(id, out _))
+            {
+                call.Reply.TrySetException(new NodeLinkException(NodeId, call.Sent));
+            }
+        }
+    }
+
+    private sealed class PendingCall(ulong id, Operation request)
+    {
+        public ulong Id => id;
+
+        public Operation Request => request;
+
+        public TaskCompletionSource<OperationReply> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public volatile bool Sent;
+    }
+}
+
+/// <summary>A call could not complete because the link to its node was down or broke.</summary>
+public sealed class NodeLinkException(string nodeId, bool sent)
+    : Exception(sent ? $"the link to node {nodeId} broke after the call was sent" : $"the link to node {nodeId} is down")
+{
+    /// <summary>True when the node may have run the call (it must not be retried blindly).</summary>
+    public bool Sent => sent;
+}

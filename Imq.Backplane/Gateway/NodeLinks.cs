@@ -1,0 +1,101 @@
+// This gateway's links to the other nodes: one per node (see NodeLink), opened on first use and reopened
+// after a failure; the events they bring are handed to the local gateway to fan out to its connections.
+using System.Collections.Concurrent;
+using Imq.QueueServer.Model;
+using Microsoft.Extensions.Logging;
+
+namespace Imq.Backplane.Gateway;
+
+/// <summary>Receives the events a node streams to this gateway.</summary>
+public interface IDeliverySink
+{
+    void OnDelivery(QueueEvent queueEvent, IReadOnlyList<string> connectionIds);
+
+    /// <summary>The stream to <paramref name="nodeId"/> broke: events from it may have been lost.</summary>
+    void OnLinkLost(string nodeId);
+}
+
+public sealed partial class NodeLinks(string gatewayId, IDeliverySink sink, ILogger<NodeLinks> logger) : IAsyncDisposable
+{
+    private static readonly TimeSpan Reconnect = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan FirstAttemptTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<string, NodeLink> _links = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>The link to a node, open (or its first attempt to open over).</summary>
+    public async Task<NodeLink> ForAsync(string nodeId, string url)
+    {
+        // A link opens when it is made, so exactly one is made per node and address: two racing links
+        // would keep replacing each other on the node.
+        if (!_links.TryGetValue(nodeId, out var link) || link.Url != url)
+        {
+            lock (_links)
+            {
+                if (!_links.TryGetValue(nodeId, out link) || link.Url != url)
+                {
+                    _links[nodeId] = link = new NodeLink(nodeId, url);
+                    _ = KeepOpenAsync(link);
+                }
+            }
+        }
+
+        try
+        {
+            await link.FirstAttempt.WaitAsync(FirstAttemptTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // A node that accepts the connection but never answers: calls fail fast as never sent.
+        }
+
+        return link;
+    }
+
+    public IReadOnlyCollection<string> Connected => [.. _links.Keys];
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        foreach (var link in _links.Values)
+        {
+            link.Channel.Dispose();
+        }
+    }
+
+    private async Task KeepOpenAsync(NodeLink link)
+    {
+        var ct = _stopping.Token;
+        while (!ct.IsCancellationRequested && _links.TryGetValue(link.NodeId, out var current) && ReferenceEquals(current, link))
+        {
+            try
+            {
+                await link.RunOnceAsync(gatewayId, sink, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogLinkLost(logger, link.NodeId, e.Message);
+            }
+
+            link.FirstAttemptFailed();
+            sink.OnLinkLost(link.NodeId);
+            try
+            {
+                await Task.Delay(Reconnect, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        link.Channel.Dispose();
+    }
+
+    [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Link to node {NodeId} lost: {Reason}")]
+    private static partial void LogLinkLost(ILogger logger, string nodeId, string reason);
+}

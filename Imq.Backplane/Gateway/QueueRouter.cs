@@ -1,0 +1,220 @@
+// The gateway's way to every queue operation: to the node that owns the queue's bucket — this process's
+// engine directly (no network) or another node over gRPC — with a retry after a wrong_node answer
+// (the map moved: refresh it and ask the new owner). Errors come back as ImqException with their code.
+using Imq.Backplane.Node;
+using Imq.Backplane.Wire;
+using Imq.QueueServer.Model;
+using QueueSnapshot = Imq.QueueServer.Model.QueueSnapshot;
+
+namespace Imq.Backplane.Gateway;
+
+public sealed class QueueRouter(IOwnership ownership, OperationExecutor executor, NodeLinks? nodes)
+{
+    private const int Attempts = 8;
+
+    public string SelfId => ownership.SelfId;
+
+    /// <summary>False on a single node: every queue is local and every connection is on this gateway.</summary>
+    public bool IsCluster => nodes is not null;
+
+    public async Task<bool> CreateQueueAsync(string queue, IReadOnlyList<MountSpec> mounts)
+    {
+        var create = new Operation.Types.Create();
+        WireValues.AddMounts(create.Mounts, mounts);
+        return (await CallAsync(new Operation { Queue = queue, Create = create })).Answer;
+    }
+
+    public Task DeleteQueueAsync(string queue) => CallAsync(new Operation { Queue = queue, Delete = new() });
+
+    public async Task<bool> ExistsAsync(string queue) => (await CallAsync(new Operation { Queue = queue, Exists = new() })).Answer;
+
+    public async Task<QueueSnapshot> SnapshotAsync(string queue) =>
+        Snapshot(await CallAsync(new Operation { Queue = queue, Snapshot = new() }));
+
+    public async Task<QueueSnapshot> JoinAsync(string queue, MemberRef member, bool announceJoined = false) =>
+        Snapshot(await CallAsync(new Operation { Queue = queue, Join = new() { Member = member, AnnounceJoined = announceJoined } }));
+
+    /// <summary>Joins a queue made on demand (created if missing), for hub groups, users and connections.</summary>
+    public Task JoinHiddenAsync(string queue, MemberRef member, bool announceJoined) =>
+        CallAsync(new Operation { Queue = queue, Join = new() { Member = member, AnnounceJoined = announceJoined, CreateIfMissing = true } });
+
+    /// <summary>Leaves a queue made on demand, deleting it when nothing is left in it.</summary>
+    public Task LeaveHiddenAsync(string queue, MemberRef member, string? leftReason) =>
+        CallAsync(new Operation { Queue = queue, Leave = Leave(member, leftReason, deleteIfEmpty: true) });
+
+    /// <summary>Hands an unsequenced event to every member of the queue; not_found when it does not exist.</summary>
+    public Task AnnounceAsync(string queue, QueueEvent queueEvent) =>
+        CallAsync(new Operation { Queue = queue, Announce = new() { Event = EventCodec.ToWire(queueEvent) } });
+
+    /// <summary>Any one member of the queue (the connection of a one-connection queue); null when none.</summary>
+    public async Task<MemberRef?> AnyMemberAsync(string queue) =>
+        (await CallAsync(new Operation { Queue = queue, AnyMember = new() })).Member;
+
+    public async Task<QueueSnapshot> ResumeAsync(string queue, MemberRef member, long lastSeq) =>
+        Snapshot(await CallAsync(new Operation { Queue = queue, Resume = new() { Member = member, LastSeq = lastSeq } }));
+
+    public async Task<bool> LeaveAsync(string queue, MemberRef member, string? leftReason = null) =>
+        (await CallAsync(new Operation { Queue = queue, Leave = Leave(member, leftReason, deleteIfEmpty: false) })).Answer;
+
+    /// <summary>Publishes on a message mount; with <paramref name="sender"/> the sender must be a member.</summary>
+    public async Task<long> SendAsync(string queue, string mount, string? from, JsonData data, MemberRef? sender)
+    {
+        var send = new Operation.Types.Send { Mount = mount, Data = WireValues.ToWire(data), Sender = sender };
+        if (from is not null)
+        {
+            send.From = from;
+        }
+
+        return (await CallAsync(new Operation { Queue = queue, Send = send })).Seq;
+    }
+
+    /// <summary>Changes keys of a state mount; with <paramref name="sender"/> the sender must be a member.</summary>
+    public async Task<long> SetStateAsync(string queue, string mount, IReadOnlyDictionary<string, JsonData?> changes, long? expectedVersion, MemberRef? sender)
+    {
+        var set = new Operation.Types.SetState { Mount = mount, Sender = sender };
+        WireValues.AddChanges(set.Changes, changes);
+        if (expectedVersion is { } expected)
+        {
+            set.ExpectedVersion = expected;
+        }
+
+        return (await CallAsync(new Operation { Queue = queue, SetState = set })).Seq;
+    }
+
+    public async Task<long> MountAsync(string queue, string mount, MountType type) =>
+        (await CallAsync(new Operation { Queue = queue, Mount = new() { Name = mount, Kind = WireValues.ToWire(type) } })).Seq;
+
+    public async Task<long> UnmountAsync(string queue, string mount) =>
+        (await CallAsync(new Operation { Queue = queue, Unmount = new() { Name = mount } })).Seq;
+
+    public async Task<bool> ReplaceMemberAsync(string queue, MemberRef previous, MemberRef next) =>
+        (await CallAsync(new Operation { Queue = queue, ReplaceMember = new() { Previous = previous, Next = next } })).Answer;
+
+    /// <summary>Makes <paramref name="member"/> its user's session; the connection it replaces is told by the home node.</summary>
+    public Task ClaimSessionAsync(string userId, MemberRef member) =>
+        CallAsync(new Operation { Queue = Names.HomeQueueOf(userId), ClaimSession = new() { Member = member } });
+
+    public Task ReleaseSessionAsync(string userId, MemberRef member) =>
+        CallAsync(new Operation { Queue = Names.HomeQueueOf(userId), ReleaseSession = new() { Member = member } });
+
+    public async Task<MemberRef?> FindSessionAsync(string userId) =>
+        (await CallAsync(new Operation { Queue = Names.HomeQueueOf(userId), FindSession = new() })).Member;
+
+    /// <summary>Delivers a direct message if the user is online anywhere; false when it is not.</summary>
+    public async Task<bool> DirectAsync(string userId, string? from, JsonData data, string? messageId)
+    {
+        var direct = new Operation.Types.Direct { Data = WireValues.ToWire(data) };
+        if (from is not null)
+        {
+            direct.From = from;
+        }
+
+        if (messageId is not null)
+        {
+            direct.Id = messageId;
+        }
+
+        return (await CallAsync(new Operation { Queue = Names.HomeQueueOf(userId), Direct = direct })).Answer;
+    }
+
+    /// <summary>Tells the user's gateway that stored messages wait; false when the user is offline.</summary>
+    public async Task<bool> ReliablePendingAsync(string userId) =>
+        (await CallAsync(new Operation { Queue = Names.HomeQueueOf(userId), ReliablePending = new() })).Answer;
+
+    /// <summary>Lets the owner of <paramref name="queue"/> drop its RemoteMember for a closed connection.</summary>
+    public Task ForgetAsync(string queue, MemberRef member) => CallAsync(new Operation { Queue = queue, Forget = new() { Member = member } });
+
+    public bool IsLocal(string queue) => ownership.OwnerOf(queue).NodeId == ownership.SelfId;
+
+    /// <summary>The node that owns <paramref name="queue"/> under the current map.</summary>
+    public string OwnerOf(string queue) => ownership.OwnerOf(queue).NodeId;
+
+    private async Task<OperationReply> CallAsync(Operation request)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            request.MapVersion = ownership.Version;
+            string node;
+            string? url;
+            try
+            {
+                (node, url) = ownership.OwnerOf(request.Queue);
+            }
+            catch (ImqException e) when (e.Code == ErrorCodes.Unavailable && attempt < Attempts)
+            {
+                // No map yet (a node just started): read it and try again.
+                await ownership.RefreshAsync(0, CancellationToken.None);
+                await Task.Delay(50 * attempt);
+                continue;
+            }
+            OperationReply reply;
+            if (node == ownership.SelfId)
+            {
+                reply = await executor.ExecuteAsync(request, CancellationToken.None);
+            }
+            else if (nodes is null || url is null)
+            {
+                await ownership.RefreshAsync(request.MapVersion, CancellationToken.None);
+                if (attempt >= Attempts)
+                {
+                    throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) has no known address");
+                }
+
+                continue;
+            }
+            else
+            {
+                try
+                {
+                    var link = await nodes.ForAsync(node, url);
+                    Metrics.ImqMetrics.RemoteOperations.Add(1, new KeyValuePair<string, object?>("op", request.OpCase.ToString()));
+                    reply = await link.CallAsync(request);
+                }
+                catch (NodeLinkException e)
+                {
+                    // Only a call that never reached the node is retried: one that was sent may have run.
+                    if (attempt >= Attempts || e.Sent)
+                    {
+                        throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) did not answer: {e.Message}");
+                    }
+
+                    // A node starting, stopping or just moved: look at the map again and retry.
+                    await ownership.RefreshAsync(request.MapVersion, CancellationToken.None);
+                    await Task.Delay(50 * attempt);
+                    continue;
+                }
+            }
+
+            if (reply.ErrorCode.Length == 0)
+            {
+                return reply;
+            }
+
+            if (reply.ErrorCode != OperationExecutor.WrongNode)
+            {
+                throw new ImqException(reply.ErrorCode, reply.ErrorDetail);
+            }
+
+            if (attempt >= Attempts)
+            {
+                throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} keeps moving; try again");
+            }
+
+            await ownership.RefreshAsync(reply.MapVersion, CancellationToken.None);
+            await Task.Delay(25 * attempt);
+        }
+    }
+
+    private static QueueSnapshot Snapshot(OperationReply reply) => EventCodec.FromWire(reply.Snapshot);
+
+    private static Operation.Types.Leave Leave(MemberRef member, string? leftReason, bool deleteIfEmpty)
+    {
+        var leave = new Operation.Types.Leave { Member = member, DeleteIfEmpty = deleteIfEmpty };
+        if (leftReason is not null)
+        {
+            leave.LeftReason = leftReason;
+        }
+
+        return leave;
+    }
+}

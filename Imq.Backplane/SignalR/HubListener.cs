@@ -1,0 +1,19 @@
+// A connection of an app's hub, as the engines see it: a listener (no presence, not in member lists)
+// of its own connection queue, its user's queue and its groups; also the per-gateway listeners of the
+// hub's "all" queue and inbox. Tracks the groups it is in, so a disconnect leaves them all.
+using Imq.Backplane.Gateway;
+using Imq.QueueServer.Engine;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Imq.Backplane.SignalR;
+
+internal sealed class HubListener(string id, HubConnectionContext? connection, LocalGateway gateway, ILocalDeliveryHandler handler)
+    : Member(null, isListener: true, gateway, id), ILocalMember
+{
+    public HubConnectionContext? Connection => connection;
+
+    public ILocalDeliveryHandler Handler => handler;
+
+    /// <summary>The group queues this connection is in (most connections are in few: one lock, small table).</summary>
+    public QueueSet Groups { get; } = new();
+}

@@ -1,0 +1,153 @@
+// The client contract on the hub at /imq (DESIGN section 3): the methods every user has. Each method
+// checks its arguments, asks the access policy, and runs the operation on the queue's owner (the local
+// engine on a single node). Errors leave as HubException("<code>: <detail>") via ImqErrorFilter.
+using Imq.Hubs.Sessions;
+using Imq.Hubs.Startup;
+using Imq.Hubs.ClientProtocol;
+using Imq.Hubs.Reliable;
+using Imq.Backplane.Gateway;
+using Imq.QueueServer.Model;
+using Microsoft.AspNetCore.SignalR;
+
+namespace Imq.Hubs.ClientHub;
+
+// No [Authorize]: CallerAuthentication refuses connections without a valid token before they get here.
+internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, DirectMessenger direct, ImqOptions options, SessionDelivery gateway) : Hub
+{
+    // Found by connection id rather than kept in Context.Items, which SignalR would allocate per connection.
+    private Session Session => gateway.Find(Context.ConnectionId)
+        ?? throw new ImqException(ErrorCodes.Unavailable, "the session is not ready");
+
+    public async Task<QueueSnapshotWire> Join(string queue)
+    {
+        var session = Live();
+        Names.CheckPublicQueue(queue);
+        if (!session.IsServer && !await policy.MayJoinAsync(session, queue))
+        {
+            throw ImqException.Forbidden($"users may not join {queue}");
+        }
+
+        return QueueSnapshotWire.From(await TrackAsync(session, queue, () => router.JoinAsync(queue, session.Ref)));
+    }
+
+    public async Task Leave(string queue)
+    {
+        var session = Live();
+        Names.CheckPublicQueue(queue);
+        if (!await router.ExistsAsync(queue))
+        {
+            throw ImqException.NotFound($"queue {queue} does not exist");
+        }
+
+        await router.LeaveAsync(queue, session.Ref);
+        session.Queues.Remove(queue);
+    }
+
+    public async Task<long> Send(string queue, string mount, JsonData? data)
+    {
+        var session = Live();
+        Names.CheckPublicQueue(queue);
+        Names.CheckMount(mount);
+        var checkedData = ClientArguments.CheckData(data, options.Limits.MaxMessageBytes);
+        TakeBudget(session);
+        var mustBeMember = !session.IsServer && policy.SendRequiresMembership(session, queue, mount) ? session.Ref : null;
+        return await router.SendAsync(queue, mount, session.UserId, checkedData, mustBeMember);
+    }
+
+    public async Task<long> SetState(string queue, string mount, JsonData? changes, long? expectedVersion)
+    {
+        var session = Live();
+        Names.CheckPublicQueue(queue);
+        Names.CheckMount(mount);
+        var parsed = ClientArguments.ParseChanges(changes, options.Limits.MaxMessageBytes);
+        if (!session.IsServer && !policy.MaySetState(session, queue, mount))
+        {
+            throw ImqException.Forbidden($"only servers may set state on {queue} '{mount}'");
+        }
+
+        TakeBudget(session);
+        return await router.SetStateAsync(queue, mount, parsed, expectedVersion, session.IsServer ? null : session.Ref);
+    }
+
+    public async Task<string> SendToUser(string userId, JsonData? data, bool? reliable, string? id)
+    {
+        var session = Live();
+        Names.CheckUserId(userId);
+        var checkedData = ClientArguments.CheckData(data, options.Limits.MaxMessageBytes);
+        TakeBudget(session);
+        return await direct.SendAsync(session.UserId, userId, checkedData, reliable ?? false, id, Context.ConnectionAborted);
+    }
+
+    public async Task<QueueSnapshotWire> Resume(string queue, long lastSeq)
+    {
+        var session = Live();
+        Names.CheckPublicQueue(queue);
+        if (lastSeq < 0)
+        {
+            throw ImqException.Invalid("lastSeq must not be negative");
+        }
+
+        if (!session.IsServer && !await policy.MayJoinAsync(session, queue))
+        {
+            throw ImqException.Forbidden($"users may not join {queue}");
+        }
+
+        return QueueSnapshotWire.From(await TrackAsync(session, queue, () => router.ResumeAsync(queue, session.Ref, lastSeq)));
+    }
+
+    /// <summary>Records the membership before joining, so a disconnect racing the join still leaves the queue.</summary>
+    private async Task<QueueSnapshot> TrackAsync(Session session, string queue, Func<Task<QueueSnapshot>> join)
+    {
+        var known = session.Queues.Contains(queue);
+        session.Queues.Add(queue);
+        try
+        {
+            var snapshot = await join();
+            if (session.Connection.ConnectionAborted.IsCancellationRequested && session.Queues.Remove(queue))
+            {
+                await router.LeaveAsync(queue, session.Ref);
+            }
+
+            return snapshot;
+        }
+        catch
+        {
+            if (!known)
+            {
+                session.Queues.Remove(queue);
+            }
+
+            throw;
+        }
+    }
+
+    private static void TakeBudget(Session session)
+    {
+        if (!session.Budget.TryTake())
+        {
+            throw new ImqException(ErrorCodes.RateLimited, "too many operations; slow down");
+        }
+    }
+
+    private Session Live()
+    {
+        var session = Session;
+        if (session.Replaced)
+        {
+            throw ImqException.Forbidden("this connection was replaced by a newer one of the same user");
+        }
+
+        return session;
+    }
+
+    private Session Server()
+    {
+        var session = Live();
+        if (!session.IsServer)
+        {
+            throw ImqException.Forbidden("only servers may do this");
+        }
+
+        return session;
+    }
+}

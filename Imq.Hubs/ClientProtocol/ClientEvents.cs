@@ -1,0 +1,16 @@
+// The names of the server -> client events (DESIGN section 3), one place for both the hub and REST.
+namespace Imq.Hubs.ClientProtocol;
+
+public static class ClientEvents
+{
+    public const string Welcome = "Welcome";
+    public const string Message = "Message";
+    public const string State = "State";
+    public const string Presence = "Presence";
+    public const string Joined = "Joined";
+    public const string Left = "Left";
+    public const string Mounted = "Mounted";
+    public const string Unmounted = "Unmounted";
+    public const string Direct = "Direct";
+    public const string SessionEnded = "SessionEnded";
+}

@@ -1,0 +1,142 @@
+// ImqHub's side of this process's gateway: the registry of ImqHub sessions, and how queue events reach
+// them. Each event becomes one SignalR invocation, serialized once per protocol (SerializedHubMessage),
+// written to every recipient without awaiting, in call order, so a slow client delays nobody and order
+// per connection holds. Internal events (memberships moved or granted, session replaced, stored
+// messages waiting) update the session instead of reaching the client.
+using System.Collections.Concurrent;
+using Imq.Backplane.Gateway;
+using Imq.Hubs.ClientProtocol;
+using Imq.QueueServer.Engine;
+using Imq.QueueServer.Model;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+
+namespace Imq.Hubs.Sessions;
+
+internal sealed partial class SessionDelivery : ILocalDeliveryHandler
+{
+    private readonly ConcurrentDictionary<string, Session> _connections = new(StringComparer.Ordinal);
+    private readonly IServiceProvider _services;
+    private readonly ILogger<SessionDelivery> _logger;
+    private SessionManager? _sessions;
+
+    public SessionDelivery(LocalGateway process, IServiceProvider services, ILogger<SessionDelivery> logger)
+    {
+        Process = process;
+        _services = services;
+        _logger = logger;
+        process.AddHandler(this);
+    }
+
+    /// <summary>The process's gateway, which the engines see.</summary>
+    public LocalGateway Process { get; }
+
+    public string Id => Process.Id;
+
+    public int ConnectionCount => _connections.Count;
+
+    public IEnumerable<Session> Sessions => _connections.Values;
+
+    private SessionManager SessionManager => _sessions ??= _services.GetRequiredService<SessionManager>();
+
+    public void Register(Session session)
+    {
+        _connections[session.ConnectionId] = session;
+        Process.Register(session);
+    }
+
+    public bool Unregister(string connectionId)
+    {
+        Process.Unregister(connectionId);
+        return _connections.TryRemove(connectionId, out _);
+    }
+
+    public Session? Find(string connectionId) => _connections.GetValueOrDefault(connectionId);
+
+    public void OnNodeLost(string nodeId) => SessionManager.OnNodeLost(nodeId);
+
+    public void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
+    {
+        switch (queueEvent)
+        {
+            case AdoptedEvent adopted:
+                foreach (var r in recipients)
+                {
+                    ((Session)r).Queues.Add(adopted.Queue);
+                }
+
+                return;
+            case ReplacedEvent replaced:
+                foreach (var r in recipients)
+                {
+                    _ = SessionManager.OnReplacedAsync((Session)r, replaced);
+                }
+
+                return;
+            case ReliablePendingEvent:
+                foreach (var r in recipients)
+                {
+                    _ = SessionManager.OnReliablePendingAsync((Session)r);
+                }
+
+                return;
+            case JoinedEvent joined:
+                foreach (var r in recipients)
+                {
+                    ((Session)r).Queues.Add(joined.Queue);
+                }
+
+                break;
+            case LeftEvent left:
+                foreach (var r in recipients)
+                {
+                    ((Session)r).Queues.Remove(left.Queue);
+                }
+
+                break;
+        }
+
+        var message = new SerializedHubMessage(ToInvocation(queueEvent));
+        for (var i = 0; i < recipients.Count; i++)
+        {
+            var session = (Session)recipients[i];
+            var write = session.Connection.WriteAsync(message);
+            if (!write.IsCompletedSuccessfully)
+            {
+                _ = ObserveAsync(write, session.ConnectionId);
+            }
+        }
+    }
+
+    /// <summary>Writes one invocation to one connection, awaiting it (for control messages such as Welcome).</summary>
+    public static ValueTask SendAsync(Session session, string method, params object?[] args) =>
+        session.Connection.WriteAsync(new InvocationMessage(method, args));
+
+    private static InvocationMessage ToInvocation(QueueEvent e) => e switch
+    {
+        MessageEvent m => new InvocationMessage(ClientEvents.Message, [m.Queue, m.Mount, m.From, m.Data, m.Seq]),
+        StateEvent s => new InvocationMessage(ClientEvents.State, [s.Queue, s.Mount, s.Changes, s.Seq]),
+        PresenceEvent p => new InvocationMessage(ClientEvents.Presence, [p.Queue, p.UserId, p.Joined]),
+        JoinedEvent j => new InvocationMessage(ClientEvents.Joined, [QueueSnapshotWire.From(j.Snapshot)]),
+        LeftEvent l => new InvocationMessage(ClientEvents.Left, [l.Queue, l.Reason]),
+        MountedEvent m => new InvocationMessage(ClientEvents.Mounted, [m.Queue, new MountInfoWire { Name = m.Mount, Type = MountTypes.ToWire(m.Type) }]),
+        UnmountedEvent u => new InvocationMessage(ClientEvents.Unmounted, [u.Queue, u.Mount]),
+        DirectEvent d => new InvocationMessage(ClientEvents.Direct, [d.From, d.Data, d.Id]),
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown queue event"),
+    };
+
+    private async Task ObserveAsync(ValueTask write, string connectionId)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception e)
+        {
+            LogWriteFailed(_logger, connectionId, e);
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "Write to connection {ConnectionId} failed")]
+    private static partial void LogWriteFailed(ILogger logger, string connectionId, Exception e);
+}

@@ -1,0 +1,148 @@
+// Builds and wires one IMQ process. With no configuration at all it is a single node with every role:
+// gateway (hub + REST), queue node (the local engine, no gRPC hop) and an embedded SQLite store in the
+// data folder. Tests start it in-process on a free loopback port through the same code path.
+using Imq.Backplane.Cluster;
+using Imq.Backplane.Hosting;
+using Imq.Hubs.Auth;
+using Imq.Hubs.Sessions;
+using Imq.Hubs.ClientHub;
+using Imq.Hubs.ClientProtocol;
+using Imq.Hubs.Reliable;
+using Imq.Hubs.Rest;
+using Imq.Backplane.Gateway;
+using Imq.QueueServer.Engine;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Imq.Hubs.Startup;
+
+public static class ImqNode
+{
+    /// <summary>Largest hub frame; well above the message limit so that an oversized message answers
+    /// too_large instead of closing the connection.</summary>
+    private const long MaximumReceiveMessageSize = 4 * 1024 * 1024;
+
+    /// <summary>Where the hub listens (DESIGN section 3).</summary>
+    public const string HubPath = "/imq";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.None);
+        configure?.Invoke(builder);
+
+        var options = builder.Configuration.GetSection(ImqOptions.Section).Get<ImqOptions>() ?? new ImqOptions();
+        var core = builder.Configuration.GetSection(ImqCoreOptions.Section).Get<ImqCoreOptions>() ?? new ImqCoreOptions();
+        Validate(options);
+        var secrets = NodeSecrets.Load(options);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(secrets);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddImqCore();
+        services.AddSingleton<SessionDelivery>();
+        services.AddSingleton<ClusterView>();
+        services.AddSingleton<SessionManager>();
+        services.AddSingleton<DirectMessenger>();
+        services.AddSingleton<IAccessPolicy, DefaultAccessPolicy>();
+        services.AddSingleton<TokenIssuer>();
+        if (core.IsCluster)
+        {
+            services.AddSingleton<IReliableStore>(sp => new PostgresReliableStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()));
+        }
+        else
+        {
+            services.AddSingleton<IReliableStore>(sp => new SqliteReliableStore(Path.Combine(options.DataDir, "imq.db"), sp.GetRequiredService<TimeProvider>()));
+        }
+        services.AddSingleton<IUserIdProvider, ImqUserIdProvider>();
+        services.AddSingleton<CallerAuthenticator>();
+
+        services.AddSignalR(o =>
+            {
+                o.MaximumReceiveMessageSize = MaximumReceiveMessageSize;
+                o.EnableDetailedErrors = false;
+                o.KeepAliveInterval = TimeSpan.FromSeconds(options.Hub.KeepAliveSeconds);
+                o.ClientTimeoutInterval = TimeSpan.FromSeconds(options.Hub.ClientTimeoutSeconds);
+                o.AddFilter<ImqErrorFilter>();
+            })
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonDataJsonConverter()))
+            .AddMessagePackProtocol(o => o.SerializerOptions = ImqMessagePack.Options);
+        services.AddSingleton<ImqErrorFilter>();
+        services.AddSingleton<HubLifetimeManager<ImqHub>, SessionLifetimeManager>();
+        services.RemoveAll<IHubProtocol>();
+        services.AddSingleton<IHubProtocol>(sp => new ImqHubProtocol(new JsonHubProtocol(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>())));
+        services.AddSingleton<IHubProtocol>(sp => new ImqHubProtocol(new MessagePackHubProtocol(sp.GetRequiredService<IOptions<MessagePackHubProtocolOptions>>())));
+        services.AddProblemDetails();
+        services.AddSingleton<ReadyState>();
+        services.AddHostedService<ShutdownNotice>();
+        services.AddSingleton<NodeGauges>();
+
+        var app = builder.Build();
+
+        // Hub connections skip the exception handler: SignalR handles its own errors, and a middleware
+        // that awaits a connection's request keeps its state for the connection's whole life.
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments(HubPath), other => other.UseExceptionHandler());
+        app.UseCallerAuthentication(HubPath);
+        app.MapHub<ImqHub>(HubPath);
+        app.MapImqRest();
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/metrics", (NodeGauges metrics) => Results.Text(metrics.Text.Render(), "text/plain; version=0.0.4"));
+        app.MapGet("/readyz", (ReadyState ready, IServiceProvider sp) =>
+            ready.IsReady && (!core.IsCluster || sp.GetRequiredService<MapWatcher>().Current.Owners.Count > 0)
+                ? Results.Text("ready")
+                : Results.Text("starting", statusCode: 503));
+
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(() => OnStarted(app, options, secrets));
+
+        return app;
+    }
+
+    /// <summary>Applies the store's schema; runs before the node takes traffic.</summary>
+    public static async Task PrepareAsync(WebApplication app, CancellationToken ct = default)
+    {
+        await app.Services.GetRequiredService<IReliableStore>().MigrateAsync(ct);
+        await app.Services.GetRequiredService<IReliableStore>().PruneAnswersAsync(DateTimeOffset.UtcNow.AddHours(-48), ct);
+    }
+
+    private static void OnStarted(WebApplication app, ImqOptions options, NodeSecrets secrets)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Imq");
+        app.Services.GetRequiredService<ReadyState>().IsReady = true;
+        logger.LogInformation("IMQ node {NodeId} listening on {Urls} (hub at /imq, REST at /api/v1)", app.Services.GetRequiredService<Imq.Backplane.Gateway.LocalGateway>().Id, string.Join(", ", app.Urls));
+        if (secrets.GeneratedApiKeyPath is { } path)
+        {
+            logger.LogWarning("No Imq:ApiKeys configured: the generated server API key is in {Path}", path);
+        }
+    }
+
+    private static void Validate(ImqOptions options)
+    {
+        if (options.Limits.MaxMessageBytes is < 1 or > 1024 * 1024)
+        {
+            throw new InvalidOperationException("Imq:Limits:MaxMessageBytes must be between 1 and 1048576");
+        }
+
+        if (options.Limits.UserOpsPerSecond <= 0 || options.Limits.UserOpsBurst < 1)
+        {
+            throw new InvalidOperationException("Imq:Limits:UserOpsPerSecond must be positive and Imq:Limits:UserOpsBurst at least 1");
+        }
+
+        if (options.Hub.KeepAliveSeconds < 1 || options.Hub.ClientTimeoutSeconds <= options.Hub.KeepAliveSeconds)
+        {
+            throw new InvalidOperationException("Imq:Hub:ClientTimeoutSeconds must be greater than Imq:Hub:KeepAliveSeconds (at least 1)");
+        }
+    }
+}
+
+/// <summary>Whether the node has finished starting (/readyz).</summary>
+internal sealed class ReadyState
+{
+    public bool IsReady { get; set; }
+}
