@@ -1,5 +1,5 @@
 // One step of the bucket map's history, as the boss computes it: the next map and exactly which buckets
-// change hands, so the old owners know what to freeze and stream to the new ones (DESIGN section 6).
+// change hands (DESIGN section 6), so the boss can ask each old owner to give those up first.
 namespace Imq.Backplane.Buckets;
 
 /// <summary>The result of <see cref="BucketMap.WithNode"/> or <see cref="BucketMap.WithoutNode"/>.</summary>

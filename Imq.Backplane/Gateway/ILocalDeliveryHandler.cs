@@ -15,7 +15,7 @@ public interface ILocalDeliveryHandler
     void OnNodeLost(string nodeId);
 }
 
-/// <summary>A subscriber held by this process, with the handler that writes to it.</summary>
+/// <summary>A member held by this process, with the handler that writes to it.</summary>
 public interface ILocalMember
 {
     ILocalDeliveryHandler Handler { get; }

@@ -1,7 +1,7 @@
 // This process as a gateway, as every engine of the cluster sees it (one IGateway per process, so
 // fan-out groups all of its recipients together): the registry of the connections it holds, whatever
 // hub they belong to, the resolver of member references that name them, and the sink of the events
-// other nodes stream to it. Each recipient list is handed to the handler of its subscribers.
+// other nodes stream to it. Each recipient list is handed to the handler of its members.
 using System.Collections.Concurrent;
 using Imq.Backplane.Node;
 using Imq.Backplane.Gateway;
@@ -12,7 +12,7 @@ namespace Imq.Backplane.Gateway;
 
 public sealed class LocalGateway(string gatewayId) : IGateway, IDeliverySink
 {
-    private readonly ConcurrentDictionary<string, Member> _subscribers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Member> _members = new(StringComparer.Ordinal);
     private readonly List<ILocalDeliveryHandler> _handlers = [];
 
     public string Id => gatewayId;
@@ -25,11 +25,16 @@ public sealed class LocalGateway(string gatewayId) : IGateway, IDeliverySink
         }
     }
 
-    public void Register(Member subscriber) => _subscribers[subscriber.ConnectionId] = subscriber;
+    /// <summary>Every connection this process holds, of every hub.</summary>
+    public IEnumerable<Member> Members => _members.Values;
 
-    public bool Unregister(string connectionId) => _subscribers.TryRemove(connectionId, out _);
+    /// <summary>Registers a connection of this process; false when its id was registered already.</summary>
+    public bool Register(Member member) => _members.TryAdd(member.ConnectionId, member);
 
-    public Member? Find(string connectionId) => _subscribers.GetValueOrDefault(connectionId);
+    /// <summary>Forgets a connection; returns it, or null when it was not registered.</summary>
+    public Member? Unregister(string connectionId) => _members.TryRemove(connectionId, out var member) ? member : null;
+
+    public Member? Find(string connectionId) => _members.GetValueOrDefault(connectionId);
 
     public void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
     {
@@ -60,9 +65,9 @@ public sealed class LocalGateway(string gatewayId) : IGateway, IDeliverySink
         var recipients = new List<Member>(connectionIds.Count);
         foreach (var id in connectionIds)
         {
-            if (_subscribers.TryGetValue(id, out var subscriber))
+            if (_members.TryGetValue(id, out var member))
             {
-                recipients.Add(subscriber);
+                recipients.Add(member);
             }
         }
 

@@ -1,9 +1,8 @@
-// ImqHub's side of this process's gateway: the registry of ImqHub sessions, and how queue events reach
-// them. Each event becomes one SignalR invocation, serialized once per protocol (SerializedHubMessage),
+// ImqHub's side of this process's gateway: how queue events reach ImqHub sessions (the connections
+// themselves are registered once, in the process's LocalGateway). Each event becomes one SignalR invocation, serialized once per protocol (SerializedHubMessage),
 // written to every recipient without awaiting, in call order, so a slow client delays nobody and order
 // per connection holds. Internal events (memberships moved or granted, session replaced, stored
 // messages waiting) update the session instead of reaching the client.
-using System.Collections.Concurrent;
 using Imq.Backplane.Gateway;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Engine;
@@ -15,7 +14,7 @@ namespace Imq.Hubs.Sessions;
 
 internal sealed partial class SessionDelivery : ILocalDeliveryHandler
 {
-    private readonly ConcurrentDictionary<string, Session> _connections = new(StringComparer.Ordinal);
+    private int _count;
     private readonly IServiceProvider _services;
     private readonly ILogger<SessionDelivery> _logger;
     private SessionManager? _sessions;
@@ -33,25 +32,32 @@ internal sealed partial class SessionDelivery : ILocalDeliveryHandler
 
     public string Id => Process.Id;
 
-    public int ConnectionCount => _connections.Count;
+    public int ConnectionCount => Volatile.Read(ref _count);
 
-    public IEnumerable<Session> Sessions => _connections.Values;
+    public IEnumerable<Session> Sessions => Process.Members.OfType<Session>();
 
     private SessionManager SessionManager => _sessions ??= _services.GetRequiredService<SessionManager>();
 
     public void Register(Session session)
     {
-        _connections[session.ConnectionId] = session;
-        Process.Register(session);
+        if (Process.Register(session))
+        {
+            Interlocked.Increment(ref _count);
+        }
     }
 
     public bool Unregister(string connectionId)
     {
-        Process.Unregister(connectionId);
-        return _connections.TryRemove(connectionId, out _);
+        if (Process.Unregister(connectionId) is not Session)
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _count);
+        return true;
     }
 
-    public Session? Find(string connectionId) => _connections.GetValueOrDefault(connectionId);
+    public Session? Find(string connectionId) => Process.Find(connectionId) as Session;
 
     public void OnNodeLost(string nodeId) => SessionManager.OnNodeLost(nodeId);
 

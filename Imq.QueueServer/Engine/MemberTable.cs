@@ -14,38 +14,38 @@ internal sealed class MemberTable
 
     public IEnumerable<string> UserIds => _users.Keys;
 
-    public bool Contains(Member subscriber) => FindGroup(subscriber.Gateway)?.Index.ContainsKey(subscriber) == true;
+    public bool Contains(Member member) => FindGroup(member.Gateway)?.Index.ContainsKey(member) == true;
 
     public Member? FindUser(string userId) => _users.GetValueOrDefault(userId);
 
-    /// <summary>Adds a subscriber; returns false when it was already there.</summary>
-    public bool Add(Member subscriber)
+    /// <summary>Adds a member; returns false when it was already there.</summary>
+    public bool Add(Member member)
     {
-        var group = FindGroup(subscriber.Gateway);
+        var group = FindGroup(member.Gateway);
         if (group is null)
         {
-            group = new Group(subscriber.Gateway);
+            group = new Group(member.Gateway);
             _groups.Add(group);
         }
-        else if (group.Index.ContainsKey(subscriber))
+        else if (group.Index.ContainsKey(member))
         {
             return false;
         }
 
-        group.Index[subscriber] = group.Items.Count;
-        group.Items.Add(subscriber);
-        if (!subscriber.IsListener && subscriber.UserId is { } userId)
+        group.Index[member] = group.Items.Count;
+        group.Items.Add(member);
+        if (!member.IsListener && member.UserId is { } userId)
         {
-            _users[userId] = subscriber;
+            _users[userId] = member;
         }
 
         return true;
     }
 
-    public bool Remove(Member subscriber)
+    public bool Remove(Member member)
     {
-        var group = FindGroup(subscriber.Gateway);
-        if (group is null || !group.Index.Remove(subscriber, out var index))
+        var group = FindGroup(member.Gateway);
+        if (group is null || !group.Index.Remove(member, out var index))
         {
             return false;
         }
@@ -64,7 +64,7 @@ internal sealed class MemberTable
             _groups.Remove(group);
         }
 
-        if (!subscriber.IsListener && subscriber.UserId is { } userId && _users.TryGetValue(userId, out var current) && ReferenceEquals(current, subscriber))
+        if (!member.IsListener && member.UserId is { } userId && _users.TryGetValue(userId, out var current) && ReferenceEquals(current, member))
         {
             _users.Remove(userId);
         }

@@ -23,35 +23,35 @@ internal sealed partial class Queue
         return new QueueSnapshot(Name, _seq, mounts, members, gap);
     }
 
-    public bool IsMember(Member subscriber) => !_deleted && _members?.Contains(subscriber) == true;
+    public bool IsMember(Member member) => !_deleted && _members?.Contains(member) == true;
 
-    /// <summary>Adds the subscriber; announces presence to the others; with <paramref name="announceJoined"/> sends it Joined.</summary>
-    public QueueSnapshot Join(Member subscriber, bool announceJoined)
+    /// <summary>Adds the member; announces presence to the others; with <paramref name="announceJoined"/> sends it Joined.</summary>
+    public QueueSnapshot Join(Member member, bool announceJoined)
     {
         EnsureLive();
-        AddMember(subscriber);
+        AddMember(member);
         var snapshot = Snapshot();
         if (announceJoined)
         {
-            DeliverTo(subscriber, new JoinedEvent(Name, snapshot));
+            DeliverTo(member, new JoinedEvent(Name, snapshot));
         }
 
         return snapshot;
     }
 
-    public bool Leave(Member subscriber, string? leftReason)
+    public bool Leave(Member member, string? leftReason)
     {
-        if (_deleted || _members is null || !_members.Remove(subscriber))
+        if (_deleted || _members is null || !_members.Remove(member))
         {
             return false;
         }
 
         if (leftReason is not null)
         {
-            DeliverTo(subscriber, new LeftEvent(Name, leftReason));
+            DeliverTo(member, new LeftEvent(Name, leftReason));
         }
 
-        if (!subscriber.IsListener && subscriber.UserId is { } userId && _members.FindUser(userId) is null)
+        if (!member.IsListener && member.UserId is { } userId && _members.FindUser(userId) is null)
         {
             Broadcast(new PresenceEvent(Name, userId, Joined: false), except: null);
         }
@@ -59,8 +59,8 @@ internal sealed partial class Queue
         return true;
     }
 
-    /// <summary>Replays what <paramref name="subscriber"/> missed after <paramref name="lastSeq"/>, then joins it.</summary>
-    public QueueSnapshot Resume(Member subscriber, long lastSeq)
+    /// <summary>Replays what <paramref name="member"/> missed after <paramref name="lastSeq"/>, then joins it.</summary>
+    public QueueSnapshot Resume(Member member, long lastSeq)
     {
         EnsureLive();
         bool gap;
@@ -75,11 +75,11 @@ internal sealed partial class Queue
             gap = firstAvailable > lastSeq + 1;
             foreach (var e in missed)
             {
-                DeliverTo(subscriber, e);
+                DeliverTo(member, e);
             }
         }
 
-        AddMember(subscriber);
+        AddMember(member);
         return Snapshot(gap);
     }
 
@@ -184,7 +184,7 @@ internal sealed partial class Queue
         return _members is null ? 0 : _members.GroupCount;
     }
 
-    /// <summary>Any one subscriber of the queue, listeners included (for a one-connection queue: that connection).</summary>
+    /// <summary>Any one member of the queue, listeners included (for a one-connection queue: that connection).</summary>
     public Member? AnyMember()
     {
         EnsureLive();
@@ -197,7 +197,7 @@ internal sealed partial class Queue
         return recipients.Count > 0 ? recipients[0] : null;
     }
 
-    /// <summary>Deletes the queue if it has no mounts and no subscriber at all (queues created on demand).</summary>
+    /// <summary>Deletes the queue if it has no mounts and no member at all (queues created on demand).</summary>
     public bool DeleteIfUnused()
     {
         if (_deleted || _mounts.Count > 0 || (_members is not null && _members.GroupCount > 0))
@@ -224,19 +224,19 @@ internal sealed partial class Queue
         return true;
     }
 
-    private void AddMember(Member subscriber)
+    private void AddMember(Member member)
     {
         _members ??= new MemberTable();
-        var userId = subscriber.IsListener ? null : subscriber.UserId;
+        var userId = member.IsListener ? null : member.UserId;
         var previous = userId is null ? null : _members.FindUser(userId);
-        if (previous is not null && !ReferenceEquals(previous, subscriber))
+        if (previous is not null && !ReferenceEquals(previous, member))
         {
             _members.Remove(previous);
         }
 
-        if (_members.Add(subscriber) && userId is not null && previous is null)
+        if (_members.Add(member) && userId is not null && previous is null)
         {
-            Broadcast(new PresenceEvent(Name, userId, Joined: true), except: subscriber);
+            Broadcast(new PresenceEvent(Name, userId, Joined: true), except: member);
         }
     }
 
@@ -310,10 +310,10 @@ internal sealed partial class Queue
         }
     }
 
-    private void DeliverTo(Member subscriber, QueueEvent e)
+    private void DeliverTo(Member member, QueueEvent e)
     {
         _engine.Counters.AddDeliveries(1);
-        SafeDeliver(subscriber.Gateway, e, [subscriber]);
+        SafeDeliver(member.Gateway, e, [member]);
     }
 
     private void SafeDeliver(IGateway gateway, QueueEvent e, IReadOnlyList<Member> recipients)

@@ -49,26 +49,26 @@ public sealed class QueueEngine
     public ValueTask<QueueSnapshot> SnapshotAsync(string queue) =>
         Find(queue).Run(static (q, _) => q.Snapshot(), 0);
 
-    public ValueTask<QueueSnapshot> JoinAsync(string queue, Member subscriber, bool announceJoined = false) =>
-        Find(queue).Run(static (q, s) => q.Join(s.subscriber, s.announceJoined), (subscriber, announceJoined));
+    public ValueTask<QueueSnapshot> JoinAsync(string queue, Member member, bool announceJoined = false) =>
+        Find(queue).Run(static (q, s) => q.Join(s.member, s.announceJoined), (member, announceJoined));
 
-    /// <summary>Removes the subscriber; with <paramref name="leftReason"/> it is told Left(queue, reason).</summary>
-    public ValueTask<bool> LeaveAsync(string queue, Member subscriber, string? leftReason = null) =>
+    /// <summary>Removes the member; with <paramref name="leftReason"/> it is told Left(queue, reason).</summary>
+    public ValueTask<bool> LeaveAsync(string queue, Member member, string? leftReason = null) =>
         _queues.TryGetValue(queue, out var q)
-            ? q.Run(static (q, s) => q.Leave(s.subscriber, s.leftReason), (subscriber, leftReason))
+            ? q.Run(static (q, s) => q.Leave(s.member, s.leftReason), (member, leftReason))
             : ValueTask.FromResult(false);
 
-    public ValueTask<QueueSnapshot> ResumeAsync(string queue, Member subscriber, long lastSeq)
+    public ValueTask<QueueSnapshot> ResumeAsync(string queue, Member member, long lastSeq)
     {
         if (lastSeq < 0)
         {
             throw ImqException.Invalid("lastSeq must not be negative");
         }
 
-        return Find(queue).Run(static (q, s) => q.Resume(s.subscriber, s.lastSeq), (subscriber, lastSeq));
+        return Find(queue).Run(static (q, s) => q.Resume(s.member, s.lastSeq), (member, lastSeq));
     }
 
-    /// <summary>Publishes on a message mount; returns the event's seq. With <paramref name="mustBeMember"/>, that subscriber must have joined.</summary>
+    /// <summary>Publishes on a message mount; returns the event's seq. With <paramref name="mustBeMember"/>, that member must have joined.</summary>
     public ValueTask<long> SendAsync(string queue, string mount, string? from, JsonData data, Member? mustBeMember = null) =>
         Find(queue).Run(static (q, s) => q.Send(s.mount, s.from, s.data, s.mustBeMember), (mount, from, data, mustBeMember));
 
@@ -91,12 +91,12 @@ public sealed class QueueEngine
     public ValueTask<long> UnmountAsync(string queue, string mount) =>
         Find(queue).Run(static (q, m) => q.RemoveMount(m), mount);
 
-    public ValueTask<bool> IsMemberAsync(string queue, Member subscriber) =>
+    public ValueTask<bool> IsMemberAsync(string queue, Member member) =>
         _queues.TryGetValue(queue, out var q)
-            ? q.Run(static (q, s) => q.IsMember(s), subscriber)
+            ? q.Run(static (q, s) => q.IsMember(s), member)
             : ValueTask.FromResult(false);
 
-    /// <summary>Hands an unsequenced event to every subscriber of the queue (no seq, no history).</summary>
+    /// <summary>Hands an unsequenced event to every member of the queue (no seq, no history).</summary>
     public ValueTask<int> AnnounceAsync(string queue, QueueEvent queueEvent) =>
         Find(queue).Run(static (q, e) => q.Announce(e), queueEvent);
 

@@ -11,29 +11,29 @@ public sealed class SessionDirectory
 
     public int Count => _sessions.Count;
 
-    /// <summary>Makes <paramref name="subscriber"/> the user's session; returns the one it replaces, if any.</summary>
-    public Member? Claim(string userId, Member subscriber)
+    /// <summary>Makes <paramref name="member"/> the user's session; returns the one it replaces, if any.</summary>
+    public Member? Claim(string userId, Member member)
     {
         while (true)
         {
             if (_sessions.TryGetValue(userId, out var previous))
             {
-                if (_sessions.TryUpdate(userId, subscriber, previous))
+                if (_sessions.TryUpdate(userId, member, previous))
                 {
-                    return ReferenceEquals(previous, subscriber) ? null : previous;
+                    return ReferenceEquals(previous, member) ? null : previous;
                 }
             }
-            else if (_sessions.TryAdd(userId, subscriber))
+            else if (_sessions.TryAdd(userId, member))
             {
                 return null;
             }
         }
     }
 
-    /// <summary>Ends the session if <paramref name="subscriber"/> still holds it.</summary>
-    public bool Release(string userId, Member subscriber) => _sessions.TryRemove(new KeyValuePair<string, Member>(userId, subscriber));
+    /// <summary>Ends the session if <paramref name="member"/> still holds it.</summary>
+    public bool Release(string userId, Member member) => _sessions.TryRemove(new KeyValuePair<string, Member>(userId, member));
 
     public Member? Find(string userId) => _sessions.GetValueOrDefault(userId);
 
-    public bool IsCurrent(Member subscriber) => subscriber.UserId is { } id && _sessions.TryGetValue(id, out var s) && ReferenceEquals(s, subscriber);
+    public bool IsCurrent(Member member) => member.UserId is { } id && _sessions.TryGetValue(id, out var s) && ReferenceEquals(s, member);
 }

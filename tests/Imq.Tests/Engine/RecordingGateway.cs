@@ -1,4 +1,4 @@
-// An in-memory gateway for engine unit tests: records what each subscriber was handed, in order.
+// An in-memory gateway for engine unit tests: records what each member was handed, in order.
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
 
@@ -26,11 +26,11 @@ internal sealed class RecordingGateway : IGateway
         }
     }
 
-    public List<QueueEvent> Of(Member subscriber)
+    public List<QueueEvent> Of(Member member)
     {
         lock (_received)
         {
-            return _received.TryGetValue(subscriber, out var list) ? [.. list] : [];
+            return _received.TryGetValue(member, out var list) ? [.. list] : [];
         }
     }
 }
