@@ -11,7 +11,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Imq.Backplane.Hosting;
 
-internal sealed class ClusterMembership(ImqCoreOptions options, IServiceProvider services) : IHostedService, IDisposable
+internal sealed class ClusterMembership(ImqOptions options, IServiceProvider services) : IHostedService, IDisposable
 {
     private readonly List<IHostedService> _started = [];
     private readonly CancellationTokenSource _stopping = new();

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 
 namespace Imq.Backplane.Hosting;
 
-internal sealed class GrpcEndpointSetup(ImqCoreOptions options, IConfiguration configuration) : IConfigureOptions<KestrelServerOptions>
+internal sealed class GrpcEndpointSetup(ImqOptions options, IConfiguration configuration) : IConfigureOptions<KestrelServerOptions>
 {
     public void Configure(KestrelServerOptions k)
     {

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Imq.Backplane.Hosting;
 
-internal sealed class GrpcServiceMapping(ImqCoreOptions options) : IStartupFilter
+internal sealed class GrpcServiceMapping(ImqOptions options) : IStartupFilter
 {
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {

@@ -2,13 +2,15 @@
 // and router, and the cluster's parts (node registry, map watcher, heartbeat, boss, gRPC clients and the
 // gRPC service on the advertise port). Whether the process is a single node or a cluster node is read
 // from the bound `Imq` options when the app starts (Imq:Cluster:ConnectionString), so AddImq() needs no
-// configuration object at registration time. Used by the IMQ program and by AddImq() alike.
+// configuration object at registration time. Used by the IMQ program and by AddImq() alike; ReadOptions
+// gives a host that needs values while registering services the same options, checked the same way.
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Node;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -19,9 +21,16 @@ namespace Imq.Backplane.Hosting;
 
 public static class ImqCoreServices
 {
-    public static IServiceCollection AddImqCore(this IServiceCollection services, Action<ImqCoreOptions>? configure = null)
+    /// <summary>Makes the process an IMQ node: binds <see cref="ImqOptions"/> to the <c>Imq</c> configuration
+    /// section (checked at start-up by ImqOptionsValidator) and registers the engine, the gateway, the
+    /// router and, when <c>Imq:Cluster:ConnectionString</c> is set, the cluster's parts. A second call only
+    /// adds <paramref name="configure"/>.</summary>
+    /// <param name="services">The app's services.</param>
+    /// <param name="configure">Sets options in code; it runs before the section is bound on the first
+    /// call, after it on later calls.</param>
+    public static IServiceCollection AddImqCore(this IServiceCollection services, Action<ImqOptions>? configure = null)
     {
-        var options = services.AddOptions<ImqCoreOptions>();
+        var options = services.AddOptions<ImqOptions>();
         if (configure is not null)
         {
             options.Configure(configure);
@@ -32,9 +41,10 @@ public static class ImqCoreServices
             return services;
         }
 
-        options.BindConfiguration(ImqCoreOptions.Section).Validate(Validate.IsValid, "the Imq section is invalid").ValidateOnStart();
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ImqCoreOptions>>().Value);
-        services.AddSingleton(sp => new QueueEngineOptions { HistoryLength = Core(sp).Engine.HistoryLength });
+        options.BindConfiguration(ImqOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ImqOptions>, ImqOptionsValidator>());
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ImqOptions>>().Value);
+        services.AddSingleton(sp => Core(sp).Engine);
         services.TryAddSingleton<QueueEngine>();
         services.AddSingleton(sp => new LocalGateway(Core(sp).ResolvedNodeId));
         services.AddSingleton<RemoteGateways>();
@@ -64,45 +74,20 @@ public static class ImqCoreServices
         return services;
     }
 
-    private static ImqCoreOptions Core(IServiceProvider sp) => sp.GetRequiredService<ImqCoreOptions>();
-
-    private static class Validate
+    /// <summary>The <c>Imq</c> section of <paramref name="configuration"/>, bound and checked by the same
+    /// validator as start-up, for a host that needs its values while registering services (is it a cluster?
+    /// where is the data folder?). A bad value throws <see cref="OptionsValidationException"/> naming the key.</summary>
+    public static ImqOptions ReadOptions(IConfiguration configuration)
     {
-        public static bool IsValid(ImqCoreOptions options)
+        var options = configuration.GetSection(ImqOptions.Section).Get<ImqOptions>() ?? new ImqOptions();
+        var result = new ImqOptionsValidator().Validate(Options.DefaultName, options);
+        if (result.Failed)
         {
-            if (options.Engine.HistoryLength is < 0 or > 100_000)
-            {
-                throw new InvalidOperationException("Imq:Engine:HistoryLength must be between 0 and 100000");
-            }
-
-            foreach (var role in options.Roles)
-            {
-                if (role is not ("gateway" or "queue" or "admin" or "boss"))
-                {
-                    throw new InvalidOperationException($"Imq:Roles: unknown role '{role}' (use gateway, queue, admin, boss)");
-                }
-            }
-
-            if (!options.IsCluster)
-            {
-                return true;
-            }
-
-            if (string.IsNullOrEmpty(options.Cluster.AdvertiseUrl) || !Uri.TryCreate(options.Cluster.AdvertiseUrl, UriKind.Absolute, out var advertise) || advertise.Scheme != "http")
-            {
-                throw new InvalidOperationException("Imq:Cluster:AdvertiseUrl must be set to this node's http://host:port for gRPC (HTTP/2 without TLS) when Imq:Cluster:ConnectionString is set");
-            }
-
-            try
-            {
-                _ = new Npgsql.NpgsqlConnectionStringBuilder(options.Cluster.ConnectionString);
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidOperationException("Imq:Cluster:ConnectionString is not a valid PostgreSQL connection string: " + e.Message, e);
-            }
-
-            return true;
+            throw new OptionsValidationException(Options.DefaultName, typeof(ImqOptions), result.Failures);
         }
+
+        return options;
     }
+
+    private static ImqOptions Core(IServiceProvider sp) => sp.GetRequiredService<ImqOptions>();
 }

@@ -1,6 +1,6 @@
 // AddSignalR().AddImq(): scale an app's hubs out through IMQ, as AddStackExchangeRedis() does through
 // Redis. Reads the `Imq` configuration section (a single in-process node without
-// Imq:Cluster:ConnectionString; a node of that cluster with it), then lets the options be set in code.
+// Imq:Cluster:ConnectionString; a node of that cluster with it), and lets the options be set in code.
 using Imq.Backplane.Hosting;
 using Imq.Backplane.SignalR;
 using Microsoft.AspNetCore.SignalR;
@@ -9,7 +9,20 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class ImqSignalRBuilderExtensions
 {
-    public static ISignalRServerBuilder AddImq(this ISignalRServerBuilder signalR, Action<ImqCoreOptions>? configure = null)
+    /// <summary>Scales the app's hubs out through IMQ. Makes the process an IMQ node (AddImqCore: the queue
+    /// engine, this process's gateway and the router; with <c>Imq:Cluster:ConnectionString</c> also the
+    /// cluster's parts, the gRPC node service and its Kestrel endpoint on <c>Imq:Cluster:AdvertiseUrl</c>)
+    /// and registers <see cref="ImqHubLifetimeManager{THub}"/> as every hub's lifetime manager.</summary>
+    /// <remarks>Reads the <c>Imq</c> configuration section into <see cref="ImqOptions"/>; of its keys a
+    /// SignalR app uses NodeId, Roles, Engine and Cluster. Without <c>Imq:Cluster:ConnectionString</c> the
+    /// process is a single node on its own. The options are checked when the app starts: a bad value (for
+    /// example an unknown role) stops it with an <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>
+    /// naming the key.</remarks>
+    /// <param name="signalR">The app's SignalR builder.</param>
+    /// <param name="configure">Sets options in code. On the first call it runs before the <c>Imq</c> section
+    /// is bound, so a key present in configuration wins; on later calls it runs after.</param>
+    /// <returns>The same builder.</returns>
+    public static ISignalRServerBuilder AddImq(this ISignalRServerBuilder signalR, Action<ImqOptions>? configure = null)
     {
         signalR.Services.AddImqCore(configure);
         signalR.Services.AddSingleton(typeof(HubLifetimeManager<>), typeof(ImqHubLifetimeManager<>));

@@ -4,6 +4,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Imq.Backplane.Hosting;
 using Imq.Hubs.Startup;
 using Imq.QueueServer.Model;
 using Microsoft.IdentityModel.JsonWebTokens;

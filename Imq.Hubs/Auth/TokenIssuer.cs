@@ -1,5 +1,6 @@
 // Mints client JWTs (HS256, sub = user id) for apps that do not mint their own: POST /api/v1/tokens.
 using System.Security.Claims;
+using Imq.Backplane.Hosting;
 using Imq.Hubs.Startup;
 using Imq.QueueServer.Model;
 using Microsoft.IdentityModel.JsonWebTokens;

@@ -2,7 +2,7 @@
 // checks its arguments, asks the access policy, and runs the operation on the queue's owner (the local
 // engine on a single node). Errors leave as HubException("<code>: <detail>") via ImqErrorFilter.
 using Imq.Hubs.Sessions;
-using Imq.Hubs.Startup;
+using Imq.Backplane.Hosting;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
 using Imq.Backplane.Gateway;

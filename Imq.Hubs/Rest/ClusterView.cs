@@ -2,7 +2,7 @@
 // and bucket counts, and this node's counters. A single node shows itself holding the one bucket.
 using Imq.Backplane.Cluster;
 using Imq.Hubs.Sessions;
-using Imq.Hubs.Startup;
+using Imq.Backplane.Hosting;
 using Imq.QueueServer.Engine;
 
 namespace Imq.Hubs.Rest;
@@ -19,7 +19,7 @@ internal sealed class ClusterView(QueueEngine engine, SessionDelivery gateway, I
             events = engine.Counters.EventsPublished,
             deliveries = engine.Counters.Deliveries,
         };
-        if (!services.GetRequiredService<Imq.Backplane.Hosting.ImqCoreOptions>().IsCluster)
+        if (!services.GetRequiredService<ImqOptions>().IsCluster)
         {
             var nodeId = gateway.Id;
             return new

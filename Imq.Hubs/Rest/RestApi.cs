@@ -4,7 +4,7 @@
 using System.Text.Json;
 using Imq.Hubs.Auth;
 using Imq.Hubs.Sessions;
-using Imq.Hubs.Startup;
+using Imq.Backplane.Hosting;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
 using Imq.Backplane.Gateway;

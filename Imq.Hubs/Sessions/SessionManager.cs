@@ -5,7 +5,7 @@
 // so members see the user go.
 using Imq.Backplane.Wire;
 using Imq.Hubs.Auth;
-using Imq.Hubs.Startup;
+using Imq.Backplane.Hosting;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
 using Imq.Backplane.Gateway;

@@ -36,13 +36,13 @@ public static class ImqNode
         builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.None);
         configure?.Invoke(builder);
 
-        var options = builder.Configuration.GetSection(ImqOptions.Section).Get<ImqOptions>() ?? new ImqOptions();
-        var core = builder.Configuration.GetSection(ImqCoreOptions.Section).Get<ImqCoreOptions>() ?? new ImqCoreOptions();
-        Validate(options);
+        // Building needs values of the `Imq` section (cluster or not, DataDir, keep-alive): read here and
+        // checked by the validator start-up runs, so a bad value stops the node before anything starts.
+        // Services get their ImqOptions from AddImqCore, bound from the same configuration.
+        var options = ImqCoreServices.ReadOptions(builder.Configuration);
         var secrets = NodeSecrets.Load(options);
 
         var services = builder.Services;
-        services.AddSingleton(options);
         services.AddSingleton(secrets);
         services.TryAddSingleton(TimeProvider.System);
         services.AddImqCore();
@@ -52,7 +52,7 @@ public static class ImqNode
         services.AddSingleton<DirectMessenger>();
         services.AddSingleton<IAccessPolicy, DefaultAccessPolicy>();
         services.AddSingleton<TokenIssuer>();
-        if (core.IsCluster)
+        if (options.IsCluster)
         {
             services.AddSingleton<IReliableStore>(sp => new PostgresReliableStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>()));
         }
@@ -94,7 +94,7 @@ public static class ImqNode
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/metrics", (NodeGauges metrics) => Results.Text(metrics.Text.Render(), "text/plain; version=0.0.4"));
         app.MapGet("/readyz", (ReadyState ready, IServiceProvider sp) =>
-            ready.IsReady && (!core.IsCluster || sp.GetRequiredService<MapWatcher>().Current.Owners.Count > 0)
+            ready.IsReady && (!options.IsCluster || sp.GetRequiredService<MapWatcher>().Current.Owners.Count > 0)
                 ? Results.Text("ready")
                 : Results.Text("starting", statusCode: 503));
 
@@ -119,24 +119,6 @@ public static class ImqNode
         if (secrets.GeneratedApiKeyPath is { } path)
         {
             logger.LogWarning("No Imq:ApiKeys configured: the generated server API key is in {Path}", path);
-        }
-    }
-
-    private static void Validate(ImqOptions options)
-    {
-        if (options.Limits.MaxMessageBytes is < 1 or > 1024 * 1024)
-        {
-            throw new InvalidOperationException("Imq:Limits:MaxMessageBytes must be between 1 and 1048576");
-        }
-
-        if (options.Limits.UserOpsPerSecond <= 0 || options.Limits.UserOpsBurst < 1)
-        {
-            throw new InvalidOperationException("Imq:Limits:UserOpsPerSecond must be positive and Imq:Limits:UserOpsBurst at least 1");
-        }
-
-        if (options.Hub.KeepAliveSeconds < 1 || options.Hub.ClientTimeoutSeconds <= options.Hub.KeepAliveSeconds)
-        {
-            throw new InvalidOperationException("Imq:Hub:ClientTimeoutSeconds must be greater than Imq:Hub:KeepAliveSeconds (at least 1)");
         }
     }
 }

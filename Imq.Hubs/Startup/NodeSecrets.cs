@@ -1,6 +1,7 @@
 // The credentials a node needs when the configuration gives none: an API key and a JWT signing key,
 // generated once into the data folder (never a built-in default) and read back on later starts.
 using System.Security.Cryptography;
+using Imq.Backplane.Hosting;
 
 namespace Imq.Hubs.Startup;
 

@@ -18,8 +18,8 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection(null, Wire.Json).StartAsync());
         await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection("not-a-key-0123456789", Wire.Json).StartAsync());
         var forged = new Imq.Hubs.Auth.TokenIssuer(
-            Imq.Hubs.Startup.NodeSecrets.Load(new Imq.Hubs.Startup.ImqOptions { DataDir = Directory.CreateTempSubdirectory().FullName }),
-            new Imq.Hubs.Startup.ImqOptions(),
+            Imq.Hubs.Startup.NodeSecrets.Load(new Imq.Backplane.Hosting.ImqOptions { DataDir = Directory.CreateTempSubdirectory().FullName }),
+            new Imq.Backplane.Hosting.ImqOptions(),
             TimeProvider.System).Issue("mallory", 60);
         await Assert.ThrowsAnyAsync<Exception>(() => Node.BuildConnection(forged, Wire.Json).StartAsync());
     }
@@ -48,7 +48,7 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     [Fact]
     public async Task An_expired_token_is_refused_as_expired()
     {
-        var secrets = Imq.Hubs.Startup.NodeSecrets.Load(new Imq.Hubs.Startup.ImqOptions { DataDir = Node.DataDir });
+        var secrets = Imq.Hubs.Startup.NodeSecrets.Load(new Imq.Backplane.Hosting.ImqOptions { DataDir = Node.DataDir });
         var now = DateTime.UtcNow;
         var expired = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
         {

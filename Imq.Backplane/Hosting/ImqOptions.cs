@@ -1,0 +1,131 @@
+// The `Imq` configuration section (DESIGN section 8) as one type: every key the IMQ program and
+// AddSignalR().AddImq() read, with its default. Bound by AddImqCore and checked at start-up by
+// ImqOptionsValidator, so a bad value stops the process with a message that names the key.
+using Imq.QueueServer.Engine;
+
+namespace Imq.Backplane.Hosting;
+
+public sealed class ImqOptions
+{
+    /// <summary>The configuration section these options are bound from: <c>Imq</c>.</summary>
+    public const string Section = "Imq";
+
+    /// <summary><c>Imq:NodeId</c>: this process's stable name (its gateway id, and its entry in the
+    /// cluster's registry). Default: none, meaning <see cref="ResolvedNodeId"/> makes one from the host name.</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary><c>Imq:Roles</c>: any of gateway, queue, admin, boss (the boss role may run the cluster's
+    /// bucket assignment). Default: empty, meaning all of them.</summary>
+    public List<string> Roles { get; set; } = [];
+
+    /// <summary><c>Imq:DataDir</c>: where the embedded SQLite store of a single node and the generated keys
+    /// live. Default <c>./imq-data</c>.</summary>
+    public string DataDir { get; set; } = "./imq-data";
+
+    /// <summary><c>Imq:ApiKeys</c>: server credentials (REST and game-server hub connections), each at least
+    /// 16 characters with no '.'. Default: empty, meaning one key is generated into
+    /// <c>{DataDir}/api-key.txt</c> on first start and read back later.</summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary><c>Imq:Auth</c>: how client tokens are signed, minted and checked; see <see cref="AuthSection"/>.</summary>
+    public AuthSection Auth { get; set; } = new();
+
+    /// <summary><c>Imq:Limits</c>: message size and per-user rate limits; see <see cref="LimitsSection"/>.</summary>
+    public LimitsSection Limits { get; set; } = new();
+
+    /// <summary><c>Imq:Engine</c>: the queue engine's settings, bound straight into the engine's own options
+    /// (<c>Imq:Engine:HistoryLength</c>, default 100, defined in <see cref="QueueEngineOptions"/>).</summary>
+    public QueueEngineOptions Engine { get; set; } = new();
+
+    /// <summary><c>Imq:Hub</c>: keep-alive of the client hub; see <see cref="HubSection"/>.</summary>
+    public HubSection Hub { get; set; } = new();
+
+    /// <summary><c>Imq:Cluster</c>: the cluster this process joins, if any; see <see cref="ClusterSection"/>.</summary>
+    public ClusterSection Cluster { get; set; } = new();
+
+    /// <summary>Whether this process is a cluster node: true when <c>Imq:Cluster:ConnectionString</c> is set,
+    /// false (a single node) by default.</summary>
+    public bool IsCluster => !string.IsNullOrEmpty(Cluster.ConnectionString);
+
+    /// <summary>The roles as one comma-separated text; <c>gateway,queue,admin,boss</c> when
+    /// <c>Imq:Roles</c> is empty (the default).</summary>
+    public string RolesText => Roles.Count == 0 ? "gateway,queue,admin,boss" : string.Join(',', Roles);
+
+    /// <summary>The node id in use: <c>Imq:NodeId</c> when set; by default the host name in lower case,
+    /// followed by <c>-{port}</c> of <c>Imq:Cluster:AdvertiseUrl</c> when that is set.</summary>
+    public string ResolvedNodeId
+    {
+        get
+        {
+            if (!string.IsNullOrEmpty(NodeId))
+            {
+                return NodeId;
+            }
+
+            var host = Environment.MachineName.ToLowerInvariant();
+            return Uri.TryCreate(Cluster.AdvertiseUrl, UriKind.Absolute, out var url) ? $"{host}-{url.Port}" : host;
+        }
+    }
+
+    /// <summary>The <c>Imq:Auth</c> section.</summary>
+    public sealed class AuthSection
+    {
+        /// <summary><c>Imq:Auth:JwtSigningKey</c>: the HS256 key of client tokens (UTF-8, at least 32 bytes).
+        /// Default: none, meaning one is generated into <c>{DataDir}/jwt-signing-key.txt</c> on first start
+        /// and read back later.</summary>
+        public string? JwtSigningKey { get; set; }
+
+        /// <summary><c>Imq:Auth:Issuer</c>: the <c>iss</c> written into minted tokens and required of every
+        /// client token. Default: none (not written, not checked).</summary>
+        public string? Issuer { get; set; }
+
+        /// <summary><c>Imq:Auth:Audience</c>: the <c>aud</c> written into minted tokens and required of every
+        /// client token. Default: none (not written, not checked).</summary>
+        public string? Audience { get; set; }
+
+        /// <summary><c>Imq:Auth:MaxTokenTtlSeconds</c>: the longest lifetime POST /api/v1/tokens grants.
+        /// Default 604800 (7 days).</summary>
+        public int MaxTokenTtlSeconds { get; set; } = 7 * 24 * 3600;
+    }
+
+    /// <summary>The <c>Imq:Limits</c> section.</summary>
+    public sealed class LimitsSection
+    {
+        /// <summary><c>Imq:Limits:MaxMessageBytes</c>: the largest <c>data</c> (or state <c>changes</c>) as
+        /// compact UTF-8 JSON, 1 to 1048576. Default 65536 (64 KiB).</summary>
+        public int MaxMessageBytes { get; set; } = 64 * 1024;
+
+        /// <summary><c>Imq:Limits:UserOpsPerSecond</c>: sends, state changes and direct messages per second a
+        /// user may make (servers are not limited); positive. Default 100.</summary>
+        public double UserOpsPerSecond { get; set; } = 100;
+
+        /// <summary><c>Imq:Limits:UserOpsBurst</c>: how many operations a user may make at once above the
+        /// steady rate; at least 1. Default 200.</summary>
+        public int UserOpsBurst { get; set; } = 200;
+    }
+
+    /// <summary>The <c>Imq:Hub</c> section.</summary>
+    public sealed class HubSection
+    {
+        /// <summary><c>Imq:Hub:KeepAliveSeconds</c>: how often the hub pings an idle client; at least 1.
+        /// Default 15 (SignalR's).</summary>
+        public int KeepAliveSeconds { get; set; } = 15;
+
+        /// <summary><c>Imq:Hub:ClientTimeoutSeconds</c>: how long a client may stay silent before the gateway
+        /// drops it (and it leaves its queues); more than KeepAliveSeconds. Default 30.</summary>
+        public int ClientTimeoutSeconds { get; set; } = 30;
+    }
+
+    /// <summary>The <c>Imq:Cluster</c> section.</summary>
+    public sealed class ClusterSection
+    {
+        /// <summary><c>Imq:Cluster:ConnectionString</c>: the cluster's PostgreSQL database. Default: none,
+        /// meaning a single node (with the embedded SQLite store in DataDir for the IMQ program).</summary>
+        public string? ConnectionString { get; set; }
+
+        /// <summary><c>Imq:Cluster:AdvertiseUrl</c>: the http://host:port other nodes use to reach this one over
+        /// gRPC (HTTP/2 without TLS); this process listens for them on its port. Required when
+        /// ConnectionString is set. Default: none.</summary>
+        public string? AdvertiseUrl { get; set; }
+    }
+}

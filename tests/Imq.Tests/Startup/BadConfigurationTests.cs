@@ -1,0 +1,51 @@
+// A bad value in the `Imq` section stops the process before it starts, with a message naming the key:
+// through the IMQ program's real start path (ImqNode.Build) and through AddSignalR().AddImq() in any app.
+using Imq.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Imq.Tests.Startup;
+
+public sealed class BadConfigurationTests
+{
+    [Theory]
+    [InlineData("Imq:Limits:MaxMessageBytes", "0", "Imq:Limits:MaxMessageBytes must be between 1 and 1048576")]
+    [InlineData("Imq:Hub:ClientTimeoutSeconds", "15", "Imq:Hub:ClientTimeoutSeconds must be greater than Imq:Hub:KeepAliveSeconds (at least 1)")]
+    [InlineData("Imq:Engine:HistoryLength", "-1", "Imq:Engine:HistoryLength must be between 0 and 100000")]
+    [InlineData("Imq:Roles:0", "janitor", "Imq:Roles: unknown role 'janitor' (use gateway, queue, admin, boss)")]
+    public async Task A_node_with_a_bad_value_does_not_start_and_names_the_key(string key, string value, string message)
+    {
+        var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
+        try
+        {
+            var e = await Assert.ThrowsAsync<OptionsValidationException>(() => TestNode.StartAsync(new Dictionary<string, string?> { [key] = value }, dataDir));
+            Assert.Equal(message, e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task An_app_using_AddImq_with_a_bad_value_does_not_start_and_names_the_key()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Imq:Roles:0"] = "janitor" });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSignalR().AddImq();
+
+        // Building already fails: Kestrel's set-up reads the options (for the cluster's gRPC endpoint).
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var app = builder.Build();
+            await app.StartAsync();
+        });
+        Assert.Equal("Imq:Roles: unknown role 'janitor' (use gateway, queue, admin, boss)", e.Message);
+    }
+}
