@@ -26,22 +26,26 @@ public static class ImqCoreServices
     /// router and, when <c>Imq:Cluster:ConnectionString</c> is set, the cluster's parts. A second call only
     /// adds <paramref name="configure"/>.</summary>
     /// <param name="services">The app's services.</param>
-    /// <param name="configure">Sets options in code; it runs before the section is bound on the first
-    /// call, after it on later calls.</param>
+    /// <param name="configure">Sets options in code; it runs after the section is bound, so what it sets wins.</param>
     public static IServiceCollection AddImqCore(this IServiceCollection services, Action<ImqOptions>? configure = null)
     {
+        var first = !services.Any(d => d.ServiceType == typeof(LocalGateway));
         var options = services.AddOptions<ImqOptions>();
+        if (first)
+        {
+            options.BindConfiguration(ImqOptions.Section).ValidateOnStart();
+        }
+
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
-        if (services.Any(d => d.ServiceType == typeof(LocalGateway)))
+        if (!first)
         {
             return services;
         }
 
-        options.BindConfiguration(ImqOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ImqOptions>, ImqOptionsValidator>());
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ImqOptions>>().Value);
         services.AddSingleton(sp => Core(sp).Engine);

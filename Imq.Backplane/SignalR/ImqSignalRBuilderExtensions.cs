@@ -19,8 +19,8 @@ public static class ImqSignalRBuilderExtensions
     /// example an unknown role) stops it with an <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>
     /// naming the key.</remarks>
     /// <param name="signalR">The app's SignalR builder.</param>
-    /// <param name="configure">Sets options in code. On the first call it runs before the <c>Imq</c> section
-    /// is bound, so a key present in configuration wins; on later calls it runs after.</param>
+    /// <param name="configure">Sets options in code; it runs after the <c>Imq</c> section is bound, so what it
+    /// sets wins over configuration.</param>
     /// <returns>The same builder.</returns>
     public static ISignalRServerBuilder AddImq(this ISignalRServerBuilder signalR, Action<ImqOptions>? configure = null)
     {
