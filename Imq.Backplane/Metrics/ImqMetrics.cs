@@ -10,7 +10,7 @@ public static class ImqMetrics
 
     public static readonly Meter Meter = new(MeterName);
 
-    /// <summary>Queue operations sent to another node (gRPC Execute), by operation.</summary>
+    /// <summary>Queue operations sent to another node over its link, by operation.</summary>
     public static readonly Counter<long> RemoteOperations = Meter.CreateCounter<long>("imq_grpc_operations_total");
 
     /// <summary>Event deliveries a node sent to other gateways (one per event and gateway).</summary>
