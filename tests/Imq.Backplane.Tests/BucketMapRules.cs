@@ -3,14 +3,12 @@
 // specification rather than to what BucketMap says about itself.
 using System.Runtime.CompilerServices;
 using Imq.Backplane.Buckets;
+using Imq.Testing;
 
 namespace Imq.Backplane.Tests;
 
 internal static class BucketMapRules
 {
-    /// <summary>The 8:9 rule, in integers: the node holding most has at most 9/8 of what the node holding fewest has.</summary>
-    public static bool WithinDifferential(int most, int fewest) => (long)most * 8 <= (long)fewest * 9;
-
     /// <summary>
     /// The map's table has 2^Bits buckets, every bucket's owner is live, every live node holds at least 8
     /// buckets, nodes are within 8:9 of each other, and BucketsPerNode agrees with the table.
@@ -38,7 +36,7 @@ internal static class BucketMapRules
 
         var most = counts.Values.Max();
         var fewest = counts.Values.Min();
-        Check(counts.Count == 1 || WithinDifferential(most, fewest), $"v{map.Version}: {most} and {fewest} buckets break the 8:9 differential");
+        Check(counts.Count == 1 || BucketShares.WithinDifferential(most, fewest), $"v{map.Version}: {most} and {fewest} buckets break the 8:9 differential");
 
         var reported = map.BucketsPerNode();
         Check(reported.Count == counts.Count && counts.All(c => reported.GetValueOrDefault(c.Key) == c.Value), $"v{map.Version}: BucketsPerNode disagrees with the owners table");

@@ -3,6 +3,7 @@
 // were empty.
 using Xunit.Sdk;
 using Imq.Backplane.Buckets;
+using Imq.Testing;
 
 namespace Imq.Backplane.Tests;
 
@@ -21,7 +22,7 @@ public sealed class BucketMapRulesTests
     [InlineData(1_000_000_000, 888_888_888, false)]
     public void The_differential_is_at_most_9_to_8(int most, int fewest, bool within)
     {
-        Assert.Equal(within, BucketMapRules.WithinDifferential(most, fewest));
+        Assert.Equal(within, BucketShares.WithinDifferential(most, fewest));
     }
 
     [Fact]

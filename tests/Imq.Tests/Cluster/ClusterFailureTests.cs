@@ -5,38 +5,30 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
+using Imq.Testing;
 using Imq.Tests.Infrastructure;
-using Imq.Backplane.Buckets;
+using static Imq.Tests.Infrastructure.ImqRest;
 
 namespace Imq.Tests.Cluster;
 
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterFailureTests : IAsyncLifetime
 {
-    private readonly List<TestClient> _clients = [];
     private TestCluster _cluster = null!;
 
     public async Task InitializeAsync() => _cluster = await TestCluster.StartAsync(2);
 
-    public async Task DisposeAsync()
-    {
-        foreach (var c in _clients)
-        {
-            await c.DisposeAsync();
-        }
-
-        await _cluster.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Fact]
     public async Task A_node_added_while_traffic_runs_gets_buckets_and_nothing_is_lost_or_reordered()
     {
         var first = _cluster.Nodes[0];
         const string queue = "/room/hot-add";
-        (await first.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(queue), Json("""{"mounts":[{"name":"chat","type":"message"}]}"""))).EnsureSuccessStatusCode();
-        var listener = await ConnectAsync(_cluster.Nodes[1], "listener");
+        await first.Rest.CreateChatQueueAsync(queue);
+        var listener = await _cluster.Nodes[1].ConnectUserAsync("listener");
         await listener.InvokeAsync<QueueSnapshotWire>("Join", queue);
-        var sender = await ConnectAsync(first, "sender");
+        var sender = await first.ConnectUserAsync("sender");
         await sender.InvokeAsync<QueueSnapshotWire>("Join", queue);
 
         using var stop = new CancellationTokenSource();
@@ -60,7 +52,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, (int)sent).Select(i => (long)i), got.Select(e => e.Arg<long>(4)));
 
         // The queue still works for clients of the new node too.
-        var late = await ConnectAsync(added, "late");
+        var late = await added.ConnectUserAsync("late");
         var snapshot = await late.InvokeAsync<QueueSnapshotWire>("Join", queue);
         Assert.Equal(sent, snapshot.Seq);
     }
@@ -74,7 +66,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         var queues = Enumerable.Range(0, 40).Select(i => $"/room/full-{i}").ToList();
         foreach (var q in queues)
         {
-            (await first.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(q), Json("""{"mounts":[{"name":"chat","type":"message"}]}"""))).EnsureSuccessStatusCode();
+            await first.Rest.CreateChatQueueAsync(q);
             (await first.Rest.PostAsync($"/api/v1/queues/{Uri.EscapeDataString(q)}/mounts/chat/messages", Json("""{"data":1}"""))).EnsureSuccessStatusCode();
         }
 
@@ -96,7 +88,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         }
 
         // The boss evens the map out as the buckets empty: every node at least 8, within 8:9.
-        await _cluster.WaitForMapAsync(3, counts => counts.Min() >= 8 && counts.Max() * 8 <= counts.Min() * 9);
+        await _cluster.WaitForMapAsync(3, BucketShares.AreEven);
     }
 
     [Fact]
@@ -104,19 +96,13 @@ public sealed class ClusterFailureTests : IAsyncLifetime
     {
         await _cluster.AddNodeAsync();
         var before = await _cluster.WaitForMapAsync(3);
-        var boss = await BossAsync();
+        var boss = await _cluster.WaitForBossAsync();
 
         // A member, on another gateway, of a queue that lives on the node about to die.
-        var map = Imq.Backplane.Buckets.BucketMap.FromJson(JsonSerializer.Serialize(new
-        {
-            version = before.GetProperty("version").GetInt64(),
-            bits = before.GetProperty("bits").GetInt32(),
-            owners = before.GetProperty("buckets").EnumerateArray().Select(b => b.GetString()).ToArray(),
-        }));
-        var doomed = Enumerable.Range(0, 1000).Select(i => $"/room/doomed-{i}").First(q => map.OwnerOf(q) == boss.Id);
+        var doomed = TestCluster.QueueOwnedBy(TestCluster.BucketMapOf(before), boss.Id, "/room/doomed-");
         var other = _cluster.Nodes.First(n => n.Id != boss.Id);
-        (await other.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(doomed), Json("""{"mounts":[{"name":"chat","type":"message"}]}"""))).EnsureSuccessStatusCode();
-        var member = await ConnectAsync(other, "member-of-doomed");
+        await other.Rest.CreateChatQueueAsync(doomed);
+        var member = await other.ConnectUserAsync("member-of-doomed");
         await member.InvokeAsync<QueueSnapshotWire>("Join", doomed);
 
         boss.Kill();
@@ -126,7 +112,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         var view = await _cluster.WaitForMapAsync(2);
         var holders = view.GetProperty("nodes").EnumerateArray().Where(n => n.GetProperty("buckets").GetInt32() > 0).Select(n => n.GetProperty("id").GetString()).ToList();
         Assert.DoesNotContain(boss.Id, holders);
-        var newBoss = await BossAsync();
+        var newBoss = await _cluster.WaitForBossAsync();
         Assert.NotEqual(boss.Id, newBoss.Id);
 
         // Queues work on the remaining nodes.
@@ -134,41 +120,9 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         for (var i = 0; i < 10; i++)
         {
             var queue = $"/room/after-crash-{i}";
-            (await survivor.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(queue), Json("""{"mounts":[{"name":"chat","type":"message"}]}"""))).EnsureSuccessStatusCode();
+            await survivor.Rest.CreateChatQueueAsync(queue);
             var sent = await survivor.Rest.PostAsync($"/api/v1/queues/{Uri.EscapeDataString(queue)}/mounts/chat/messages", Json("""{"data":1}"""));
             Assert.Equal("""{"seq":1}""", await sent.Content.ReadAsStringAsync());
         }
-    }
-
-    private async Task<NodeProcess> BossAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            foreach (var node in _cluster.Nodes.Where(n => n.IsRunning))
-            {
-                var view = await node.Rest.GetFromJsonAsync<JsonElement>("/api/v1/cluster", timeout.Token);
-                if (view.GetProperty("self").GetProperty("boss").GetBoolean())
-                {
-                    return node;
-                }
-            }
-
-            await Task.Delay(100, timeout.Token);
-        }
-    }
-
-    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
-
-    private async Task<TestClient> ConnectAsync(NodeProcess node, string userId)
-    {
-        var response = await node.Rest.PostAsJsonAsync("/api/v1/tokens", new { userId, ttlSeconds = 600 });
-        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-        var connection = TestNode.BuildConnection(node.Url, token, Wire.MessagePack);
-        var client = new TestClient(connection);
-        _clients.Add(client);
-        await connection.StartAsync();
-        await client.WaitForAsync("Welcome");
-        return client;
     }
 }

@@ -3,36 +3,30 @@
 // connecting on a second gateway ends with one session, reliable messages go through PostgreSQL.
 using System.Net.Http.Json;
 using System.Text.Json;
-using Imq.Backplane;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
+using Imq.Testing;
 using Imq.Tests.Infrastructure;
-using Imq.Backplane.Buckets;
+using static Imq.Tests.Infrastructure.ImqRest;
 
 namespace Imq.Tests.Cluster;
 
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>, IAsyncLifetime
 {
-    private readonly List<TestClient> _clients = [];
+    private readonly AsyncDisposableList<TestClient> _clients = new();
 
     private TestCluster Cluster => fixture.Cluster;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var c in _clients)
-        {
-            await c.DisposeAsync();
-        }
-    }
+    public async Task DisposeAsync() => await _clients.DisposeAllAsync();
 
     [Fact]
     public async Task Every_node_holds_buckets_of_one_map()
     {
         var view = await Cluster.WaitForMapAsync(3);
-        var map = BucketMapOf(view);
+        var map = TestCluster.BucketMapOf(view);
         Assert.Equal(3, map.BucketsPerNode().Count);
         Assert.All(map.BucketsPerNode().Values, n => Assert.True(n >= 8));
         Assert.All(view.GetProperty("nodes").EnumerateArray(), n => Assert.Equal("up", n.GetProperty("state").GetString()));
@@ -41,12 +35,12 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     [Fact]
     public async Task Clients_spread_over_gateways_see_every_message_once_and_in_order()
     {
-        var map = BucketMapOf(await Cluster.WaitForMapAsync(3));
+        var map = TestCluster.BucketMapOf(await Cluster.WaitForMapAsync(3));
         foreach (var owner in Cluster.Nodes)
         {
             // One queue owned by each node, so every path (local and over gRPC) is exercised.
-            var queue = QueueOwnedBy(map, owner.Id, "/room/spread-");
-            await CreateAsync(Cluster.Nodes[0], queue);
+            var queue = TestCluster.QueueOwnedBy(map, owner.Id, "/room/spread-");
+            await Cluster.Nodes[0].Rest.CreateChatQueueAsync(queue);
             var clients = new List<TestClient>();
             for (var i = 0; i < Cluster.Nodes.Count; i++)
             {
@@ -80,8 +74,8 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     [Fact]
     public async Task A_user_leaving_several_queues_of_another_node_is_seen_leaving_each()
     {
-        var map = BucketMapOf(await Cluster.WaitForMapAsync(3));
-        var queues = new[] { QueueOwnedBy(map, Cluster.Nodes[2].Id, "/room/a-"), QueueOwnedBy(map, Cluster.Nodes[2].Id, "/room/b-") };
+        var map = TestCluster.BucketMapOf(await Cluster.WaitForMapAsync(3));
+        var queues = new[] { TestCluster.QueueOwnedBy(map, Cluster.Nodes[2].Id, "/room/a-"), TestCluster.QueueOwnedBy(map, Cluster.Nodes[2].Id, "/room/b-") };
         var server = await ConnectServerAsync(Cluster.Nodes[0]);
         var alice = await ConnectAsync(Cluster.Nodes[1], "alice-m" + Guid.NewGuid().ToString("N")[..6]);
         var bob = await ConnectAsync(Cluster.Nodes[0], "bob-m" + Guid.NewGuid().ToString("N")[..6]);
@@ -105,8 +99,8 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     [Fact]
     public async Task State_presence_and_server_methods_work_across_gateways()
     {
-        var map = BucketMapOf(await Cluster.WaitForMapAsync(3));
-        var queue = QueueOwnedBy(map, Cluster.Nodes[2].Id, "/game/x-");
+        var map = TestCluster.BucketMapOf(await Cluster.WaitForMapAsync(3));
+        var queue = TestCluster.QueueOwnedBy(map, Cluster.Nodes[2].Id, "/game/x-");
         var server = await ConnectServerAsync(Cluster.Nodes[0]);
         await server.InvokeAsync("CreateQueue", queue, JsonData.Parse("""[{"name":"score","type":"state"}]"""));
         var alice = await ConnectAsync(Cluster.Nodes[1], "alice-x" + Guid.NewGuid().ToString("N")[..6]);
@@ -132,9 +126,9 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     [Fact]
     public async Task Same_user_on_two_gateways_ends_with_one_session()
     {
-        var map = BucketMapOf(await Cluster.WaitForMapAsync(3));
-        var queue = QueueOwnedBy(map, Cluster.Nodes[1].Id, "/room/twice-");
-        await CreateAsync(Cluster.Nodes[0], queue);
+        var map = TestCluster.BucketMapOf(await Cluster.WaitForMapAsync(3));
+        var queue = TestCluster.QueueOwnedBy(map, Cluster.Nodes[1].Id, "/room/twice-");
+        await Cluster.Nodes[0].Rest.CreateChatQueueAsync(queue);
         var user = "dora-" + Guid.NewGuid().ToString("N")[..8];
         var watcher = await ConnectAsync(Cluster.Nodes[2], "watch-" + Guid.NewGuid().ToString("N")[..8]);
         await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
@@ -173,50 +167,8 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("\"now\"", directs[1].Arg<JsonData>(1).ToString());
     }
 
-    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+    private async Task<TestClient> ConnectAsync(NodeProcess node, string userId, Wire wire = Wire.Json) =>
+        _clients.Add(await node.ConnectUserAsync(userId, wire));
 
-    private static BucketMap BucketMapOf(JsonElement view) =>
-        BucketMap.FromJson(JsonSerializer.Serialize(new
-        {
-            version = view.GetProperty("version").GetInt64(),
-            bits = view.GetProperty("bits").GetInt32(),
-            owners = view.GetProperty("buckets").EnumerateArray().Select(b => b.GetString()).ToArray(),
-        }));
-
-    private static string QueueOwnedBy(BucketMap map, string nodeId, string prefix)
-    {
-        for (var i = 0; ; i++)
-        {
-            var name = prefix + Guid.NewGuid().ToString("N")[..10];
-            if (map.OwnerOf(name) == nodeId)
-            {
-                return name;
-            }
-        }
-    }
-
-    private static async Task CreateAsync(NodeProcess node, string queue)
-    {
-        var response = await node.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(queue), Json("""{"mounts":[{"name":"chat","type":"message"}]}"""));
-        response.EnsureSuccessStatusCode();
-    }
-
-    private async Task<TestClient> ConnectAsync(NodeProcess node, string userId, Wire wire = Wire.Json)
-    {
-        var response = await node.Rest.PostAsJsonAsync("/api/v1/tokens", new { userId, ttlSeconds = 600 });
-        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-        return await OpenAsync(node, token, wire);
-    }
-
-    private Task<TestClient> ConnectServerAsync(NodeProcess node) => OpenAsync(node, TestNode.ApiKey, Wire.MessagePack);
-
-    private async Task<TestClient> OpenAsync(NodeProcess node, string token, Wire wire)
-    {
-        var connection = TestNode.BuildConnection(node.Url, token, wire);
-        var client = new TestClient(connection);
-        _clients.Add(client);
-        await connection.StartAsync();
-        await client.WaitForAsync("Welcome");
-        return client;
-    }
+    private async Task<TestClient> ConnectServerAsync(NodeProcess node) => _clients.Add(await node.ConnectServerAsync(Wire.MessagePack));
 }

@@ -1,14 +1,12 @@
 // What one chat message costs between processes: a queue of 100 members spread over 3 gateways gets a
 // message from a member on a gateway that does not own the queue. It must cross gRPC as one operation
 // to the owner and one delivery to each other gateway with members — never once per member.
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
+using Imq.Testing;
 using Imq.Tests.Infrastructure;
 using Xunit.Abstractions;
-using Imq.Backplane.Buckets;
 
 namespace Imq.Tests.Cluster;
 
@@ -17,54 +15,35 @@ public sealed partial class FanOutCostTests(ITestOutputHelper output) : IAsyncLi
 {
     private const int Members = 100;
 
-    private readonly List<TestClient> _clients = [];
     private TestCluster _cluster = null!;
 
     public async Task InitializeAsync() => _cluster = await TestCluster.StartAsync(3);
 
-    public async Task DisposeAsync()
-    {
-        foreach (var c in _clients)
-        {
-            await c.DisposeAsync();
-        }
-
-        await _cluster.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Fact]
     public async Task A_message_crosses_grpc_once_to_the_owner_and_once_per_other_gateway()
     {
-        var view = await _cluster.WaitForMapAsync(3);
-        var map = Imq.Backplane.Buckets.BucketMap.FromJson(JsonSerializer.Serialize(new
-        {
-            version = view.GetProperty("version").GetInt64(),
-            bits = view.GetProperty("bits").GetInt32(),
-            owners = view.GetProperty("buckets").EnumerateArray().Select(b => b.GetString()).ToArray(),
-        }));
+        var map = TestCluster.BucketMapOf(await _cluster.WaitForMapAsync(3));
         var owner = _cluster.Nodes[0];
-        string queue;
-        do
-        {
-            queue = "/room/cost-" + Guid.NewGuid().ToString("N")[..8];
-        }
-        while (map.OwnerOf(queue) != owner.Id);
-
-        (await owner.Rest.PutAsync("/api/v1/queues/" + Uri.EscapeDataString(queue), new StringContent("""{"mounts":[{"name":"chat","type":"message"}]}"""))).EnsureSuccessStatusCode();
+        var queue = TestCluster.QueueOwnedBy(map, owner.Id, "/room/cost-");
+        await owner.Rest.CreateChatQueueAsync(queue);
+        var members = new List<TestClient>();
         for (var i = 0; i < Members; i++)
         {
             var node = _cluster.Nodes[i % 3];
-            var client = await ConnectAsync(node, $"member-{i}");
+            var client = await node.ConnectUserAsync($"member-{i}");
             await client.InvokeAsync<QueueSnapshotWire>("Join", queue);
+            members.Add(client);
         }
 
-        var sender = _clients[1]; // on node 2, which does not own the queue
+        var sender = members[1]; // on node 2, which does not own the queue
         await sender.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("\"warm-up\""));
-        await Task.WhenAll(_clients.Select(c => c.WaitForAsync("Message")));
+        await Task.WhenAll(members.Select(c => c.WaitForAsync("Message")));
 
         var before = await CountersAsync();
         await sender.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("""{"text":"hello, room"}"""));
-        await Task.WhenAll(_clients.Select(c => c.WaitForCountAsync("Message", 2)));
+        await Task.WhenAll(members.Select(c => c.WaitForCountAsync("Message", 2)));
         var after = await CountersAsync();
 
         long Delta(string name) => after.GetValueOrDefault(name) - before.GetValueOrDefault(name);
@@ -88,18 +67,6 @@ public sealed partial class FanOutCostTests(ITestOutputHelper output) : IAsyncLi
         }
 
         return totals;
-    }
-
-    private async Task<TestClient> ConnectAsync(NodeProcess node, string userId)
-    {
-        var response = await node.Rest.PostAsJsonAsync("/api/v1/tokens", new { userId, ttlSeconds = 600 });
-        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-        var connection = TestNode.BuildConnection(node.Url, token, Wire.MessagePack);
-        var client = new TestClient(connection);
-        _clients.Add(client);
-        await connection.StartAsync();
-        await client.WaitForAsync("Welcome");
-        return client;
     }
 
     [GeneratedRegex(@"(?m)^(imq_[a-z_]+)(?:\{[^}]*\})? (\d+)$")]

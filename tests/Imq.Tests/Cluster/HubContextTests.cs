@@ -1,9 +1,8 @@
 // ImqHub scales out through ImqHubLifetimeManager: an app's IHubContext<ImqHub> on one node reaches
 // clients held by another node's gateway (by user, by connection, and to all), as with any SignalR
 // backplane. Two in-process nodes share a throwaway PostgreSQL database and talk over real gRPC.
-using System.Net.Http.Json;
-using System.Text.Json;
 using Imq.Hubs.ClientHub;
+using Imq.Testing;
 using Imq.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -14,7 +13,7 @@ namespace Imq.Tests.Cluster;
 [Collection(ClusterCollection.Name)]
 public sealed class HubContextTests : IAsyncLifetime
 {
-    private readonly List<TestNode> _nodes = [];
+    private readonly AsyncDisposableList<TestNode> _nodes = new();
 
     public async Task InitializeAsync()
     {
@@ -25,21 +24,15 @@ public sealed class HubContextTests : IAsyncLifetime
             {
                 ["Imq:NodeId"] = $"ctx-{i}",
                 ["Imq:Cluster:ConnectionString"] = database,
-                ["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{NodeProcess.FreePort()}",
+                ["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{FreePort.Next()}",
                 ["Imq:Auth:JwtSigningKey"] = "hub-context-test-signing-key-0123456789",
             }));
         }
 
-        await WaitForBothNodesToHoldBucketsAsync();
+        await StoredBucketMap.WaitForHoldersAsync(database, holders: 2, _nodes.Select(n => n.Services));
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-    }
+    public async Task DisposeAsync() => await _nodes.DisposeAllAsync();
 
     [Fact]
     public async Task A_hub_context_on_one_node_reaches_clients_on_the_other()
@@ -84,20 +77,5 @@ public sealed class HubContextTests : IAsyncLifetime
         Assert.Equal("hello", await notices.NextAsync());
         var message = await carol.WaitForAsync("Message");
         Assert.Equal(queue, message.Arg<string>(0));
-    }
-
-    private async Task WaitForBothNodesToHoldBucketsAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var view = await _nodes[0].Rest.GetFromJsonAsync<JsonElement>("/api/v1/cluster", timeout.Token);
-            if (view.GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("buckets").GetInt32() > 0) == 2)
-            {
-                return;
-            }
-
-            await Task.Delay(100, timeout.Token);
-        }
     }
 }

@@ -2,6 +2,7 @@
 // included) in seq order, state with compare-and-set, and JSON and MessagePack clients in one queue.
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
+using Imq.Testing;
 using Imq.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -117,7 +118,7 @@ public sealed class MessagingTests(NodeFixture fixture) : IClassFixture<NodeFixt
             Assert.Equal(["gap", "members", "mounts", "queue", "seq"], snapshot.Keys.Cast<string>().Order());
 
             await json.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("""{"text":"hi","list":[1,2]}"""));
-            var data = (IDictionary<object, object?>)(await received.Task.WaitAsync(TestClient.Timeout))!;
+            var data = (IDictionary<object, object?>)(await received.Task.WaitAsync(Timeouts.Event))!;
             Assert.Equal("hi", data["text"]);
             Assert.Equal(2, ((object[])data["list"]!).Length);
         }

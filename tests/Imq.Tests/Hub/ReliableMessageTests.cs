@@ -2,7 +2,9 @@
 // once at its next login (also after a node restart), idempotent by id.
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
+using Imq.Testing;
 using Imq.Tests.Infrastructure;
+using static Imq.Tests.Infrastructure.ImqRest;
 
 namespace Imq.Tests.Hub;
 
@@ -76,7 +78,7 @@ public sealed class ReliableMessageTests(NodeFixture fixture) : IClassFixture<No
             ? new Dictionary<string, string?>
             {
                 ["Imq:Cluster:ConnectionString"] = await TestPostgres.CreateDatabaseAsync(),
-                ["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{NodeProcess.FreePort()}",
+                ["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{FreePort.Next()}",
             }
             : null;
         await using var node = await TestNode.StartAsync(settings);
@@ -113,6 +115,4 @@ public sealed class ReliableMessageTests(NodeFixture fixture) : IClassFixture<No
             Assert.Equal(10, got.Select(d => d.Arg<string>(2)).Distinct().Count());
         }
     }
-
-    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 }

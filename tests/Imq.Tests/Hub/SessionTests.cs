@@ -80,8 +80,7 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
                 o.SkipNegotiation = true;
             })
             .Build();
-        await using var client = new TestClient(connection);
-        await connection.StartAsync();
+        await using var client = await TestClient.ConnectAsync(connection);
         var welcome = await client.WaitForAsync("Welcome");
         Assert.Equal("query-user", welcome.Arg<WelcomeWire>(0).UserId);
     }
@@ -128,13 +127,8 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         // path): the gateway must notice on its own through the keep-alive timeout.
         await using var proxy = await TcpProxy.StartAsync(node.BaseUrl);
         var token = await node.TokenAsync("silent");
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(proxy.Url, "/imq"), HttpTransportType.WebSockets, o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
-            .WithServerTimeout(TimeSpan.FromMinutes(5))
-            .Build();
-        await using var silent = new TestClient(connection);
-        await connection.StartAsync();
-        await silent.WaitForAsync("Welcome");
+        await using var silent = await TestClient.ConnectAsync(
+            TestClient.BuildConnection(proxy.Url, token, Wire.Json, b => b.WithServerTimeout(TimeSpan.FromMinutes(5))));
         await silent.InvokeAsync<QueueSnapshotWire>("Join", "/room/silent");
         await watcher.WaitForAsync("Presence", e => e.Arg<bool>(2));
 
@@ -156,12 +150,7 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
 
         await using var proxy = await TcpProxy.StartAsync(Node.BaseUrl);
         var token = await Node.TokenAsync("dropper");
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(proxy.Url, "/imq"), HttpTransportType.WebSockets, o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
-            .Build();
-        await using var dropper = new TestClient(connection);
-        await connection.StartAsync();
-        await dropper.WaitForAsync("Welcome");
+        await using var dropper = await TestClient.ConnectAsync(TestClient.BuildConnection(proxy.Url, token, Wire.Json));
         await dropper.InvokeAsync<QueueSnapshotWire>("Join", queue);
         await watcher.WaitForAsync("Presence", e => e.Arg<bool>(2));
 

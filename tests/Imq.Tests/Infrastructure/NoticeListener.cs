@@ -1,6 +1,7 @@
 // What an app sends a client through IHubContext<ImqHub> outside IMQ's own contract: the "Notice"
 // invocations one client receives, in order, each awaited with the usual timeout.
 using System.Threading.Channels;
+using Imq.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Imq.Tests.Infrastructure;
@@ -15,7 +16,7 @@ public sealed class NoticeListener
 
     public async Task<string> NextAsync()
     {
-        using var timeout = new CancellationTokenSource(TestClient.Timeout);
+        using var timeout = new CancellationTokenSource(Timeouts.Event);
         return await _notices.Reader.ReadAsync(timeout.Token);
     }
 }

@@ -2,31 +2,22 @@
 // SQLite store in a temporary data folder. Hands out real SignalR clients (JSON or MessagePack) and an
 // HttpClient with the API key. Restart keeps the data folder, as a real node restart would.
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using Imq.Hubs.Startup;
-using Imq.Hubs.ClientProtocol;
+using Imq.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
-using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Imq.Tests.Infrastructure;
-
-public enum Wire
-{
-    Json,
-    MessagePack,
-}
 
 public sealed class TestNode : IAsyncDisposable
 {
     public const string ApiKey = "test-api-key-0123456789abcdef";
 
     private readonly Dictionary<string, string?> _settings;
-    private readonly List<TestClient> _clients = [];
+    private readonly AsyncDisposableList<TestClient> _clients = new();
     private WebApplication? _app;
 
     private TestNode(string dataDir, Dictionary<string, string?> settings)
@@ -69,13 +60,7 @@ public sealed class TestNode : IAsyncDisposable
         }
     }
 
-    public async Task<string> TokenAsync(string userId, int ttlSeconds = 600)
-    {
-        var response = await Rest.PostAsJsonAsync("/api/v1/tokens", new { userId, ttlSeconds });
-        response.EnsureSuccessStatusCode();
-        var body = await response.Content.ReadFromJsonAsync<TokenAnswer>();
-        return body!.Token;
-    }
+    public Task<string> TokenAsync(string userId, int ttlSeconds = 600) => Rest.TokenAsync(userId, ttlSeconds);
 
     /// <summary>A connected user client; returns once Welcome has arrived.</summary>
     public async Task<TestClient> ConnectUserAsync(string userId, Wire wire = Wire.Json, Action<IHubConnectionBuilder>? configure = null)
@@ -86,51 +71,16 @@ public sealed class TestNode : IAsyncDisposable
 
     public Task<TestClient> ConnectServerAsync(Wire wire = Wire.Json) => ConnectAsync(ApiKey, wire, null);
 
-    public async Task<TestClient> ConnectAsync(string token, Wire wire, Action<IHubConnectionBuilder>? configure)
-    {
-        var connection = BuildConnection(token, wire, configure);
-        var client = new TestClient(connection);
-        await connection.StartAsync();
-        await client.WaitForAsync("Welcome");
-        _clients.Add(client);
-        return client;
-    }
+    /// <summary>A connected client with <paramref name="token"/>; returns once Welcome has arrived, disposed with the node.</summary>
+    public async Task<TestClient> ConnectAsync(string token, Wire wire, Action<IHubConnectionBuilder>? configure) =>
+        _clients.Add(await TestClient.ConnectAsync(BuildConnection(token, wire, configure)));
 
     public HubConnection BuildConnection(string? token, Wire wire, Action<IHubConnectionBuilder>? configure = null) =>
-        BuildConnection(BaseUrl, token, wire, configure);
-
-    /// <summary>A SignalR client of the hub at <paramref name="baseUrl"/>, with IMQ's data form on either protocol.</summary>
-    public static HubConnection BuildConnection(Uri baseUrl, string? token, Wire wire, Action<IHubConnectionBuilder>? configure = null)
-    {
-        var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseUrl, "/imq"), HttpTransportType.WebSockets, o =>
-            {
-                if (token is not null)
-                {
-                    o.AccessTokenProvider = () => Task.FromResult<string?>(token);
-                }
-            })
-            .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
-        if (wire == Wire.MessagePack)
-        {
-            builder.AddMessagePackProtocol(o => o.SerializerOptions = ImqMessagePack.Options);
-        }
-        else
-        {
-            builder.AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonDataJsonConverter()));
-        }
-
-        configure?.Invoke(builder);
-        return builder.Build();
-    }
+        TestClient.BuildConnection(BaseUrl, token, wire, configure);
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var c in _clients)
-        {
-            await c.DisposeAsync();
-        }
-
+        await _clients.DisposeAllAsync();
         await StopAppAsync();
         try
         {
@@ -167,6 +117,4 @@ public sealed class TestNode : IAsyncDisposable
         Rest = new HttpClient { BaseAddress = BaseUrl };
         Rest.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
     }
-
-    private sealed record TokenAnswer(string Token);
 }

@@ -67,5 +67,5 @@ public sealed class SqliteReliableStoreTests : ReliableStoreContract
 public sealed class PostgresReliableStoreTests : ReliableStoreContract
 {
     protected override async Task<IReliableStore> CreateStoreAsync() =>
-        new PostgresReliableStore(Npgsql.NpgsqlDataSource.Create(await Infrastructure.TestPostgres.CreateDatabaseAsync()), TimeProvider.System);
+        new PostgresReliableStore(Npgsql.NpgsqlDataSource.Create(await Imq.Testing.TestPostgres.CreateDatabaseAsync()), TimeProvider.System);
 }

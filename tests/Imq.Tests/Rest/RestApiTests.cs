@@ -3,11 +3,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
+using static Imq.Tests.Infrastructure.ImqRest;
 
 namespace Imq.Tests.Rest;
 
@@ -154,8 +154,6 @@ public sealed class RestApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         Assert.Equal("ok", await anonymous.GetStringAsync("/healthz"));
         Assert.Equal("ready", await anonymous.GetStringAsync("/readyz"));
     }
-
-    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
     private static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string code)
     {
