@@ -1,6 +1,7 @@
 // The bucket map of DESIGN section 6: which node owns each bucket of the queue hash space. This file
 // holds the map's state and the hot-path lookup every gateway and node runs per operation; how the map
-// changes lives in BucketMap.Changes.cs, how it is stored in BucketMap.Json.cs.
+// changes lives in BucketMap.Changes.cs, how the boss evens it out in BucketRebalance.cs, how it is
+// stored in BucketMap.Json.cs.
 using System.Buffers;
 using System.Collections.ObjectModel;
 using System.IO.Hashing;
@@ -59,6 +60,41 @@ public sealed partial class BucketMap
 
     /// <summary>A map whose only node, <paramref name="nodeId"/>, owns all <c>2^</c><see cref="InitialBits"/> buckets (version 1).</summary>
     public static BucketMap ForFirstNode(string nodeId) => Empty.WithNode(nodeId).Map;
+
+    /// <summary>A map of <paramref name="owners"/> (one node id per bucket, in bucket order) as version <paramref name="version"/>.</summary>
+    /// <exception cref="ArgumentException">The owners do not fill <c>2^bits</c> buckets, an owner is empty, or the version or bits are out of range.</exception>
+    internal static BucketMap FromOwners(long version, int bits, IReadOnlyList<string> owners)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        ArgumentOutOfRangeException.ThrowIfNegative(bits);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, MaxBits);
+        if (owners.Count != 1 << bits && !(owners.Count == 0 && bits == 0))
+        {
+            throw new ArgumentException($"A bucket map of {bits} bits has {1 << bits} owners, not {owners.Count}.", nameof(owners));
+        }
+
+        // One string per node, however many buckets it owns (as FromJson reads them).
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var table = new string[owners.Count];
+        for (var bucket = 0; bucket < table.Length; bucket++)
+        {
+            var owner = owners[bucket];
+            if (string.IsNullOrEmpty(owner))
+            {
+                throw new ArgumentException($"Bucket {bucket} has no owner.", nameof(owners));
+            }
+
+            if (!seen.TryGetValue(owner, out var shared))
+            {
+                seen.Add(owner, owner);
+                shared = owner;
+            }
+
+            table[bucket] = shared;
+        }
+
+        return new BucketMap(version, bits, table);
+    }
 
     /// <summary>
     /// The fixed 64-bit hash of a queue name: XxHash64, seed 0, of its UTF-8 bytes. Every process of every

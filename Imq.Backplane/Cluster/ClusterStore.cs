@@ -1,6 +1,8 @@
-// The cluster's shared state in PostgreSQL: node heartbeats and the versioned bucket map. Every node
-// writes its own heartbeat and reads the map; only the boss writes the map, with compare-and-set on its
-// version, and announces each new version with NOTIFY imq_map.
+// The cluster's shared state in PostgreSQL: node heartbeats, the versioned bucket map and the boss's
+// lock. Every node writes its own heartbeat and reads the map; only the boss writes the map, with
+// compare-and-set on its version, and announces each new version with NOTIFY imq_map. The boss is
+// whoever holds an advisory lock on a connection of its own: the lock lives exactly as long as it.
+using System.Data.Common;
 using Dapper;
 using Npgsql;
 using Imq.Backplane.Buckets;
@@ -11,6 +13,9 @@ public sealed class ClusterStore(NpgsqlDataSource db) : IAsyncDisposable
 {
     /// <summary>The channel on which every new map version is announced.</summary>
     public const string MapChannel = "imq_map";
+
+    /// <summary>The advisory lock key that elects the boss ("IMQ_boss").</summary>
+    private const long BossLock = 0x494D515F626F7373;
 
     public NpgsqlDataSource DataSource => db;
 
@@ -83,5 +88,45 @@ public sealed class ClusterStore(NpgsqlDataSource db) : IAsyncDisposable
         await connection.ExecuteAsync("SELECT pg_notify(@channel, @version)", new { channel = MapChannel, version = next.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) }, tx);
         await tx.CommitAsync(ct);
         return true;
+    }
+
+    /// <summary>
+    /// Opens a connection of its own and tries the boss lock on it: the connection, which holds the lock until
+    /// it closes or <see cref="UnlockBossQuietlyAsync"/>, or null when another node is boss.
+    /// </summary>
+    public async Task<DbConnection?> TryLockBossAsync(CancellationToken ct)
+    {
+        var connection = await db.OpenConnectionAsync(ct);
+        try
+        {
+            if (await connection.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@key)", new { key = BossLock }))
+            {
+                return connection;
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>Throws when the boss lock's connection is gone (and the lock with it).</summary>
+    public static Task CheckBossLockAsync(DbConnection connection) => connection.ExecuteScalarAsync<int>("SELECT 1");
+
+    /// <summary>Gives the boss lock up; a connection that is already gone took the lock with it.</summary>
+    public static async Task UnlockBossQuietlyAsync(DbConnection connection)
+    {
+        try
+        {
+            await connection.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = BossLock });
+        }
+        catch (Exception)
+        {
+            // The connection is gone, and the lock with it.
+        }
     }
 }

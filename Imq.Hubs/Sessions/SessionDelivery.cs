@@ -118,6 +118,24 @@ internal sealed partial class SessionDelivery : ILocalDeliveryHandler
     public static ValueTask SendAsync(Session session, string method, params object?[] args) =>
         session.Connection.WriteAsync(new InvocationMessage(method, args));
 
+    /// <summary>
+    /// Tells the client its session ended (<paramref name="reason"/>) and closes the connection with
+    /// reconnect allowed, so the client connects again, elsewhere if need be. A connection already gone is
+    /// left alone.
+    /// </summary>
+    public static async Task EndAsync(Session session, string reason)
+    {
+        try
+        {
+            await SendAsync(session, ClientEvents.SessionEnded, reason);
+            await session.Connection.WriteAsync(new CloseMessage(error: null, allowReconnect: true));
+        }
+        catch (Exception)
+        {
+            // The connection is already gone: nothing to tell.
+        }
+    }
+
     private static InvocationMessage ToInvocation(QueueEvent e) => e switch
     {
         MessageEvent m => new InvocationMessage(ClientEvents.Message, [m.Queue, m.Mount, m.From, m.Data, m.Seq]),

@@ -2,7 +2,9 @@
 // node (the newest connection wins: that node tells the replaced connection's gateway, which moves the
 // old memberships to the winner, sends SessionEnded("replaced") and closes it without reconnect), says
 // Welcome and delivers stored reliable messages; when the connection goes away it leaves every queue,
-// so members see the user go.
+// so members see the user go. When a node is lost, its queues' members are told, and sessions whose
+// home queue it held end with SessionEnded("home_lost"). Ending every session at shutdown is
+// ShutdownNotice's.
 using Imq.Backplane.Wire;
 using Imq.Hubs.Auth;
 using Imq.Backplane.Hosting;
@@ -23,7 +25,6 @@ internal sealed partial class SessionManager(
     ILogger<SessionManager> logger)
 {
     public const string Replaced = "replaced";
-    public const string Shutdown = "shutdown";
     public const string HomeLost = "home_lost";
 
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
@@ -113,51 +114,9 @@ internal sealed partial class SessionManager(
 
             if (session.UserId is { } userId && OwnerOrNull(Names.HomeQueueOf(userId)) == nodeId)
             {
-                _ = EndAsync(session, HomeLost);
+                // No waiting for the client to hang up: the gateway stays, only the session's home is gone.
+                _ = SessionDelivery.EndAsync(session, HomeLost);
             }
-        }
-    }
-
-    /// <summary>
-    /// Tells every connection that this gateway is going away, so that clients reconnect elsewhere; completes
-    /// when every client has hung up (callers bound the wait).
-    /// </summary>
-    public async Task EndAllAsync() => await Task.WhenAll(gateway.Sessions.Select(async s =>
-    {
-        await EndAsync(s, Shutdown);
-        await HungUpAsync(s);
-    }));
-
-    private static async Task EndAsync(Session session, string reason)
-    {
-        try
-        {
-            await SessionDelivery.SendAsync(session, ClientEvents.SessionEnded, reason);
-            await session.Connection.WriteAsync(new Microsoft.AspNetCore.SignalR.Protocol.CloseMessage(error: null, allowReconnect: true));
-        }
-        catch (Exception)
-        {
-            // The connection is already gone: nothing to tell.
-        }
-    }
-
-    /// <summary>
-    /// Completes when the client has hung up. A completed write is only in the connection's pipe, and
-    /// SignalR's shutdown aborts transports without sending what they still hold: at shutdown the notice
-    /// counts as delivered only once the client has gone.
-    /// </summary>
-    private static async Task HungUpAsync(Session session)
-    {
-        var closed = session.Connection.ConnectionAborted;
-        if (closed.IsCancellationRequested)
-        {
-            return;
-        }
-
-        var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using (closed.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), hungUp))
-        {
-            await hungUp.Task;
         }
     }
 

@@ -1,14 +1,18 @@
-// Tells every client SessionEnded("shutdown") before SignalR closes the connections: as a lifecycle
-// service's StoppingAsync (which the host runs before ApplicationStopping when it is stopped in code),
-// and from ApplicationStopping itself for a SIGTERM / Ctrl+C, whichever comes first; the notice goes
-// out once, and shutdown goes on when every client has hung up or after 5 s (SignalR then cuts the
-// transports, dropping whatever they had not sent yet).
-using Imq.Hubs.Sessions;
+// Shutdown, as clients see it: every session ends with SessionEnded("shutdown") and a close that allows
+// reconnect, before SignalR closes the connections, and shutdown waits until the clients have hung up
+// (at most 5 s). SignalR's own shutdown aborts transports without sending what they still hold, so
+// under load the notice was lost; a write that completed is only in the connection's pipe, so the
+// notice counts as delivered once the client has gone. Runs as a lifecycle service's StoppingAsync
+// (which the host runs before ApplicationStopping when it is stopped in code) and from
+// ApplicationStopping itself for a SIGTERM / Ctrl+C, whichever comes first; the notice goes out once.
+// Other endings (replaced, home_lost: SessionManager) do not wait for the hang-up.
+namespace Imq.Hubs.Sessions;
 
-namespace Imq.Hubs.Startup;
-
-internal sealed class ShutdownNotice(SessionManager sessions, IHostApplicationLifetime lifetime) : IHostedLifecycleService
+internal sealed class ShutdownNotice(SessionDelivery sessions, IHostApplicationLifetime lifetime) : IHostedLifecycleService
 {
+    /// <summary>The SessionEnded reason at shutdown.</summary>
+    public const string Reason = "shutdown";
+
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
 
     private int _sent;
@@ -40,11 +44,34 @@ internal sealed class ShutdownNotice(SessionManager sessions, IHostApplicationLi
 
         try
         {
-            await sessions.EndAllAsync().WaitAsync(Bound);
+            await EndAllAsync().WaitAsync(Bound);
         }
         catch (TimeoutException)
         {
             // Clients that have not hung up by now are cut by SignalR's own shutdown.
+        }
+    }
+
+    /// <summary>Ends every session on this gateway, so that clients reconnect elsewhere; completes when every client has hung up.</summary>
+    private Task EndAllAsync() => Task.WhenAll(sessions.Sessions.Select(async session =>
+    {
+        await SessionDelivery.EndAsync(session, Reason);
+        await HungUpAsync(session);
+    }));
+
+    /// <summary>Completes when the client has hung up (its connection is aborted).</summary>
+    private static async Task HungUpAsync(Session session)
+    {
+        var closed = session.Connection.ConnectionAborted;
+        if (closed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (closed.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), hungUp))
+        {
+            await hungUp.Task;
         }
     }
 }

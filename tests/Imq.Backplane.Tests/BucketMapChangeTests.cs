@@ -77,6 +77,60 @@ public sealed class BucketMapChangeTests
     }
 
     [Fact]
+    public void A_rebalance_takes_free_buckets_from_the_node_furthest_above_its_fair_count()
+    {
+        // a holds 0-15, b 16-27, c 28-31: fair counts of 32 over 3 are a 11, b 11, c 10 (the two holding most
+        // get the spare buckets). a is furthest above, so it gives first; once a and b are both 1 above, "a"
+        // goes first on the tie; then b gives its last one.
+        var map = BucketMap.FromJson($$"""{"version":1,"bits":5,"owners":[{{Quoted("a", 16)}},{{Quoted("b", 12)}},{{Quoted("c", 4)}}]}""");
+        var plan = BucketRebalance.Plan(map);
+        Assert.Equal(5, plan.SurplusOf("a"));
+        Assert.Equal(1, plan.SurplusOf("b"));
+        Assert.Equal(0, plan.SurplusOf("c"));
+
+        // Donors are asked in the order the plan reaches them; b's free bucket 20 reported by a does not count.
+        var free = new Dictionary<string, IReadOnlyList<int>>(StringComparer.Ordinal);
+        Assert.Equal("a", plan.NextDonorToAsk(free));
+        free["a"] = [13, 3, 1, 20, 9, 7, 11, 3];
+        Assert.Equal("b", plan.NextDonorToAsk(free));
+        free["b"] = [];
+        Assert.Null(plan.NextDonorToAsk(free));
+
+        // a gives its five lowest free buckets; b has none, so the rebalance stops there.
+        var change = plan.Apply(free)!;
+        Assert.Equal(2, change.Map.Version);
+        Assert.Equal([new BucketMove(1, "a", "c"), new BucketMove(3, "a", "c"), new BucketMove(7, "a", "c"), new BucketMove(9, "a", "c"), new BucketMove(11, "a", "c")], change.Moves);
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 11, ["b"] = 12, ["c"] = 9 }, change.Map.BucketsPerNode());
+        BucketMapRules.AssertRebalance(map, free, change);
+
+        // A donor that runs out ends the rebalance before b is even asked.
+        var little = new Dictionary<string, IReadOnlyList<int>>(StringComparer.Ordinal) { ["a"] = [1, 3] };
+        Assert.Null(plan.NextDonorToAsk(little));
+        Assert.Equal([new BucketMove(1, "a", "c"), new BucketMove(3, "a", "c")], plan.Apply(little)!.Moves);
+
+        // Nothing free, nothing moves; an even map plans nothing.
+        Assert.Null(plan.Apply(new Dictionary<string, IReadOnlyList<int>> { ["a"] = [], ["b"] = [] }));
+        Assert.Null(BucketRebalance.Plan(BucketMap.ForFirstNode("solo")).NextDonorToAsk(free));
+    }
+
+    [Fact]
+    public void A_join_keeps_only_the_moves_of_free_buckets()
+    {
+        var two = BucketMap.FromJson($$"""{"version":9,"bits":5,"owners":[{{Quoted("x", 16)}},{{Quoted("y", 16)}}]}""");
+        var join = two.WithNode("z");
+
+        // Of z's ten buckets only 0 and 16 are free: everything else stays put, still as version 10.
+        var partial = BucketRebalance.LimitToFree(two, join, new HashSet<int> { 0, 16 });
+        Assert.Equal(10, partial.Version);
+        Assert.Equal(new Dictionary<string, int> { ["x"] = 15, ["y"] = 15, ["z"] = 2 }, partial.BucketsPerNode());
+        Assert.Equal("z", partial.Owners[0]);
+        Assert.Equal("z", partial.Owners[16]);
+
+        // None free: the newcomer is left out, and the map stays as it was.
+        Assert.Same(two, BucketRebalance.LimitToFree(two, join, new HashSet<int>()));
+    }
+
+    [Fact]
     public void Removing_the_last_node_leaves_an_empty_map_one_version_newer()
     {
         var map = BucketMap.ForFirstNode("a").WithNode("b").Map;

@@ -136,6 +136,51 @@ internal static class BucketMapRules
     }
 
     /// <summary>
+    /// Evening out <paramref name="before"/> with the buckets each node reported <paramref name="free"/>:
+    /// nothing moves when the nodes are within one bucket of each other; otherwise, if anything moves, one
+    /// version more, the same table, only moved buckets change owner, each was reported free by the node that
+    /// held it, each donor gives its buckets lowest first, and every node moves toward its fair count without
+    /// passing it (floor(buckets / nodes), one more for the buckets % nodes nodes holding most, ties: ordinal id).
+    /// </summary>
+    public static void AssertRebalance(BucketMap before, IReadOnlyDictionary<string, IReadOnlyList<int>> free, BucketMapChange? change)
+    {
+        var counts = Recount(before);
+        var even = counts.Count < 2 || counts.Values.Max() - counts.Values.Min() <= 1;
+        if (change is null)
+        {
+            return;
+        }
+
+        var after = change.Map;
+        Check(!even, $"v{before.Version}: an even map was rebalanced");
+        Check(after.Version == before.Version + 1, $"v{before.Version} rebalanced: version {after.Version}");
+        Check(after.Bits == before.Bits && !change.Split, $"v{before.Version} rebalanced: bits went from {before.Bits} to {after.Bits}");
+        Check(change.Moves.Count > 0, $"v{before.Version} rebalanced: a new version without moves");
+        AssertOnlyMovesChangeOwners(before, change);
+
+        var previous = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var move in change.Moves)
+        {
+            Check(free.TryGetValue(move.From, out var reported) && reported.Contains(move.Bucket), $"v{before.Version} rebalanced: bucket {move.Bucket} of '{move.From}' moved without being reported free");
+            Check(move.Bucket > previous.GetValueOrDefault(move.From, -1), $"v{before.Version} rebalanced: '{move.From}' gave bucket {move.Bucket} after bucket {previous.GetValueOrDefault(move.From, -1)}");
+            previous[move.From] = move.Bucket;
+        }
+
+        var share = before.Owners.Count / counts.Count;
+        var fair = counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Select((c, i) => (c.Key, Count: share + (i < before.Owners.Count % counts.Count ? 1 : 0)))
+            .ToDictionary(t => t.Key, t => t.Count, StringComparer.Ordinal);
+        var now = Recount(after);
+        Check(now.Keys.All(counts.ContainsKey), $"v{after.Version}: a node that held no bucket got some in a rebalance");
+        foreach (var (node, held) in counts)
+        {
+            var result = now.GetValueOrDefault(node);
+            var (low, high) = held <= fair[node] ? (held, fair[node]) : (fair[node], held);
+            Check(result >= low && result <= high, $"v{after.Version}: '{node}' went from {held} to {result} buckets, its fair count is {fair[node]}");
+        }
+    }
+
+    /// <summary>
     /// A bucket keeps the owner of the bucket it comes from (itself, or its parent before a split) unless it
     /// is listed in Moves, once, from that owner to its new owner: a split moves nothing by itself.
     /// </summary>

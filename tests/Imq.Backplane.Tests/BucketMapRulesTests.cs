@@ -98,6 +98,27 @@ public sealed class BucketMapRulesTests
         Assert.ThrowsAny<XunitException>(() => BucketMapRules.AssertRemove(before, "c", new BucketMapChange(after, toA, split: false)));
     }
 
+    [Fact]
+    public void A_rebalance_moving_a_bucket_not_reported_free_or_past_a_fair_count_is_caught()
+    {
+        // a holds 0-19, b 20-31: fair counts are 16 each, so a gives 4 of its free buckets to b.
+        var before = Map(5, ("a", 20), ("b", 12));
+        var free = new Dictionary<string, IReadOnlyList<int>> { ["a"] = [0, 1, 2, 3, 4, 5] };
+        BucketMapRules.AssertRebalance(before, free, BucketRebalance.Plan(before).Apply(free));
+
+        var notFree = new BucketMapChange(
+            BucketMap.FromJson("""{"version":2,"bits":5,"owners":[""" + Owners(("b", 1), ("a", 19), ("b", 12)) + "]}"),
+            [new BucketMove(0, "a", "b")],
+            split: false);
+        Assert.ThrowsAny<XunitException>(() => BucketMapRules.AssertRebalance(before, new Dictionary<string, IReadOnlyList<int>> { ["a"] = [1] }, notFree));
+
+        var tooMany = new BucketMapChange(
+            BucketMap.FromJson("""{"version":2,"bits":5,"owners":[""" + Owners(("b", 6), ("a", 14), ("b", 12)) + "]}"),
+            [.. Enumerable.Range(0, 6).Select(bucket => new BucketMove(bucket, "a", "b"))],
+            split: false);
+        Assert.ThrowsAny<XunitException>(() => BucketMapRules.AssertRebalance(before, free, tooMany));
+    }
+
     private static BucketMap Map(int bits, params (string Node, int Count)[] holdings)
     {
         var map = BucketMap.FromJson($$"""{"version":1,"bits":{{bits}},"owners":[{{Owners(holdings)}}]}""");

@@ -1,0 +1,35 @@
+// The boss's end of ReleaseBuckets (the node's end is Node/BucketRelease): one unary gRPC call asking a
+// node which of some buckets hold no queue, and, when it is to give them up, to freeze those first. A
+// node that cannot be reached counts as having nothing free: its buckets stay where they are until a
+// later reconciliation.
+using Grpc.Net.Client;
+using Imq.Backplane.Wire;
+
+namespace Imq.Backplane.Cluster;
+
+internal static class BucketReleaseClient
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
+
+    /// <summary>Which of <paramref name="buckets"/> (in a table of <paramref name="bits"/> bits) the node at <paramref name="url"/> holds no queue in; with <paramref name="giveUp"/> it also gives them up.</summary>
+    public static async Task<HashSet<int>> AskAsync(string? url, int bits, IReadOnlyList<int> buckets, bool giveUp, CancellationToken ct)
+    {
+        if (url is null)
+        {
+            return [];
+        }
+
+        try
+        {
+            using var channel = GrpcChannel.ForAddress(url);
+            var request = new ReleaseBucketsRequest { Bits = bits, GiveUp = giveUp };
+            request.Buckets.AddRange(buckets);
+            var reply = await new QueueNode.QueueNodeClient(channel).ReleaseBucketsAsync(request, deadline: DateTime.UtcNow.Add(Deadline), cancellationToken: ct);
+            return [.. reply.Empty];
+        }
+        catch (Grpc.Core.RpcException)
+        {
+            return [];
+        }
+    }
+}

@@ -1,0 +1,9 @@
+// REST for the cluster (DESIGN section 4): GET /cluster describes the bucket map, the nodes and this
+// node's counters (ClusterView builds the description).
+namespace Imq.Hubs.Rest;
+
+internal static class ClusterEndpoints
+{
+    public static void MapClusterEndpoints(this IEndpointRouteBuilder api) =>
+        api.MapGet("/cluster", async (ClusterView view) => Results.Json(await view.DescribeAsync(), RestJson.Options));
+}

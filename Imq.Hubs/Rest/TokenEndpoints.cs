@@ -1,0 +1,25 @@
+// REST for tokens (DESIGN section 4): a web app's backend asks for a user token (a JWT with the user id
+// and a lifetime) to hand its client for connecting to the hub.
+using System.Text.Json;
+using Imq.Hubs.Auth;
+using Imq.Backplane.Hosting;
+using Imq.QueueServer.Model;
+
+namespace Imq.Hubs.Rest;
+
+internal static class TokenEndpoints
+{
+    public static void MapTokenEndpoints(this IEndpointRouteBuilder api)
+    {
+        api.MapPost("/tokens", async (HttpContext http, TokenIssuer issuer, ImqOptions options) =>
+        {
+            using var body = await RestBody.ReadAsync(http, RestApi.BodyLimit(options));
+            var root = RestApi.RequireObject(body);
+            var userId = RestApi.OptionalString(root, "userId") ?? throw ImqException.Invalid("userId is required");
+            var ttl = root.TryGetProperty("ttlSeconds", out var t) && t.ValueKind == JsonValueKind.Number && t.TryGetInt32(out var s)
+                ? s
+                : throw ImqException.Invalid("ttlSeconds must be a whole number of seconds");
+            return Results.Json(new { token = issuer.Issue(userId, ttl) }, RestJson.Options);
+        });
+    }
+}
