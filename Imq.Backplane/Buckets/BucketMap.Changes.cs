@@ -3,7 +3,7 @@
 // can recompute a change and every reader can check it. Cold path: runs once per membership change.
 namespace Imq.Backplane.Buckets;
 
-public sealed partial class BucketMap
+internal sealed partial class BucketMap
 {
     /// <summary>
     /// The next map with <paramref name="nodeId"/> added. The newcomer gets its fair share,

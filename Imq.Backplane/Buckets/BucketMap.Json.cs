@@ -7,7 +7,7 @@ using System.Text.Json;
 
 namespace Imq.Backplane.Buckets;
 
-public sealed partial class BucketMap
+internal sealed partial class BucketMap
 {
     /// <summary>The map as compact JSON: <c>{"version":…,"bits":…,"owners":[…]}</c>.</summary>
     public string ToJson()

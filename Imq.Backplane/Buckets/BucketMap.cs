@@ -20,7 +20,7 @@ namespace Imq.Backplane.Buckets;
 /// <see cref="MinBucketsPerNode"/> buckets and keep nodes within one bucket of each other, which is what
 /// makes the 8:9 load differential hold (see <see cref="WithNode"/>).
 /// </remarks>
-public sealed partial class BucketMap
+internal sealed partial class BucketMap
 {
     /// <summary>The fewest buckets a node may hold: fewer and the table doubles before a node joins.</summary>
     public const int MinBucketsPerNode = 8;

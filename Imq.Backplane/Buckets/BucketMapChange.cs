@@ -3,7 +3,7 @@
 namespace Imq.Backplane.Buckets;
 
 /// <summary>The result of <see cref="BucketMap.WithNode"/> or <see cref="BucketMap.WithoutNode"/>.</summary>
-public sealed class BucketMapChange
+internal sealed class BucketMapChange
 {
     internal BucketMapChange(BucketMap map, BucketMove[] moves, bool split)
     {

@@ -6,4 +6,4 @@ namespace Imq.Backplane.Buckets;
 /// <param name="Bucket">The bucket's index in the new map's table.</param>
 /// <param name="From">The node that owned it.</param>
 /// <param name="To">The node that owns it in the new map.</param>
-public readonly record struct BucketMove(int Bucket, string From, string To);
+internal readonly record struct BucketMove(int Bucket, string From, string To);

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.Cluster;
 
-public sealed partial class BossService(ClusterStore store, ClusterSettings settings, ILogger<BossService> logger) : BackgroundService
+internal sealed partial class BossService(ClusterStore store, ClusterSettings settings, ILogger<BossService> logger) : BackgroundService
 {
     private volatile bool _isBoss;
 

@@ -5,7 +5,7 @@ using Imq.Backplane.Gateway;
 
 namespace Imq.Backplane.Cluster;
 
-public sealed class ClusterOwnership(ClusterSettings settings, MapWatcher watcher, ClusterStore store) : IOwnership
+internal sealed class ClusterOwnership(ClusterSettings settings, MapWatcher watcher, ClusterStore store) : IOwnership
 {
     private readonly ConcurrentDictionary<string, string?> _urls = new(StringComparer.Ordinal);
 

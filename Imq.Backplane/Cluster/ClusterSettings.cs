@@ -2,7 +2,7 @@
 // heartbeats and of declaring a silent node dead.
 namespace Imq.Backplane.Cluster;
 
-public sealed class ClusterSettings
+internal sealed class ClusterSettings
 {
     public required string NodeId { get; init; }
 

@@ -9,7 +9,7 @@ using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Cluster;
 
-public sealed class ClusterStore(NpgsqlDataSource db) : IAsyncDisposable
+internal sealed class ClusterStore(NpgsqlDataSource db) : IAsyncDisposable
 {
     /// <summary>The channel on which every new map version is announced.</summary>
     public const string MapChannel = "imq_map";

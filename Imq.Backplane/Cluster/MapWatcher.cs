@@ -7,7 +7,7 @@ using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Cluster;
 
-public sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher> logger) : BackgroundService
+internal sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher> logger) : BackgroundService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.Cluster;
 
-public sealed partial class NodeHeartbeat(ClusterStore store, ClusterSettings settings, ILogger<NodeHeartbeat> logger) : BackgroundService
+internal sealed partial class NodeHeartbeat(ClusterStore store, ClusterSettings settings, ILogger<NodeHeartbeat> logger) : BackgroundService
 {
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

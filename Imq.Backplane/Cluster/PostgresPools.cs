@@ -8,7 +8,7 @@ using Npgsql;
 
 namespace Imq.Backplane.Cluster;
 
-public static class PostgresPools
+internal static class PostgresPools
 {
     /// <summary>Heartbeat, map reads and writes, LISTEN and the boss's lock each hold at most one connection.</summary>
     public const int ControlPoolSize = 6;

@@ -6,10 +6,10 @@ using Imq.QueueServer.Model;
 namespace Imq.Backplane.Gateway;
 
 /// <summary>The recipient now holds a membership moved to it from its user's replaced connection.</summary>
-public sealed record AdoptedEvent(string Queue) : QueueEvent(Queue);
+internal sealed record AdoptedEvent(string Queue) : QueueEvent(Queue);
 
 /// <summary>The recipient's session was taken over by a newer connection (sent from the home queue).</summary>
-public sealed record ReplacedEvent(string Queue, string WinnerGateway, string WinnerConnection) : QueueEvent(Queue);
+internal sealed record ReplacedEvent(string Queue, string WinnerGateway, string WinnerConnection) : QueueEvent(Queue);
 
 /// <summary>Reliable messages were stored for the recipient while it was online; its gateway delivers them.</summary>
-public sealed record ReliablePendingEvent(string Queue) : QueueEvent(Queue);
+internal sealed record ReliablePendingEvent(string Queue) : QueueEvent(Queue);

@@ -6,7 +6,7 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Backplane.Gateway;
 
-public interface ILocalDeliveryHandler
+internal interface ILocalDeliveryHandler
 {
     /// <summary>Called in the queue's order for each event; must not block.</summary>
     void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients);
@@ -16,7 +16,7 @@ public interface ILocalDeliveryHandler
 }
 
 /// <summary>A member held by this process, with the handler that writes to it.</summary>
-public interface ILocalMember
+internal interface ILocalMember
 {
     ILocalDeliveryHandler Handler { get; }
 }

@@ -1,7 +1,7 @@
 // Who owns a queue: the bucket map's answer in a cluster, always this node on a single node.
 namespace Imq.Backplane.Gateway;
 
-public interface IOwnership
+internal interface IOwnership
 {
     /// <summary>This process's node id.</summary>
     string SelfId { get; }
@@ -17,7 +17,7 @@ public interface IOwnership
 }
 
 /// <summary>A single node owns everything.</summary>
-public sealed class SingleNodeOwnership(string selfId) : IOwnership
+internal sealed class SingleNodeOwnership(string selfId) : IOwnership
 {
     public string SelfId => selfId;
 

@@ -10,7 +10,7 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Backplane.Gateway;
 
-public sealed class LocalGateway(string gatewayId) : IGateway, IDeliverySink
+internal sealed class LocalGateway(string gatewayId) : IGateway, IDeliverySink
 {
     private readonly ConcurrentDictionary<string, Member> _members = new(StringComparer.Ordinal);
     private readonly List<ILocalDeliveryHandler> _handlers = [];

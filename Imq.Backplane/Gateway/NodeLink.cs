@@ -12,7 +12,7 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Backplane.Gateway;
 
-public sealed class NodeLink
+internal sealed class NodeLink
 {
     private const int MaxBatch = 256;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
@@ -165,7 +165,7 @@ public sealed class NodeLink
 }
 
 /// <summary>A call could not complete because the link to its node was down or broke.</summary>
-public sealed class NodeLinkException(string nodeId, bool sent)
+internal sealed class NodeLinkException(string nodeId, bool sent)
     : Exception(sent ? $"the link to node {nodeId} broke after the call was sent" : $"the link to node {nodeId} is down")
 {
     /// <summary>True when the node may have run the call (it must not be retried blindly).</summary>

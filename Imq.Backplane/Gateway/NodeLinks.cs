@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Imq.Backplane.Gateway;
 
 /// <summary>Receives the events a node streams to this gateway.</summary>
-public interface IDeliverySink
+internal interface IDeliverySink
 {
     void OnDelivery(QueueEvent queueEvent, IReadOnlyList<string> connectionIds);
 
@@ -15,7 +15,7 @@ public interface IDeliverySink
     void OnLinkLost(string nodeId);
 }
 
-public sealed partial class NodeLinks(string gatewayId, IDeliverySink sink, ILogger<NodeLinks> logger) : IAsyncDisposable
+internal sealed partial class NodeLinks(string gatewayId, IDeliverySink sink, ILogger<NodeLinks> logger) : IAsyncDisposable
 {
     private static readonly TimeSpan Reconnect = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan FirstAttemptTimeout = TimeSpan.FromSeconds(10);

@@ -8,7 +8,7 @@ using QueueSnapshot = Imq.QueueServer.Model.QueueSnapshot;
 
 namespace Imq.Backplane.Gateway;
 
-public sealed class QueueRouter(IOwnership ownership, OperationExecutor executor, NodeLinks? nodes)
+internal sealed class QueueRouter(IOwnership ownership, OperationExecutor executor, NodeLinks? nodes)
 {
     private const int Attempts = 8;
 

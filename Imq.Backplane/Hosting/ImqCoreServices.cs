@@ -19,7 +19,7 @@ using Microsoft.Extensions.Options;
 
 namespace Imq.Backplane.Hosting;
 
-public static class ImqCoreServices
+internal static class ImqCoreServices
 {
     /// <summary>Makes the process an IMQ node: binds <see cref="ImqOptions"/> to the <c>Imq</c> configuration
     /// section (checked at start-up by ImqOptionsValidator) and registers the engine, the gateway, the

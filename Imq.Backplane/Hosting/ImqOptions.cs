@@ -1,10 +1,12 @@
-// The `Imq` configuration section (DESIGN section 8) as one type: every key the IMQ program and
+// The `Imq` configuration section as one type: every key the IMQ program and
 // AddSignalR().AddImq() read, with its default. Bound by AddImqCore and checked at start-up by
 // ImqOptionsValidator, so a bad value stops the process with a message that names the key.
 using Imq.QueueServer.Engine;
 
 namespace Imq.Backplane.Hosting;
 
+/// <summary>The <c>Imq</c> configuration section: this node's name and roles, keys, limits, the engine,
+/// the hub and the cluster it joins. Set in code with <c>AddImq(options => ...)</c>.</summary>
 public sealed class ImqOptions
 {
     /// <summary>The configuration section these options are bound from: <c>Imq</c>.</summary>

@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 
 namespace Imq.Backplane.Metrics;
 
-public static class ImqMetrics
+internal static class ImqMetrics
 {
     public const string MeterName = "Imq";
 

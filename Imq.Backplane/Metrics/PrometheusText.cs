@@ -7,7 +7,7 @@ using System.Text;
 
 namespace Imq.Backplane.Metrics;
 
-public sealed class PrometheusText : IDisposable
+internal sealed class PrometheusText : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(string Name, string Labels), long> _sums = new();

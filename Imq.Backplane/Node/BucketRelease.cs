@@ -8,7 +8,7 @@ using Imq.QueueServer.Engine;
 
 namespace Imq.Backplane.Node;
 
-public sealed class BucketRelease(QueueEngine engine)
+internal sealed class BucketRelease(QueueEngine engine)
 {
     /// <summary>How long buckets released to another node stay frozen here if the boss never flips the map.</summary>
     private static readonly TimeSpan FreezeFor = TimeSpan.FromSeconds(15);

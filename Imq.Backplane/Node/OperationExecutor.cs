@@ -11,7 +11,7 @@ using static Imq.Backplane.Wire.Operation;
 
 namespace Imq.Backplane.Node;
 
-public sealed class OperationExecutor(QueueEngine engine, IOwnership ownership, RemoteGateways remotes, LocalGateway local, BucketRelease release)
+internal sealed class OperationExecutor(QueueEngine engine, IOwnership ownership, RemoteGateways remotes, LocalGateway local, BucketRelease release)
 {
     /// <summary>The error code of an operation sent to a node that does not own its queue.</summary>
     public const string WrongNode = "wrong_node";

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.Node;
 
-public sealed partial class QueueNodeService(
+internal sealed partial class QueueNodeService(
     OperationExecutor executor,
     BucketRelease release,
     RemoteGateways gateways,

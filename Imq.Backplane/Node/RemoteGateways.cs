@@ -6,7 +6,7 @@ using Imq.Backplane.Wire;
 
 namespace Imq.Backplane.Node;
 
-public sealed class RemoteGateways
+internal sealed class RemoteGateways
 {
     private readonly ConcurrentDictionary<string, RemoteGateway> _gateways = new(StringComparer.Ordinal);
 

@@ -5,7 +5,7 @@ using Npgsql;
 
 namespace Imq.Backplane.Schema;
 
-public static class PostgresSchema
+internal static class PostgresSchema
 {
     // Arbitrary constant shared by every node ("IMQ_migr"): serializes schema migrations.
     private const long MigrationLock = 0x494D515F6D696772;

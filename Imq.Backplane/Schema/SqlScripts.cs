@@ -1,7 +1,7 @@
 // Reads the numbered migration scripts embedded from the repository's sql/ folder, in order.
 namespace Imq.Backplane.Schema;
 
-public static class SqlScripts
+internal static class SqlScripts
 {
     public static IEnumerable<(string Name, string Sql)> Load(string dialect)
     {

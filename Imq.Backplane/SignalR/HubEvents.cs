@@ -7,7 +7,7 @@ using Imq.QueueServer.Model;
 namespace Imq.Backplane.SignalR;
 
 /// <summary>One hub invocation for the members of a (hidden) queue.</summary>
-public sealed record HubInvocationEvent(
+internal sealed record HubInvocationEvent(
     string Queue,
     IReadOnlyList<(string Protocol, byte[] Bytes)> Messages,
     IReadOnlyList<string> Excluded,
@@ -15,4 +15,4 @@ public sealed record HubInvocationEvent(
     string? ReplyTo) : QueueEvent(Queue);
 
 /// <summary>A client's answer to a server-to-client invocation, on its way to the waiting gateway.</summary>
-public sealed record HubCompletionEvent(string Queue, string InvocationId, string Protocol, byte[] Completion) : QueueEvent(Queue);
+internal sealed record HubCompletionEvent(string Queue, string InvocationId, string Protocol, byte[] Completion) : QueueEvent(Queue);

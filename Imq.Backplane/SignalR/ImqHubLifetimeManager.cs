@@ -12,11 +12,18 @@ using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Imq.Backplane.SignalR;
 
+/// <summary>
+/// SignalR's scale-out through IMQ, the peer of the Redis backplane's lifetime manager: groups, users,
+/// connections and client results of the app's hubs work across every gateway of the cluster.
+/// Registered by <c>AddSignalR().AddImq()</c>.
+/// </summary>
+/// <typeparam name="THub">The app's hub type.</typeparam>
 public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliveryHandler
     where THub : Hub
 {
@@ -32,7 +39,23 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
     private readonly HubListener _inbox;
     private readonly Lazy<Task> _listening;
 
+    /// <summary>Made by SignalR's dependency injection for each hub type once <c>AddImq()</c> has registered it.</summary>
+    /// <param name="services">The app's services, holding this process's IMQ node (see <c>AddImq</c>).</param>
+    /// <param name="resolver">The hub protocols of the app.</param>
+    /// <param name="globalOptions">The app's hub options.</param>
+    /// <param name="hubOptions">The options of this hub type.</param>
+    /// <param name="logger">Where failures of background sends are logged.</param>
     public ImqHubLifetimeManager(
+        IServiceProvider services,
+        IHubProtocolResolver resolver,
+        IOptions<HubOptions> globalOptions,
+        IOptions<HubOptions<THub>> hubOptions,
+        ILogger<ImqHubLifetimeManager<THub>> logger)
+        : this(services.GetRequiredService<QueueRouter>(), services.GetRequiredService<LocalGateway>(), resolver, globalOptions, hubOptions, logger)
+    {
+    }
+
+    internal ImqHubLifetimeManager(
         QueueRouter router,
         LocalGateway gateway,
         IHubProtocolResolver resolver,
@@ -56,6 +79,7 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
         _listening = new Lazy<Task>(ListenAsync);
     }
 
+    /// <inheritdoc />
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
         await _listening.Value;
@@ -66,6 +90,7 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
         await _directory.AddAsync(connection, Ref(member));
     }
 
+    /// <inheritdoc />
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         if (_connections.Remove(connection) is not { } member)
@@ -84,33 +109,43 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
         await _results.OnDisconnectedAsync(connection);
     }
 
+    /// <inheritdoc />
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         _publisher.PublishAsync(_names.All, methodName, args, []);
 
+    /// <inheritdoc />
     public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
         _publisher.PublishAsync(_names.All, methodName, args, excludedConnectionIds);
 
+    /// <inheritdoc />
     public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         _directory.SendConnectionsAsync([connectionId], methodName, args);
 
+    /// <inheritdoc />
     public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         _directory.SendConnectionsAsync(connectionIds, methodName, args);
 
+    /// <inheritdoc />
     public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         _publisher.PublishAsync(_names.Group(groupName), methodName, args, []);
 
+    /// <inheritdoc />
     public override Task SendGroupsAsync(IReadOnlyList<string> groupNames, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         Task.WhenAll(groupNames.Select(g => _publisher.PublishAsync(_names.Group(g), methodName, args, [])));
 
+    /// <inheritdoc />
     public override Task SendGroupExceptAsync(string groupName, string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
         _publisher.PublishAsync(_names.Group(groupName), methodName, args, excludedConnectionIds);
 
+    /// <inheritdoc />
     public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         _directory.SendUsersAsync([userId], methodName, args);
 
+    /// <inheritdoc />
     public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         _directory.SendUsersAsync(userIds, methodName, args);
 
+    /// <inheritdoc />
     public override async Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
     {
         var member = await FindAsync(connectionId);
@@ -121,6 +156,7 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
         }
     }
 
+    /// <inheritdoc />
     public override async Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
     {
         var member = await FindAsync(connectionId);
@@ -130,15 +166,18 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
         }
     }
 
+    /// <inheritdoc />
     public override async Task<T> InvokeConnectionAsync<T>(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken)
     {
         var target = await FindAsync(connectionId) ?? throw new IOException($"Connection '{connectionId}' does not exist.");
         return await _results.InvokeAsync<T>(target, connectionId, methodName, args, cancellationToken);
     }
 
+    /// <inheritdoc />
     public override Task SetConnectionResultAsync(string connectionId, CompletionMessage result) =>
         _results.SetConnectionResultAsync(connectionId, result);
 
+    /// <inheritdoc />
     public override bool TryGetReturnType(string invocationId, [NotNullWhen(true)] out Type? type) =>
         _results.TryGetReturnType(invocationId, out type);
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.SignalR;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
+/// <summary><c>AddSignalR().AddImq()</c>: IMQ as the scale-out of any SignalR app.</summary>
 public static class ImqSignalRBuilderExtensions
 {
     /// <summary>Scales the app's hubs out through IMQ. Makes the process an IMQ node (AddImqCore: the queue

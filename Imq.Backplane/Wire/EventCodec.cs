@@ -8,7 +8,7 @@ using Imq.Backplane.Gateway;
 
 namespace Imq.Backplane.Wire;
 
-public static class EventCodec
+internal static class EventCodec
 {
     public static Event ToWire(QueueEvent e)
     {

@@ -9,7 +9,7 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Backplane.Wire;
 
-public static class WireValues
+internal static class WireValues
 {
     public static ByteString ToWire(JsonData data) => UnsafeByteOperations.UnsafeWrap(data.Utf8);
 

@@ -3,7 +3,7 @@ using System.Security.Claims;
 
 namespace Imq.Hubs.Auth;
 
-public static class ImqClaims
+internal static class ImqClaims
 {
     public const string UserId = "sub";
     public const string Role = "imq:role";

@@ -8,7 +8,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Imq.Hubs.Auth;
 
-public sealed class TokenIssuer(NodeSecrets secrets, ImqOptions options, TimeProvider clock)
+internal sealed class TokenIssuer(NodeSecrets secrets, ImqOptions options, TimeProvider clock)
 {
     private readonly JsonWebTokenHandler _handler = new();
 

@@ -18,7 +18,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
     private Session Session => gateway.Find(Context.ConnectionId)
         ?? throw new ImqException(ErrorCodes.Unavailable, "the session is not ready");
 
-    public async Task<QueueSnapshotWire> Join(string queue)
+    public async Task<ClientSnapshot> Join(string queue)
     {
         var session = Live();
         Names.CheckPublicQueue(queue);
@@ -27,7 +27,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
             throw ImqException.Forbidden($"users may not join {queue}");
         }
 
-        return QueueSnapshotWire.From(await TrackAsync(session, queue, () => router.JoinAsync(queue, session.Ref)));
+        return ClientSnapshot.From(await TrackAsync(session, queue, () => router.JoinAsync(queue, session.Ref)));
     }
 
     public async Task Leave(string queue)
@@ -78,7 +78,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         return await direct.SendAsync(session.UserId, userId, checkedData, reliable ?? false, id, Context.ConnectionAborted);
     }
 
-    public async Task<QueueSnapshotWire> Resume(string queue, long lastSeq)
+    public async Task<ClientSnapshot> Resume(string queue, long lastSeq)
     {
         var session = Live();
         Names.CheckPublicQueue(queue);
@@ -92,7 +92,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
             throw ImqException.Forbidden($"users may not join {queue}");
         }
 
-        return QueueSnapshotWire.From(await TrackAsync(session, queue, () => router.ResumeAsync(queue, session.Ref, lastSeq)));
+        return ClientSnapshot.From(await TrackAsync(session, queue, () => router.ResumeAsync(queue, session.Ref, lastSeq)));
     }
 
     /// <summary>Records the membership before joining, so a disconnect racing the join still leaves the queue.</summary>

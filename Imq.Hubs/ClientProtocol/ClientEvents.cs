@@ -1,7 +1,7 @@
 // The names of the server -> client events (DESIGN section 3), one place for both the hub and REST.
 namespace Imq.Hubs.ClientProtocol;
 
-public static class ClientEvents
+internal static class ClientEvents
 {
     public const string Welcome = "Welcome";
     public const string Message = "Message";

@@ -6,7 +6,7 @@ using MessagePack;
 namespace Imq.Hubs.ClientProtocol;
 
 [MessagePackObject]
-public sealed class QueueSnapshotWire
+public sealed class ClientSnapshot
 {
     [Key("queue")]
     public string Queue { get; set; } = "";
@@ -15,7 +15,7 @@ public sealed class QueueSnapshotWire
     public long Seq { get; set; }
 
     [Key("mounts")]
-    public IReadOnlyList<MountWire> Mounts { get; set; } = [];
+    public IReadOnlyList<ClientMount> Mounts { get; set; } = [];
 
     [Key("members")]
     public IReadOnlyList<string> Members { get; set; } = [];
@@ -23,21 +23,21 @@ public sealed class QueueSnapshotWire
     [Key("gap")]
     public bool? Gap { get; set; }
 
-    public static QueueSnapshotWire From(QueueSnapshot s)
+    public static ClientSnapshot From(QueueSnapshot s)
     {
-        var mounts = new MountWire[s.Mounts.Count];
+        var mounts = new ClientMount[s.Mounts.Count];
         for (var i = 0; i < mounts.Length; i++)
         {
             var m = s.Mounts[i];
-            mounts[i] = new MountWire { Name = m.Name, Type = MountTypes.ToWire(m.Type), Version = m.Version, State = m.State };
+            mounts[i] = new ClientMount { Name = m.Name, Type = MountTypes.ToWire(m.Type), Version = m.Version, State = m.State };
         }
 
-        return new QueueSnapshotWire { Queue = s.Queue, Seq = s.Seq, Mounts = mounts, Members = s.Members, Gap = s.Gap };
+        return new ClientSnapshot { Queue = s.Queue, Seq = s.Seq, Mounts = mounts, Members = s.Members, Gap = s.Gap };
     }
 }
 
 [MessagePackObject]
-public sealed class MountWire
+public sealed class ClientMount
 {
     [Key("name")]
     public string Name { get; set; } = "";
@@ -54,7 +54,7 @@ public sealed class MountWire
 
 /// <summary>The argument of Mounted: the new mount's name and type (no version: the event's seq is not carried).</summary>
 [MessagePackObject]
-public sealed class MountInfoWire
+public sealed class ClientMountInfo
 {
     [Key("name")]
     public string Name { get; set; } = "";
@@ -64,7 +64,7 @@ public sealed class MountInfoWire
 }
 
 [MessagePackObject]
-public sealed class WelcomeWire
+public sealed class ClientWelcome
 {
     [Key("userId")]
     public string? UserId { get; set; }

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.SignalR;
 
 namespace Imq.Hubs.ClientProtocol;
 
-public static class ImqMessagePack
+internal static class ImqMessagePack
 {
     public static MessagePackSerializerOptions Options { get; } = Create();
 

@@ -6,7 +6,7 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.ClientProtocol;
 
-public sealed class JsonDataJsonConverter : JsonConverter<JsonData>
+internal sealed class JsonDataJsonConverter : JsonConverter<JsonData>
 {
     public override bool HandleNull => true;
 

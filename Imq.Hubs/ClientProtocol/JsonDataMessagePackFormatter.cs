@@ -10,7 +10,7 @@ using MessagePack.Formatters;
 
 namespace Imq.Hubs.ClientProtocol;
 
-public sealed class JsonDataMessagePackFormatter : IMessagePackFormatter<JsonData?>
+internal sealed class JsonDataMessagePackFormatter : IMessagePackFormatter<JsonData?>
 {
     public static readonly JsonDataMessagePackFormatter Instance = new();
 

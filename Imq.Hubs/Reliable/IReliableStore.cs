@@ -2,9 +2,9 @@
 // are remembered. SQLite in a single node; PostgreSQL in a cluster.
 namespace Imq.Hubs.Reliable;
 
-public sealed record StoredMessage(long Seq, string Recipient, string? Sender, string Data, string? MessageId);
+internal sealed record StoredMessage(long Seq, string Recipient, string? Sender, string Data, string? MessageId);
 
-public interface IReliableStore
+internal interface IReliableStore
 {
     /// <summary>Creates or upgrades the schema.</summary>
     Task MigrateAsync(CancellationToken ct);

@@ -42,7 +42,7 @@ internal static class QueueEndpoints
         });
 
         api.MapGet("/queues/{queue}", async (string queue, QueueRouter router) =>
-            Results.Json(QueueSnapshotWire.From(await router.SnapshotAsync(QueueParam(queue))), RestJson.Options));
+            Results.Json(ClientSnapshot.From(await router.SnapshotAsync(QueueParam(queue))), RestJson.Options));
 
         MapMounts(api);
         MapMembers(api);

@@ -42,7 +42,7 @@ internal sealed partial class SessionManager(
             await router.ClaimSessionAsync(userId, session.Ref);
         }
 
-        await SessionDelivery.SendAsync(session, ClientEvents.Welcome, new WelcomeWire { UserId = userId, ConnectionId = connection.ConnectionId, Role = session.Role });
+        await SessionDelivery.SendAsync(session, ClientEvents.Welcome, new ClientWelcome { UserId = userId, ConnectionId = connection.ConnectionId, Role = session.Role });
         if (userId is not null)
         {
             _ = direct.FlushAsync(session, connection.ConnectionAborted);

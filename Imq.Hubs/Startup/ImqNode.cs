@@ -18,7 +18,7 @@ using Microsoft.Extensions.Options;
 
 namespace Imq.Hubs.Startup;
 
-public static class ImqNode
+internal static class ImqNode
 {
     /// <summary>Largest hub frame; well above the message limit so that an oversized message answers
     /// too_large instead of closing the connection.</summary>

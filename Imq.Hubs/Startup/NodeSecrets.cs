@@ -5,7 +5,7 @@ using Imq.Backplane.Hosting;
 
 namespace Imq.Hubs.Startup;
 
-public sealed class NodeSecrets
+internal sealed class NodeSecrets
 {
     private NodeSecrets(IReadOnlyList<string> apiKeys, byte[] jwtKey, string? generatedApiKeyPath)
     {

@@ -1,7 +1,7 @@
 // Running totals of the engine, read by /metrics and the admin console.
 namespace Imq.QueueServer.Engine;
 
-public sealed class EngineCounters
+internal sealed class EngineCounters
 {
     private long _eventsPublished;
     private long _deliveries;

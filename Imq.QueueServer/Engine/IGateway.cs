@@ -5,7 +5,7 @@ using Imq.QueueServer.Model;
 
 namespace Imq.QueueServer.Engine;
 
-public interface IGateway
+internal interface IGateway
 {
     /// <summary>The gateway's id (its node id): together with a connection id it names a member anywhere in the cluster.</summary>
     string Id { get; }

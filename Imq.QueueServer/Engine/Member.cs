@@ -4,7 +4,7 @@
 // receive a queue's events without appearing in its member list or causing presence.
 namespace Imq.QueueServer.Engine;
 
-public abstract class Member
+internal abstract class Member
 {
     protected Member(string? userId, bool isListener, IGateway gateway, string connectionId = "")
     {

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Imq.QueueServer.Engine;
 
-public sealed class QueueEngine
+internal sealed class QueueEngine
 {
     private readonly ConcurrentDictionary<string, Queue> _queues = new(StringComparer.Ordinal);
     private readonly ILogger _logger;

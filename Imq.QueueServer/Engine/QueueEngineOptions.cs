@@ -2,6 +2,7 @@
 // ImqOptions.Engine), so the engine's defaults are defined here and nowhere else.
 namespace Imq.QueueServer.Engine;
 
+/// <summary>Settings of the queue engine, bound from <c>Imq:Engine</c>.</summary>
 public sealed class QueueEngineOptions
 {
     /// <summary><c>Imq:Engine:HistoryLength</c>: how many sequenced events each queue keeps for Resume,

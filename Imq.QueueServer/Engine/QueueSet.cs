@@ -5,7 +5,7 @@ using System.Collections.Concurrent;
 
 namespace Imq.QueueServer.Engine;
 
-public sealed class QueueSet
+internal sealed class QueueSet
 {
     private ConcurrentDictionary<string, byte>? _names;
 

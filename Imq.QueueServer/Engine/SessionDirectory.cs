@@ -5,7 +5,7 @@ using System.Collections.Concurrent;
 
 namespace Imq.QueueServer.Engine;
 
-public sealed class SessionDirectory
+internal sealed class SessionDirectory
 {
     private readonly ConcurrentDictionary<string, Member> _sessions = new(StringComparer.Ordinal);
 

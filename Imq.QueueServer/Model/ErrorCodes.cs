@@ -1,7 +1,7 @@
 // The stable error codes of the client and REST contract (DESIGN section 3). Clients match on these strings.
 namespace Imq.QueueServer.Model;
 
-public static class ErrorCodes
+internal static class ErrorCodes
 {
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";

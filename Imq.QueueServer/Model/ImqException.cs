@@ -3,7 +3,7 @@
 namespace Imq.QueueServer.Model;
 
 /// <summary>An operation failed for a reason the caller can act on; <see cref="Code"/> is one of <see cref="ErrorCodes"/>.</summary>
-public sealed class ImqException : Exception
+internal sealed class ImqException : Exception
 {
     public ImqException(string code, string detail)
         : base($"{code}: {detail}")

@@ -1,4 +1,4 @@
 // A mount to create: its name and type, as given to CreateQueue and Mount.
 namespace Imq.QueueServer.Model;
 
-public sealed record MountSpec(string Name, MountType Type);
+internal sealed record MountSpec(string Name, MountType Type);

@@ -1,13 +1,13 @@
 // The two kinds of mount: edge-triggered messages and a level-triggered key/value state map.
 namespace Imq.QueueServer.Model;
 
-public enum MountType
+internal enum MountType
 {
     Message,
     State,
 }
 
-public static class MountTypes
+internal static class MountTypes
 {
     public static string ToWire(MountType type) => type == MountType.Message ? "message" : "state";
 

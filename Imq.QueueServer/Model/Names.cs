@@ -2,7 +2,7 @@
 // Checked at every edge so the engine only ever sees valid names.
 namespace Imq.QueueServer.Model;
 
-public static class Names
+internal static class Names
 {
     public const int MaxQueueBytes = 256;
     public const int MaxMountLength = 64;

@@ -190,5 +190,6 @@ internal sealed class Connector : IDisposable
         }
     }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1812", Justification = "Made by System.Text.Json.")]
     private sealed record TokenAnswer(string Token);
 }

@@ -27,9 +27,9 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         const string queue = "/room/hot-add";
         await first.Rest.CreateChatQueueAsync(queue);
         var listener = await _cluster.Nodes[1].ConnectUserAsync("listener");
-        await listener.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await listener.InvokeAsync<ClientSnapshot>("Join", queue);
         var sender = await first.ConnectUserAsync("sender");
-        await sender.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await sender.InvokeAsync<ClientSnapshot>("Join", queue);
 
         using var stop = new CancellationTokenSource();
         var sent = 0L;
@@ -53,7 +53,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
 
         // The queue still works for clients of the new node too.
         var late = await added.ConnectUserAsync("late");
-        var snapshot = await late.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        var snapshot = await late.InvokeAsync<ClientSnapshot>("Join", queue);
         Assert.Equal(sent, snapshot.Seq);
     }
 
@@ -103,7 +103,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         var other = _cluster.Nodes.First(n => n.Id != boss.Id);
         await other.Rest.CreateChatQueueAsync(doomed);
         var member = await other.ConnectUserAsync("member-of-doomed");
-        await member.InvokeAsync<QueueSnapshotWire>("Join", doomed);
+        await member.InvokeAsync<ClientSnapshot>("Join", doomed);
 
         boss.Kill();
         var left = await member.WaitForAsync("Left");

@@ -45,7 +45,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
             for (var i = 0; i < Cluster.Nodes.Count; i++)
             {
                 var client = await ConnectAsync(Cluster.Nodes[i], $"u{i}-{Guid.NewGuid():N}"[..12], i % 2 == 0 ? Wire.Json : Wire.MessagePack);
-                await client.InvokeAsync<QueueSnapshotWire>("Join", queue);
+                await client.InvokeAsync<ClientSnapshot>("Join", queue);
                 clients.Add(client);
             }
 
@@ -82,8 +82,8 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         foreach (var q in queues)
         {
             await server.InvokeAsync("CreateQueue", q, JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
-            await alice.InvokeAsync<QueueSnapshotWire>("Join", q);
-            await bob.InvokeAsync<QueueSnapshotWire>("Join", q);
+            await alice.InvokeAsync<ClientSnapshot>("Join", q);
+            await bob.InvokeAsync<ClientSnapshot>("Join", q);
             await alice.WaitForAsync("Presence", e => e.Arg<string>(0) == q && e.Arg<bool>(2));
         }
 
@@ -91,7 +91,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         foreach (var q in queues)
         {
             await alice.WaitForAsync("Presence", e => e.Arg<string>(0) == q && !e.Arg<bool>(2));
-            var snapshot = await alice.InvokeAsync<QueueSnapshotWire>("Join", q);
+            var snapshot = await alice.InvokeAsync<ClientSnapshot>("Join", q);
             Assert.DoesNotContain(snapshot.Members, m => m.StartsWith("bob-m", StringComparison.Ordinal));
         }
     }
@@ -105,9 +105,9 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         await server.InvokeAsync("CreateQueue", queue, JsonData.Parse("""[{"name":"score","type":"state"}]"""));
         var alice = await ConnectAsync(Cluster.Nodes[1], "alice-x" + Guid.NewGuid().ToString("N")[..6]);
         var bob = await ConnectAsync(Cluster.Nodes[0], "bob-x" + Guid.NewGuid().ToString("N")[..6]);
-        await server.InvokeAsync("AddMember", queue, alice.Events[0].Arg<WelcomeWire>(0).UserId);
+        await server.InvokeAsync("AddMember", queue, alice.Events[0].Arg<ClientWelcome>(0).UserId);
         await alice.WaitForAsync("Joined");
-        await bob.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await bob.InvokeAsync<ClientSnapshot>("Join", queue);
         await alice.WaitForAsync("Presence", e => e.Arg<bool>(2));
 
         var version = await server.InvokeAsync<long>("SetState", queue, "score", JsonData.Parse("""{"a":1}"""), null);
@@ -131,9 +131,9 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         await Cluster.Nodes[0].Rest.CreateChatQueueAsync(queue);
         var user = "dora-" + Guid.NewGuid().ToString("N")[..8];
         var watcher = await ConnectAsync(Cluster.Nodes[2], "watch-" + Guid.NewGuid().ToString("N")[..8]);
-        await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await watcher.InvokeAsync<ClientSnapshot>("Join", queue);
         var first = await ConnectAsync(Cluster.Nodes[0], user);
-        await first.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await first.InvokeAsync<ClientSnapshot>("Join", queue);
 
         var second = await ConnectAsync(Cluster.Nodes[1], user);
         Assert.Equal("replaced", (await first.WaitForAsync("SessionEnded")).Arg<string>(0));
@@ -142,7 +142,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         await watcher.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("\"anyone?\""));
         await second.WaitForAsync("Message");
         await second.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("\"me\""));
-        var snapshot = await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        var snapshot = await watcher.InvokeAsync<ClientSnapshot>("Join", queue);
         Assert.Contains(user, snapshot.Members);
         var online = await Cluster.Nodes[2].Rest.GetFromJsonAsync<JsonElement>($"/api/v1/users/{user}");
         Assert.Equal(Cluster.Nodes[1].Id, online.GetProperty("gateway").GetString());

@@ -33,7 +33,7 @@ public sealed partial class FanOutCostTests(ITestOutputHelper output) : IAsyncLi
         {
             var node = _cluster.Nodes[i % 3];
             var client = await node.ConnectUserAsync($"member-{i}");
-            await client.InvokeAsync<QueueSnapshotWire>("Join", queue);
+            await client.InvokeAsync<ClientSnapshot>("Join", queue);
             members.Add(client);
         }
 

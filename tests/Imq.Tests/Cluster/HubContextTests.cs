@@ -68,7 +68,7 @@ public sealed class HubContextTests : IAsyncLifetime
         var server = await sender.ConnectServerAsync();
         var queue = "/room/ctx-" + Guid.NewGuid().ToString("N")[..8];
         await server.InvokeAsync("CreateQueue", queue, Imq.QueueServer.Model.JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
-        await carol.InvokeAsync<Imq.Hubs.ClientProtocol.QueueSnapshotWire>("Join", queue);
+        await carol.InvokeAsync<Imq.Hubs.ClientProtocol.ClientSnapshot>("Join", queue);
         var notices = NoticeListener.On(carol);
 
         await sender.Services.GetRequiredService<IHubContext<ImqHub>>().Clients.User("ctx-carol").SendAsync("Notice", "hello");

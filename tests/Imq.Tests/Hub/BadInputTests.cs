@@ -18,10 +18,10 @@ public sealed class BadInputTests(NodeFixture fixture) : IClassFixture<NodeFixtu
     {
         var queue = await fixture.NewQueueAsync();
         var alice = await Node.ConnectUserAsync("alice-bad");
-        Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<QueueSnapshotWire>("Join", "no-slash")));
-        Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<QueueSnapshotWire>("Join", "/" + new string('a', 300))));
-        Assert.Equal("not_found", await HubErrors.CodeOf(() => alice.InvokeAsync<QueueSnapshotWire>("Join", "/room/never-created")));
-        await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<ClientSnapshot>("Join", "no-slash")));
+        Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<ClientSnapshot>("Join", "/" + new string('a', 300))));
+        Assert.Equal("not_found", await HubErrors.CodeOf(() => alice.InvokeAsync<ClientSnapshot>("Join", "/room/never-created")));
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
         Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<long>("Send", queue, "bad mount", JsonData.Null)));
         Assert.Equal("not_found", await HubErrors.CodeOf(() => alice.InvokeAsync<long>("Send", queue, "nomount", JsonData.Null)));
         Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<long>("Send", queue, "score", JsonData.Null)));
@@ -34,8 +34,8 @@ public sealed class BadInputTests(NodeFixture fixture) : IClassFixture<NodeFixtu
         var queue = await fixture.NewQueueAsync();
         var alice = await Node.ConnectUserAsync("alice-nj");
         Assert.Equal("forbidden", await HubErrors.CodeOf(() => alice.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("1"))));
-        Assert.Equal("forbidden", await HubErrors.CodeOf(() => alice.InvokeAsync<QueueSnapshotWire>("Join", "/user/someone-else")));
-        Assert.Equal("forbidden", await HubErrors.CodeOf(() => alice.InvokeAsync<QueueSnapshotWire>("Join", "/_h/0123abcd/all")));
+        Assert.Equal("forbidden", await HubErrors.CodeOf(() => alice.InvokeAsync<ClientSnapshot>("Join", "/user/someone-else")));
+        Assert.Equal("forbidden", await HubErrors.CodeOf(() => alice.InvokeAsync<ClientSnapshot>("Join", "/_h/0123abcd/all")));
     }
 
     [Theory]
@@ -45,7 +45,7 @@ public sealed class BadInputTests(NodeFixture fixture) : IClassFixture<NodeFixtu
     {
         var queue = await fixture.NewQueueAsync();
         var alice = await Node.ConnectUserAsync("alice-big-" + wire, wire);
-        await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
         var big = JsonData.Parse("\"" + new string('x', 70_000) + "\"");
         Assert.Equal("too_large", await HubErrors.CodeOf(() => alice.InvokeAsync<long>("Send", queue, "chat", big)));
 
@@ -60,10 +60,10 @@ public sealed class BadInputTests(NodeFixture fixture) : IClassFixture<NodeFixtu
     {
         var queue = await fixture.NewQueueAsync();
         var alice = await Node.ConnectUserAsync("alice-args");
-        await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
         Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<long>("Send", queue, "chat")));
         Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<long>("Send", queue, "chat", JsonData.Null, 1, 2)));
-        Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<QueueSnapshotWire>("Resume", queue, "not a number")));
+        Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<ClientSnapshot>("Resume", queue, "not a number")));
         Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<long>("SetState", queue, "score", JsonData.Parse("[1]"), null)));
         Assert.Equal(1, await alice.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("1")));
     }
@@ -108,7 +108,7 @@ public sealed class BadInputTests(NodeFixture fixture) : IClassFixture<NodeFixtu
         var server = await node.ConnectServerAsync();
         await server.InvokeAsync("CreateQueue", "/room/flood", JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
         var flooder = await node.ConnectUserAsync("flooder");
-        await flooder.InvokeAsync<QueueSnapshotWire>("Join", "/room/flood");
+        await flooder.InvokeAsync<ClientSnapshot>("Join", "/room/flood");
         var codes = new List<string>();
         for (var i = 0; i < 30; i++)
         {
@@ -126,7 +126,7 @@ public sealed class BadInputTests(NodeFixture fixture) : IClassFixture<NodeFixtu
         Assert.InRange(codes.Count(c => c == "ok"), 10, 15);
         Assert.Contains("rate_limited", codes);
         var calm = await node.ConnectUserAsync("calm");
-        await calm.InvokeAsync<QueueSnapshotWire>("Join", "/room/flood");
+        await calm.InvokeAsync<ClientSnapshot>("Join", "/room/flood");
         await calm.InvokeAsync<long>("Send", "/room/flood", "chat", JsonData.Parse("1"));
         for (var i = 0; i < 100; i++)
         {

@@ -19,12 +19,12 @@ public sealed class MessagingTests(NodeFixture fixture) : IClassFixture<NodeFixt
         var alice = await Node.ConnectUserAsync("alice-w");
         var welcome = alice.Events[0];
         Assert.Equal("Welcome", welcome.Name);
-        var w = welcome.Arg<WelcomeWire>(0);
+        var w = welcome.Arg<ClientWelcome>(0);
         Assert.Equal(("alice-w", "user"), (w.UserId, w.Role));
         Assert.False(string.IsNullOrEmpty(w.ConnectionId));
 
         var server = await Node.ConnectServerAsync();
-        Assert.Equal("server", server.Events[0].Arg<WelcomeWire>(0).Role);
+        Assert.Equal("server", server.Events[0].Arg<ClientWelcome>(0).Role);
     }
 
     [Fact]
@@ -34,14 +34,14 @@ public sealed class MessagingTests(NodeFixture fixture) : IClassFixture<NodeFixt
         var alice = await Node.ConnectUserAsync("alice-j");
         var bob = await Node.ConnectUserAsync("bob-j", Wire.MessagePack);
 
-        var first = await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        var first = await alice.InvokeAsync<ClientSnapshot>("Join", queue);
         Assert.Equal(queue, first.Queue);
         Assert.Equal(0, first.Seq);
         Assert.Equal(["chat", "score"], first.Mounts.Select(m => m.Name));
         Assert.Equal(["message", "state"], first.Mounts.Select(m => m.Type));
         Assert.Equal(["alice-j"], first.Members);
 
-        var second = await bob.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        var second = await bob.InvokeAsync<ClientSnapshot>("Join", queue);
         Assert.Equal(["alice-j", "bob-j"], second.Members.Order());
         var presence = await alice.WaitForAsync("Presence");
         Assert.Equal((queue, "bob-j", true), (presence.Arg<string>(0), presence.Arg<string>(1), presence.Arg<bool>(2)));
@@ -56,8 +56,8 @@ public sealed class MessagingTests(NodeFixture fixture) : IClassFixture<NodeFixt
         var queue = await fixture.NewQueueAsync();
         var alice = await Node.ConnectUserAsync("alice-s");
         var bob = await Node.ConnectUserAsync("bob-s", Wire.MessagePack);
-        await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
-        await bob.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
+        await bob.InvokeAsync<ClientSnapshot>("Join", queue);
 
         var seqs = new List<long>();
         for (var i = 0; i < 20; i++)
@@ -81,8 +81,8 @@ public sealed class MessagingTests(NodeFixture fixture) : IClassFixture<NodeFixt
         var queue = await fixture.NewQueueAsync();
         var json = await Node.ConnectUserAsync("json-user");
         var pack = await Node.ConnectUserAsync("pack-user", Wire.MessagePack);
-        await json.InvokeAsync<QueueSnapshotWire>("Join", queue);
-        await pack.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await json.InvokeAsync<ClientSnapshot>("Join", queue);
+        await pack.InvokeAsync<ClientSnapshot>("Join", queue);
 
         const string fromJson = """{"text":"héllo","n":[1,-2,2.5,true,null],"big":9007199254740993,"nested":{"a":{"b":[]}}}""";
         await json.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse(fromJson));
@@ -100,7 +100,7 @@ public sealed class MessagingTests(NodeFixture fixture) : IClassFixture<NodeFixt
     {
         var queue = await fixture.NewQueueAsync();
         var json = await Node.ConnectUserAsync("json-raw");
-        await json.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await json.InvokeAsync<ClientSnapshot>("Join", queue);
 
         // A MessagePack client with SignalR's stock options: what a non-.NET client would decode.
         var raw = Node.BuildConnection(await Node.TokenAsync("pack-raw"), Wire.MessagePack, b =>
@@ -134,7 +134,7 @@ public sealed class MessagingTests(NodeFixture fixture) : IClassFixture<NodeFixt
         var queue = await fixture.NewQueueAsync("/game/");
         var alice = await Node.ConnectUserAsync("alice-st", Wire.MessagePack);
         var server = await Node.ConnectServerAsync();
-        await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
 
         Assert.Equal("forbidden", await HubErrors.CodeOf(() => alice.InvokeAsync<long>("SetState", queue, "score", JsonData.Parse("""{"a":1}"""), null)));
 
@@ -149,7 +149,7 @@ public sealed class MessagingTests(NodeFixture fixture) : IClassFixture<NodeFixt
         Assert.True(deleted.ContainsKey("a"));
         Assert.True(deleted["a"] is null || deleted["a"]!.IsNull);
 
-        var snapshot = await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        var snapshot = await alice.InvokeAsync<ClientSnapshot>("Join", queue);
         var score = snapshot.Mounts.Single(m => m.Name == "score");
         Assert.Equal(v2, score.Version);
         Assert.Equal(["b"], score.State!.Keys);
@@ -162,8 +162,8 @@ public sealed class MessagingTests(NodeFixture fixture) : IClassFixture<NodeFixt
         var queue = await fixture.NewQueueAsync();
         var alice = await Node.ConnectUserAsync("alice-srv");
         var server = await Node.ConnectServerAsync(Wire.MessagePack);
-        await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
-        var snapshot = await server.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
+        var snapshot = await server.InvokeAsync<ClientSnapshot>("Join", queue);
         Assert.Equal(["alice-srv"], snapshot.Members);
 
         await server.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("\"from server\""));

@@ -17,8 +17,8 @@ public sealed class ResumeTests(NodeFixture fixture) : IClassFixture<NodeFixture
         var alice = await Node.ConnectUserAsync("alice-r");
         var server = await Node.ConnectServerAsync();
         var bob = await Node.ConnectUserAsync("bob-r", Wire.MessagePack);
-        await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
-        await bob.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
+        await bob.InvokeAsync<ClientSnapshot>("Join", queue);
         var lastSeen = await alice.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("0"));
         await bob.WaitForAsync("Message");
         await bob.Connection.StopAsync();
@@ -28,7 +28,7 @@ public sealed class ResumeTests(NodeFixture fixture) : IClassFixture<NodeFixture
         await server.InvokeAsync<long>("Mount", queue, "extra", "message");
 
         var again = await Node.ConnectUserAsync("bob-r", Wire.MessagePack);
-        var snapshot = await again.InvokeAsync<QueueSnapshotWire>("Resume", queue, lastSeen);
+        var snapshot = await again.InvokeAsync<ClientSnapshot>("Resume", queue, lastSeen);
         Assert.NotEqual(true, snapshot.Gap);
         Assert.Equal(lastSeen + 3, snapshot.Seq);
         await again.WaitForAsync("Mounted");
@@ -52,12 +52,12 @@ public sealed class ResumeTests(NodeFixture fixture) : IClassFixture<NodeFixture
         }
 
         var alice = await node.ConnectUserAsync("alice-gap");
-        var snapshot = await alice.InvokeAsync<QueueSnapshotWire>("Resume", "/room/g", 1L);
+        var snapshot = await alice.InvokeAsync<ClientSnapshot>("Resume", "/room/g", 1L);
         Assert.True(snapshot.Gap);
         Assert.Equal([4L, 5L], (await alice.WaitForCountAsync("Message", 2)).Select(e => e.Arg<long>(4)));
 
         var bob = await node.ConnectUserAsync("bob-gap");
-        Assert.True((await bob.InvokeAsync<QueueSnapshotWire>("Resume", "/room/g", 50L)).Gap);
-        Assert.Equal("invalid", await HubErrors.CodeOf(() => bob.InvokeAsync<QueueSnapshotWire>("Resume", "/room/g", -1L)));
+        Assert.True((await bob.InvokeAsync<ClientSnapshot>("Resume", "/room/g", 50L)).Gap);
+        Assert.Equal("invalid", await HubErrors.CodeOf(() => bob.InvokeAsync<ClientSnapshot>("Resume", "/room/g", -1L)));
     }
 }

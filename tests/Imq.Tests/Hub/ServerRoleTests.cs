@@ -16,7 +16,7 @@ public sealed class ServerRoleTests(NodeFixture fixture) : IClassFixture<NodeFix
         var queue = await fixture.NewQueueAsync();
         var alice = await Node.ConnectUserAsync("alice-m");
         var server = await Node.ConnectServerAsync();
-        await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
 
         var seq1 = await server.InvokeAsync<long>("Mount", queue, "dice", "state");
         var seq2 = await server.InvokeAsync<long>("Unmount", queue, "dice");
@@ -24,7 +24,7 @@ public sealed class ServerRoleTests(NodeFixture fixture) : IClassFixture<NodeFix
 
         var mounted = await alice.WaitForAsync("Mounted");
         Assert.Equal(queue, mounted.Arg<string>(0));
-        Assert.Equal(("dice", "state"), (mounted.Arg<MountInfoWire>(1).Name, mounted.Arg<MountInfoWire>(1).Type));
+        Assert.Equal(("dice", "state"), (mounted.Arg<ClientMountInfo>(1).Name, mounted.Arg<ClientMountInfo>(1).Type));
         var unmounted = await alice.WaitForAsync("Unmounted");
         Assert.Equal("dice", unmounted.Arg<string>(1));
 
@@ -42,8 +42,8 @@ public sealed class ServerRoleTests(NodeFixture fixture) : IClassFixture<NodeFix
 
         await server.InvokeAsync("AddMember", queue, "alice-am");
         var joined = await alice.WaitForAsync("Joined");
-        Assert.Equal(queue, joined.Arg<QueueSnapshotWire>(0).Queue);
-        Assert.Equal(["alice-am"], joined.Arg<QueueSnapshotWire>(0).Members);
+        Assert.Equal(queue, joined.Arg<ClientSnapshot>(0).Queue);
+        Assert.Equal(["alice-am"], joined.Arg<ClientSnapshot>(0).Members);
 
         await alice.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("1"));
 
@@ -61,12 +61,12 @@ public sealed class ServerRoleTests(NodeFixture fixture) : IClassFixture<NodeFix
         var queue = await fixture.NewQueueAsync();
         var alice = await Node.ConnectUserAsync("alice-del");
         var server = await Node.ConnectServerAsync();
-        await alice.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
 
         await server.InvokeAsync("DeleteQueue", queue);
         var left = await alice.WaitForAsync("Left");
         Assert.Equal("deleted", left.Arg<string>(1));
-        Assert.Equal("not_found", await HubErrors.CodeOf(() => alice.InvokeAsync<QueueSnapshotWire>("Join", queue)));
+        Assert.Equal("not_found", await HubErrors.CodeOf(() => alice.InvokeAsync<ClientSnapshot>("Join", queue)));
         Assert.Equal("not_found", await HubErrors.CodeOf(() => server.InvokeAsync("DeleteQueue", queue)));
     }
 
@@ -81,7 +81,7 @@ public sealed class ServerRoleTests(NodeFixture fixture) : IClassFixture<NodeFix
 
         await server.InvokeAsync("CreateQueue", queue, null);
         await server.InvokeAsync("CreateQueue", queue, JsonData.Parse("""[{"name":"a","type":"message"}]"""));
-        var snapshot = await server.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        var snapshot = await server.InvokeAsync<ClientSnapshot>("Join", queue);
         Assert.Empty(snapshot.Mounts);
     }
 

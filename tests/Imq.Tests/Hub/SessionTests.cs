@@ -82,7 +82,7 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
             .Build();
         await using var client = await TestClient.ConnectAsync(connection);
         var welcome = await client.WaitForAsync("Welcome");
-        Assert.Equal("query-user", welcome.Arg<WelcomeWire>(0).UserId);
+        Assert.Equal("query-user", welcome.Arg<ClientWelcome>(0).UserId);
     }
 
     [Fact]
@@ -90,9 +90,9 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     {
         var queue = await fixture.NewQueueAsync();
         var watcher = await Node.ConnectUserAsync("watcher-2c");
-        await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await watcher.InvokeAsync<ClientSnapshot>("Join", queue);
         var first = await Node.ConnectUserAsync("dora", Wire.MessagePack);
-        await first.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await first.InvokeAsync<ClientSnapshot>("Join", queue);
         await watcher.WaitForAsync("Presence");
 
         var second = await Node.ConnectUserAsync("dora");
@@ -106,7 +106,7 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         var seq = await second.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("\"yes\""));
         Assert.True(seq > 0);
         Assert.Equal(1, watcher.Count("Presence"));
-        var snapshot = await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        var snapshot = await watcher.InvokeAsync<ClientSnapshot>("Join", queue);
         Assert.Equal(["dora", "watcher-2c"], snapshot.Members.Order());
     }
 
@@ -121,7 +121,7 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         var server = await node.ConnectServerAsync();
         await server.InvokeAsync("CreateQueue", "/room/silent", JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
         var watcher = await node.ConnectUserAsync("watcher-s", configure: b => b.WithKeepAliveInterval(TimeSpan.FromMilliseconds(500)));
-        await watcher.InvokeAsync<QueueSnapshotWire>("Join", "/room/silent");
+        await watcher.InvokeAsync<ClientSnapshot>("Join", "/room/silent");
 
         // The client's packets stop reaching the gateway while its socket stays open (a dead network
         // path): the gateway must notice on its own through the keep-alive timeout.
@@ -129,7 +129,7 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         var token = await node.TokenAsync("silent");
         await using var silent = await TestClient.ConnectAsync(
             TestClient.BuildConnection(proxy.Url, token, Wire.Json, b => b.WithServerTimeout(TimeSpan.FromMinutes(5))));
-        await silent.InvokeAsync<QueueSnapshotWire>("Join", "/room/silent");
+        await silent.InvokeAsync<ClientSnapshot>("Join", "/room/silent");
         await watcher.WaitForAsync("Presence", e => e.Arg<bool>(2));
 
         proxy.SilenceClients();
@@ -137,7 +137,7 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         // Client timeout (2 s) plus the WebSocket close handshake the silent client never answers (5 s).
         var gone = await watcher.WaitForAsync("Presence", e => !e.Arg<bool>(2), timeout: TimeSpan.FromSeconds(20));
         Assert.Equal("silent", gone.Arg<string>(1));
-        var snapshot = await watcher.InvokeAsync<QueueSnapshotWire>("Join", "/room/silent");
+        var snapshot = await watcher.InvokeAsync<ClientSnapshot>("Join", "/room/silent");
         Assert.Equal(["watcher-s"], snapshot.Members);
     }
 
@@ -146,12 +146,12 @@ public sealed class SessionTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     {
         var queue = await fixture.NewQueueAsync();
         var watcher = await Node.ConnectUserAsync("watcher-drop");
-        await watcher.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await watcher.InvokeAsync<ClientSnapshot>("Join", queue);
 
         await using var proxy = await TcpProxy.StartAsync(Node.BaseUrl);
         var token = await Node.TokenAsync("dropper");
         await using var dropper = await TestClient.ConnectAsync(TestClient.BuildConnection(proxy.Url, token, Wire.Json));
-        await dropper.InvokeAsync<QueueSnapshotWire>("Join", queue);
+        await dropper.InvokeAsync<ClientSnapshot>("Join", queue);
         await watcher.WaitForAsync("Presence", e => e.Arg<bool>(2));
 
         proxy.ResetAll();

@@ -15,13 +15,13 @@ public sealed class TestClient : RecordingClient<ClientEvent>
     private TestClient(HubConnection connection)
         : base(connection)
     {
-        Record("Welcome", typeof(WelcomeWire));
+        Record("Welcome", typeof(ClientWelcome));
         Record("Message", typeof(string), typeof(string), typeof(string), typeof(JsonData), typeof(long));
         Record("State", typeof(string), typeof(string), typeof(Dictionary<string, JsonData?>), typeof(long));
         Record("Presence", typeof(string), typeof(string), typeof(bool));
-        Record("Joined", typeof(QueueSnapshotWire));
+        Record("Joined", typeof(ClientSnapshot));
         Record("Left", typeof(string), typeof(string));
-        Record("Mounted", typeof(string), typeof(MountInfoWire));
+        Record("Mounted", typeof(string), typeof(ClientMountInfo));
         Record("Unmounted", typeof(string), typeof(string));
         Record("Direct", typeof(string), typeof(JsonData), typeof(string));
         Record("SessionEnded", typeof(string));

@@ -66,7 +66,7 @@ public sealed class RestApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         var response = await Rest.PostAsJsonAsync("/api/v1/tokens", new { userId = "minted", ttlSeconds = 60 });
         var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
         var client = await Node.ConnectAsync(token, Wire.Json, null);
-        Assert.Equal("minted", (await client.WaitForAsync("Welcome")).Arg<WelcomeWire>(0).UserId);
+        Assert.Equal("minted", (await client.WaitForAsync("Welcome")).Arg<ClientWelcome>(0).UserId);
 
         await AssertProblem(await Rest.PostAsJsonAsync("/api/v1/tokens", new { userId = "a/b", ttlSeconds = 60 }), HttpStatusCode.BadRequest, "invalid");
         await AssertProblem(await Rest.PostAsJsonAsync("/api/v1/tokens", new { userId = "x", ttlSeconds = 0 }), HttpStatusCode.BadRequest, "invalid");
