@@ -4,8 +4,8 @@
 // whoever holds an advisory lock on a connection of its own: the lock lives exactly as long as it.
 using System.Data.Common;
 using Dapper;
-using Npgsql;
 using Imq.Backplane.Buckets;
+using Npgsql;
 
 namespace Imq.Backplane.Cluster;
 

@@ -1,9 +1,9 @@
 // Keeps this process's copy of the bucket map current: LISTEN imq_map for prompt updates, and polling
 // as the fallback (a lost notification, a reconnect), so routing always converges on the boss's map.
+using Imq.Backplane.Buckets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Imq.Backplane.Buckets;
 
 namespace Imq.Backplane.Cluster;
 

@@ -3,8 +3,6 @@
 // hub they belong to, the resolver of member references that name them, and the sink of the events
 // other nodes stream to it. Each recipient list is handed to the handler of its members.
 using System.Collections.Concurrent;
-using Imq.Backplane.Node;
-using Imq.Backplane.Gateway;
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
 

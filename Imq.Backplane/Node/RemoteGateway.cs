@@ -5,8 +5,8 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Grpc.Core;
-using Imq.Backplane.Wire;
 using Imq.Backplane.Gateway;
+using Imq.Backplane.Wire;
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
 

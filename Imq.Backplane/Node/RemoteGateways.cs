@@ -10,8 +10,6 @@ internal sealed class RemoteGateways
 {
     private readonly ConcurrentDictionary<string, RemoteGateway> _gateways = new(StringComparer.Ordinal);
 
-    public int Count => _gateways.Count;
-
     internal RemoteGateway Get(string gatewayId) => _gateways.GetOrAdd(gatewayId, static id => new RemoteGateway(id));
 
     /// <summary>The node's RemoteMember for a connection of another gateway, made on first sight.</summary>
@@ -24,6 +22,4 @@ internal sealed class RemoteGateways
             gateway.Forget(member.ConnectionId);
         }
     }
-
-    internal bool TryRemove(string gatewayId, out RemoteGateway? gateway) => _gateways.TryRemove(gatewayId, out gateway);
 }

@@ -2,9 +2,9 @@
 // event and gateway on the node, read once per event on each gateway. Each event kind is converted in
 // both directions side by side, so its encoding and decoding cannot drift apart.
 using Google.Protobuf;
+using Imq.Backplane.Gateway;
 using Imq.Backplane.SignalR;
 using Imq.QueueServer.Model;
-using Imq.Backplane.Gateway;
 
 namespace Imq.Backplane.Wire;
 

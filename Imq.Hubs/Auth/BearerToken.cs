@@ -1,8 +1,6 @@
 // Finds the caller's token: `Authorization: Bearer` (the .NET and Node clients, REST) or
 // `?access_token=` (browsers' WebSockets and SSE cannot set headers), and tells a JWT from an API key
 // by its shape: a JWT has exactly two dots, an API key has none.
-using Microsoft.AspNetCore.Http;
-
 namespace Imq.Hubs.Auth;
 
 internal static class BearerToken

@@ -1,11 +1,11 @@
 // The client contract on the hub at /imq (DESIGN section 3): the methods every user has. Each method
 // checks its arguments, asks the access policy, and runs the operation on the queue's owner (the local
 // engine on a single node). Errors leave as HubException("<code>: <detail>") via ImqErrorFilter.
-using Imq.Hubs.Sessions;
+using Imq.Backplane.Gateway;
 using Imq.Backplane.Hosting;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
-using Imq.Backplane.Gateway;
+using Imq.Hubs.Sessions;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.SignalR;
 

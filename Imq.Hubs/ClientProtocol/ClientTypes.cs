@@ -23,7 +23,7 @@ public sealed class ClientSnapshot
     [Key("gap")]
     public bool? Gap { get; set; }
 
-    public static ClientSnapshot From(QueueSnapshot s)
+    internal static ClientSnapshot From(QueueSnapshot s)
     {
         var mounts = new ClientMount[s.Mounts.Count];
         for (var i = 0; i < mounts.Length; i++)

@@ -1,6 +1,5 @@
 // The MessagePack serializer options of the hub (and of .NET clients that want JsonData on the wire):
 // SignalR's own defaults plus the JsonData formatter, with the untrusted-data security setting kept.
-using Imq.QueueServer.Model;
 using MessagePack;
 using MessagePack.Formatters;
 using MessagePack.Resolvers;

@@ -3,8 +3,8 @@
 // message is reliable, remembered by id so a repeated id answers the first answer and delivers nothing
 // again. After storing, the online check is repeated (the home node tells the session's gateway to
 // flush), so a login racing the store cannot miss the message.
-using Imq.Hubs.Sessions;
 using Imq.Backplane.Gateway;
+using Imq.Hubs.Sessions;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Reliable;

@@ -1,8 +1,8 @@
 // GET /api/v1/cluster: the bucket map (version, bits, owner of each bucket), the nodes with their state
 // and bucket counts, and this node's counters. A single node shows itself holding the one bucket.
 using Imq.Backplane.Cluster;
-using Imq.Hubs.Sessions;
 using Imq.Backplane.Hosting;
+using Imq.Hubs.Sessions;
 using Imq.QueueServer.Engine;
 
 namespace Imq.Hubs.Rest;

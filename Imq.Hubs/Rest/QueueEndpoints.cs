@@ -4,8 +4,8 @@
 // (hidden queues) are refused.
 using System.Text.Json;
 using Imq.Backplane.Gateway;
-using Imq.Hubs.ClientProtocol;
 using Imq.Backplane.Hosting;
+using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;

@@ -4,8 +4,8 @@
 // resources share; each resource's endpoints live in their own file (QueueEndpoints, UserEndpoints,
 // TokenEndpoints, ClusterEndpoints).
 using System.Text.Json;
-using Imq.Hubs.Auth;
 using Imq.Backplane.Hosting;
+using Imq.Hubs.Auth;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;

@@ -1,8 +1,8 @@
 // REST for tokens (DESIGN section 4): a web app's backend asks for a user token (a JWT with the user id
 // and a lifetime) to hand its client for connecting to the hub.
 using System.Text.Json;
-using Imq.Hubs.Auth;
 using Imq.Backplane.Hosting;
+using Imq.Hubs.Auth;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;

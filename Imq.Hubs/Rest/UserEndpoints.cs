@@ -3,10 +3,10 @@
 // delivered now or, when reliable, stored until the user is back.
 using System.Text.Json;
 using Imq.Backplane.Gateway;
+using Imq.Backplane.Hosting;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
 using Imq.Hubs.Sessions;
-using Imq.Backplane.Hosting;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;

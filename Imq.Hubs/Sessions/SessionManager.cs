@@ -5,12 +5,12 @@
 // so members see the user go. When a node is lost, its queues' members are told, and sessions whose
 // home queue it held end with SessionEnded("home_lost"). Ending every session at shutdown is
 // ShutdownNotice's.
+using Imq.Backplane.Gateway;
+using Imq.Backplane.Hosting;
 using Imq.Backplane.Wire;
 using Imq.Hubs.Auth;
-using Imq.Backplane.Hosting;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
-using Imq.Backplane.Gateway;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.SignalR;
 

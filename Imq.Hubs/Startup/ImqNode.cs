@@ -4,13 +4,11 @@
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Hosting;
 using Imq.Hubs.Auth;
-using Imq.Hubs.Sessions;
 using Imq.Hubs.ClientHub;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
 using Imq.Hubs.Rest;
-using Imq.Backplane.Gateway;
-using Imq.QueueServer.Engine;
+using Imq.Hubs.Sessions;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Imq.QueueServer.Model;
 
 /// <summary>An immutable JSON value held as compact UTF-8 bytes.</summary>
-internal sealed class JsonData : IEquatable<JsonData>
+public sealed class JsonData : IEquatable<JsonData>
 {
     /// <summary>How deeply arrays and objects may nest (DESIGN section 3).</summary>
     public const int MaxDepth = 32;

@@ -3,7 +3,6 @@
 // index; Hash alone shows how much of that is the hash. Names of a typical length and of the longest a
 // queue may have (256 bytes), 64 different ones in turn, on a two-node map.
 using BenchmarkDotNet.Attributes;
-using Imq.Backplane;
 using Imq.Backplane.Buckets;
 
 namespace Imq.Bench;

@@ -3,8 +3,8 @@
 // BucketMapRules; so is the boss's way of moving only the buckets nodes report free (BucketRebalance),
 // over random uneven maps and over histories in which buckets hold queues. Seeded, so a failure names
 // the sequence that reproduces it.
-using Xunit.Abstractions;
 using Imq.Backplane.Buckets;
+using Xunit.Abstractions;
 
 namespace Imq.Backplane.Tests;
 

@@ -1,9 +1,9 @@
 // The checks the property tests rely on must be able to fail: each rule is shown rejecting a map or a
 // change that breaks it, so a passing property run means the maps obeyed the rules, not that the checks
 // were empty.
-using Xunit.Sdk;
 using Imq.Backplane.Buckets;
 using Imq.Testing;
+using Xunit.Sdk;
 
 namespace Imq.Backplane.Tests;
 

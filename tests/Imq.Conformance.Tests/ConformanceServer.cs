@@ -1,7 +1,6 @@
 // Starts one in-process ASP.NET Core server (Kestrel on a free loopback port) hosting ConformanceHub at /hub;
 // each IScaleOutCluster starts two of them and plugs its backplane in through the configure callback.
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;

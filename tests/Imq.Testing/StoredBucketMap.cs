@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Imq.Testing;
 
-public static class StoredBucketMap
+internal static class StoredBucketMap
 {
     /// <summary>
     /// Waits until the map stored in <paramref name="connectionString"/>'s database satisfies <paramref name="shape"/>

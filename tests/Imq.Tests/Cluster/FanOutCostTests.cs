@@ -4,7 +4,6 @@
 using System.Text.RegularExpressions;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
-using Imq.Testing;
 using Imq.Tests.Infrastructure;
 using Xunit.Abstractions;
 

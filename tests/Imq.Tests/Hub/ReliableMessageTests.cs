@@ -1,6 +1,5 @@
 // Direct and reliable messages: delivered to an online user, stored for an offline one and delivered
 // once at its next login (also after a node restart), idempotent by id.
-using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Testing;
 using Imq.Tests.Infrastructure;

@@ -117,7 +117,7 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>The bucket map a node's /api/v1/cluster view shows.</summary>
-    public static BucketMap BucketMapOf(JsonElement view) =>
+    internal static BucketMap BucketMapOf(JsonElement view) =>
         BucketMap.FromJson(JsonSerializer.Serialize(new
         {
             version = view.GetProperty("version").GetInt64(),
@@ -126,7 +126,7 @@ public sealed class TestCluster : IAsyncDisposable
         }));
 
     /// <summary>A fresh queue name starting with <paramref name="prefix"/> whose bucket <paramref name="nodeId"/> owns in <paramref name="map"/>.</summary>
-    public static string QueueOwnedBy(BucketMap map, string nodeId, string prefix)
+    internal static string QueueOwnedBy(BucketMap map, string nodeId, string prefix)
     {
         while (true)
         {

@@ -6,7 +6,7 @@ namespace Imq.Tests.Reliable;
 
 public abstract class ReliableStoreContract : IAsyncLifetime
 {
-    protected IReliableStore Store { get; private set; } = null!;
+    private protected IReliableStore Store { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -55,17 +55,17 @@ public abstract class ReliableStoreContract : IAsyncLifetime
         Assert.Null(await Store.FindAnswerAsync("frank", "old", default));
     }
 
-    protected abstract Task<IReliableStore> CreateStoreAsync();
+    private protected abstract Task<IReliableStore> CreateStoreAsync();
 }
 
 public sealed class SqliteReliableStoreTests : ReliableStoreContract
 {
-    protected override Task<IReliableStore> CreateStoreAsync() =>
+    private protected override Task<IReliableStore> CreateStoreAsync() =>
         Task.FromResult<IReliableStore>(new SqliteReliableStore(Path.Combine(Directory.CreateTempSubdirectory("imq-store-").FullName, "imq.db"), TimeProvider.System));
 }
 
 public sealed class PostgresReliableStoreTests : ReliableStoreContract
 {
-    protected override async Task<IReliableStore> CreateStoreAsync() =>
+    private protected override async Task<IReliableStore> CreateStoreAsync() =>
         new PostgresReliableStore(Npgsql.NpgsqlDataSource.Create(await Imq.Testing.TestPostgres.CreateDatabaseAsync()), TimeProvider.System);
 }
