@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures IMQ against ASP.NET Core SignalR on this machine (DESIGN section 10) and writes
+# Measures IMQ against ASP.NET Core SignalR on this machine (the targets in docs/BENCHMARKS.md) and writes
 # docs/BENCHMARKS.md: IMQ single node, IMQ with 2 gateways in cluster mode, one plain SignalR server,
 # and two SignalR servers on the Redis backplane, each as separate processes on loopback, driven by the
 # load generator in bench/Imq.Bench.Load. Installs PostgreSQL and Redis when missing and starts

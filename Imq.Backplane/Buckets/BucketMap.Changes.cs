@@ -1,4 +1,4 @@
-// How the bucket map changes when a queue node joins or leaves (DESIGN section 6): the fewest buckets
+// How the bucket map changes when a queue node joins or leaves (docs/ARCHITECTURE.md): the fewest buckets
 // move, they move to or from the right nodes, and the same input always gives the same map, so the boss
 // can recompute a change and every reader can check it. Cold path: runs once per membership change.
 namespace Imq.Backplane.Buckets;

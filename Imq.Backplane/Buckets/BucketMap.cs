@@ -1,4 +1,4 @@
-// The bucket map of DESIGN section 6: which node owns each bucket of the queue hash space. This file
+// The bucket map of docs/ARCHITECTURE.md: which node owns each bucket of the queue hash space. This file
 // holds the map's state and the hot-path lookup every gateway and node runs per operation; how the map
 // changes lives in BucketMap.Changes.cs, how the boss evens it out in BucketRebalance.cs, how it is
 // stored in BucketMap.Json.cs.

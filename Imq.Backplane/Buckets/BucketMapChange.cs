@@ -1,5 +1,5 @@
 // One step of the bucket map's history, as the boss computes it: the next map and exactly which buckets
-// change hands (DESIGN section 6), so the boss can ask each old owner to give those up first.
+// change hands (docs/ARCHITECTURE.md), so the boss can ask each old owner to give those up first.
 namespace Imq.Backplane.Buckets;
 
 /// <summary>The result of <see cref="BucketMap.WithNode"/> or <see cref="BucketMap.WithoutNode"/>.</summary>

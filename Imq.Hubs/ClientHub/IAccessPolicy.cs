@@ -1,4 +1,4 @@
-// The seam for rules and call-outs (DESIGN section 5): who may join a queue, send on a mount, set
+// The seam for rules and call-outs (docs/PROTOCOL.md): who may join a queue, send on a mount, set
 // state. Today only the defaults exist; configured rules per queue pattern and the HTTP call-outs
 // will implement this same interface.
 using Imq.Hubs.Sessions;

@@ -1,4 +1,4 @@
-// The client contract on the hub at /imq (DESIGN section 3): the methods every user has. Each method
+// The client contract on the hub at /imq (docs/PROTOCOL.md): the methods every user has. Each method
 // checks its arguments, asks the access policy, and runs the operation on the queue's owner (the local
 // engine on a single node). Errors leave as HubException("<code>: <detail>") via ImqErrorFilter.
 using Imq.Backplane.Gateway;

@@ -1,4 +1,4 @@
-// The names of the server -> client events (DESIGN section 3), one place for both the hub and REST.
+// The names of the server -> client events (docs/PROTOCOL.md), one place for both the hub and REST.
 namespace Imq.Hubs.ClientProtocol;
 
 internal static class ClientEvents

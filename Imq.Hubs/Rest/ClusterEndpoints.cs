@@ -1,4 +1,4 @@
-// REST for the cluster (DESIGN section 4): GET /cluster describes the bucket map, the nodes and this
+// REST for the cluster (docs/PROTOCOL.md): GET /cluster describes the bucket map, the nodes and this
 // node's counters (ClusterView builds the description).
 namespace Imq.Hubs.Rest;
 

@@ -1,5 +1,5 @@
 // RFC 9457 problem details for the REST API, with the stable error code as the `code` member and the
-// HTTP status that goes with each code (DESIGN section 4).
+// HTTP status that goes with each code (docs/PROTOCOL.md).
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;

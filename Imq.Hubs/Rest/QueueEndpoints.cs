@@ -1,4 +1,4 @@
-// REST for queues (DESIGN section 4): create and delete a queue, read its snapshot, mount and unmount,
+// REST for queues (docs/PROTOCOL.md): create and delete a queue, read its snapshot, mount and unmount,
 // add and remove a member (an online user), send a message on a mount and change a mount's state. Queue
 // names travel URL-encoded as one path segment (%2Froom%2F123) and are decoded here; names under "/_"
 // (hidden queues) are refused.

@@ -1,4 +1,4 @@
-// The server REST API at /api/v1 (DESIGN section 4), for PHP and any web app: API key required,
+// The server REST API at /api/v1 (docs/PROTOCOL.md), for PHP and any web app: API key required,
 // JSON in and out, errors as problem details with stable codes. This file holds the /api/v1 group, the
 // filter that admits API keys only and turns errors into problem details, and the body helpers the
 // resources share; each resource's endpoints live in their own file (QueueEndpoints, UserEndpoints,

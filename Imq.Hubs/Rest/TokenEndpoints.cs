@@ -1,4 +1,4 @@
-// REST for tokens (DESIGN section 4): a web app's backend asks for a user token (a JWT with the user id
+// REST for tokens (docs/PROTOCOL.md): a web app's backend asks for a user token (a JWT with the user id
 // and a lifetime) to hand its client for connecting to the hub.
 using System.Text.Json;
 using Imq.Backplane.Hosting;

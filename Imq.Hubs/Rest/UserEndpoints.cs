@@ -1,4 +1,4 @@
-// REST for users (DESIGN section 4): whether a user is online, on which gateway and in which queues
+// REST for users (docs/PROTOCOL.md): whether a user is online, on which gateway and in which queues
 // (the queues only when asked on the gateway holding the session), and direct messages to a user,
 // delivered now or, when reliable, stored until the user is back.
 using System.Text.Json;

@@ -22,7 +22,7 @@ internal static class ImqNode
     /// too_large instead of closing the connection.</summary>
     private const long MaximumReceiveMessageSize = 4 * 1024 * 1024;
 
-    /// <summary>Where the hub listens (DESIGN section 3).</summary>
+    /// <summary>Where the hub listens (docs/PROTOCOL.md).</summary>
     public const string HubPath = "/imq";
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)

@@ -1,4 +1,4 @@
-// The engine's view of a member (DESIGN's vocabulary): one connection on one gateway. The gateway
+// The engine's view of a member (the words of docs/ARCHITECTURE.md): one connection on one gateway. The gateway
 // subclasses it (a SignalR connection locally, a remote connection in the cluster); the engine compares it
 // by reference. A listener is a member that is not listed: game servers and an app's hub connections
 // receive a queue's events without appearing in its member list or causing presence.

@@ -1,4 +1,4 @@
-// The stable error codes of the client and REST contract (DESIGN section 3). Clients match on these strings.
+// The stable error codes of the client and REST contract (docs/PROTOCOL.md). Clients match on these strings.
 namespace Imq.QueueServer.Model;
 
 internal static class ErrorCodes

@@ -8,7 +8,7 @@ namespace Imq.QueueServer.Model;
 /// <summary>An immutable JSON value held as compact UTF-8 bytes.</summary>
 public sealed class JsonData : IEquatable<JsonData>
 {
-    /// <summary>How deeply arrays and objects may nest (DESIGN section 3).</summary>
+    /// <summary>How deeply arrays and objects may nest (docs/PROTOCOL.md).</summary>
     public const int MaxDepth = 32;
 
     public static readonly JsonData Null = new("null"u8.ToArray());

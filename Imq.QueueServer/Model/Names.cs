@@ -1,4 +1,4 @@
-// Validation of the three kinds of names in the contract: queue, mount and user id (DESIGN section 3).
+// Validation of the three kinds of names in the contract: queue, mount and user id (docs/PROTOCOL.md).
 // Checked at every edge so the engine only ever sees valid names.
 namespace Imq.QueueServer.Model;
 

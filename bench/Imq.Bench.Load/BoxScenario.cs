@@ -1,4 +1,4 @@
-// DESIGN section 10's one-box target: 100,000 idle user connections held on this machine. One process
+// The one-box target: 100,000 idle user connections held on this machine. One process
 // may hold at most 20,000 open files here, so IMQ runs as a cluster of several gateway processes (one
 // PostgreSQL database, gRPC links between them) and several load processes open the connections from
 // distinct 127.0.0.x addresses, round-robin over the gateways. The connections are then held for a

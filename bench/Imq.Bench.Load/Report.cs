@@ -159,7 +159,7 @@ internal static class Report
         md.AppendLine();
     }
 
-    /// <summary>DESIGN section 10's targets next to what this run measured.</summary>
+    /// <summary>The performance targets next to what this run measured.</summary>
     private static void Targets(StringBuilder md, RunResults r)
     {
         var protocol = r.Fanout.FirstOrDefault()?.Protocol;
@@ -169,7 +169,7 @@ internal static class Report
         var imqIdleLong = r.Idle.FirstOrDefault(i => i.System == "imq-1" && i.Role == "user" && i.KeepAliveSeconds is not null);
         var srIdle = r.Idle.FirstOrDefault(i => i.System == "sr-1");
         var churn = r.Churn.FirstOrDefault(c => c.System == "imq-1" && c.Result.Via == "hub")?.Result.OperationsPerSecond;
-        md.AppendLine(Inv, $"## Against the targets (DESIGN section 10, {protocol})").AppendLine();
+        md.AppendLine(Inv, $"## Against the targets ({protocol})").AppendLine();
         md.AppendLine("| target | measured here | CPU per delivery, IMQ / peer, at the fixed rate |");
         md.AppendLine("|---|---|---|");
         md.AppendLine(Inv, $"| fan-out, 2 gateways: saturated >= 2x SignalR 2 + Redis | {X(Ratio(Sat("imq-2"), Sat("sr-2")))} ({N(Sat("imq-2"))} / {N(Sat("sr-2"))} deliveries/s) | {F(Ratio(Cpu("imq-2"), Cpu("sr-2")), 2)} |");

@@ -1,5 +1,5 @@
-// BenchmarkDotNet micro-benchmark of the bucket lookup every gateway and node runs per operation (DESIGN
-// section 6): BucketMap.OwnerOf(queue) is XxHash64 of the name's UTF-8 bytes, its top bits, one array
+// BenchmarkDotNet micro-benchmark of the bucket lookup every gateway and node runs per operation
+// (docs/ARCHITECTURE.md): BucketMap.OwnerOf(queue) is XxHash64 of the name's UTF-8 bytes, its top bits, one array
 // index; Hash alone shows how much of that is the hash. Names of a typical length and of the longest a
 // queue may have (256 bytes), 64 different ones in turn, on a two-node map.
 using BenchmarkDotNet.Attributes;

@@ -1,4 +1,4 @@
-// Worked examples of the bucket map changing, computed by hand from DESIGN section 6, so the tie rules
+// Worked examples of the bucket map changing, computed by hand from the rules in docs/ARCHITECTURE.md, so the tie rules
 // (ordinal node id, then bucket index) are pinned to exact tables and not only to the general rules.
 using Imq.Backplane.Buckets;
 

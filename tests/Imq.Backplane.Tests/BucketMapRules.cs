@@ -1,4 +1,4 @@
-// DESIGN section 6's rules for the bucket map, written once as checks that recount everything from the
+// The rules for the bucket map, written once as checks that recount everything from the
 // owners table, so the property tests and the worked examples hold every map and every change to the same
 // specification rather than to what BucketMap says about itself.
 using System.Runtime.CompilerServices;

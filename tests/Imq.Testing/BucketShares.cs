@@ -1,4 +1,4 @@
-// The bucket map's fairness rule (DESIGN section 6) written once: the unit tests that check the rules on
+// The bucket map's fairness rule (docs/ARCHITECTURE.md) written once: the unit tests that check the rules on
 // generated maps and the cluster tests that wait for a live cluster to even out hold maps to the same rule.
 using Imq.Backplane.Buckets;
 
