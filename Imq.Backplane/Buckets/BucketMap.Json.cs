@@ -9,7 +9,7 @@ namespace Imq.Backplane.Buckets;
 
 internal sealed partial class BucketMap
 {
-    /// <summary>The map as compact JSON: <c>{"version":…,"bits":…,"owners":[…]}</c>.</summary>
+    /// <summary>The map as compact JSON: <c>{"version":…,"bits":…,"owners":[…],"replicas":[[…],…]}</c> (replicas only when some bucket has one).</summary>
     public string ToJson()
     {
         var buffer = new ArrayBufferWriter<byte>(64 + (_owners.Length * 16));
@@ -25,6 +25,23 @@ internal sealed partial class BucketMap
             }
 
             writer.WriteEndArray();
+            if (_replicas.Any(r => r.Length > 0))
+            {
+                writer.WriteStartArray("replicas");
+                foreach (var replicas in _replicas)
+                {
+                    writer.WriteStartArray();
+                    foreach (var replica in replicas)
+                    {
+                        writer.WriteStringValue(replica);
+                    }
+
+                    writer.WriteEndArray();
+                }
+
+                writer.WriteEndArray();
+            }
+
             writer.WriteEndObject();
         }
 
@@ -79,7 +96,30 @@ internal sealed partial class BucketMap
             owners[bucket++] = shared;
         }
 
-        return new BucketMap(version, bits, owners);
+        var map = new BucketMap(version, bits, owners);
+        if (!root.TryGetProperty("replicas", out var replicas) || replicas.ValueKind != JsonValueKind.Array)
+        {
+            return map;
+        }
+
+        if (replicas.GetArrayLength() != length)
+        {
+            throw new JsonException($"A bucket map of {length} buckets has {length} replica lists, not {replicas.GetArrayLength()}.");
+        }
+
+        var lists = replicas.EnumerateArray().Select(r => r.ValueKind == JsonValueKind.Array
+            ? (IReadOnlyList<string>)r.EnumerateArray().Select(n => n.GetString() ?? "").ToList()
+            : throw new JsonException("A bucket's replicas are a JSON array of node ids.")).ToList();
+        try
+        {
+            return new BucketMap(version, bits, owners).WithReplicas(lists) is var withReplicas
+                ? new BucketMap(version, bits, owners, [.. Enumerable.Range(0, length).Select(b => withReplicas._replicas[b])])
+                : map;
+        }
+        catch (ArgumentException e)
+        {
+            throw new JsonException(e.Message, e);
+        }
     }
 
     private static JsonElement Property(JsonElement root, string name, JsonValueKind kind) =>

@@ -34,15 +34,19 @@ internal sealed partial class BucketMap
     /// <summary>The longest queue name in UTF-8 bytes; names up to this length hash without allocating.</summary>
     public const int MaxQueueNameBytes = 256;
 
+    private static readonly string[] NoReplicas = [];
+
     private readonly string[] _owners;
+    private readonly string[][] _replicas;
     private readonly ReadOnlyDictionary<string, int> _bucketsPerNode;
 
-    private BucketMap(long version, int bits, string[] owners)
+    private BucketMap(long version, int bits, string[] owners, string[][]? replicas = null)
     {
         Version = version;
         Bits = bits;
         _owners = owners;
         Owners = Array.AsReadOnly(owners);
+        _replicas = replicas ?? EmptyReplicas(owners.Length);
         _bucketsPerNode = CountBuckets(owners);
     }
 
@@ -142,8 +146,41 @@ internal sealed partial class BucketMap
         return _owners[BucketOf(Hash(queue), Bits)];
     }
 
+    /// <summary>The nodes holding a copy of <paramref name="bucket"/> besides its owner (none when replication is off).</summary>
+    public IReadOnlyList<string> ReplicasOf(int bucket) => _replicas[bucket];
+
+    /// <summary>This map with <paramref name="replicas"/> (one list per bucket, none naming the bucket's owner) as the next version.</summary>
+    internal BucketMap WithReplicas(IReadOnlyList<IReadOnlyList<string>> replicas)
+    {
+        if (replicas.Count != _owners.Length)
+        {
+            throw new ArgumentException($"A bucket map of {_owners.Length} buckets has {_owners.Length} replica lists, not {replicas.Count}.", nameof(replicas));
+        }
+
+        var table = new string[_owners.Length][];
+        for (var bucket = 0; bucket < table.Length; bucket++)
+        {
+            var list = replicas[bucket];
+            if (list.Contains(_owners[bucket], StringComparer.Ordinal) || list.Distinct(StringComparer.Ordinal).Count() != list.Count || list.Any(string.IsNullOrEmpty))
+            {
+                throw new ArgumentException($"Bucket {bucket}'s replicas must be distinct nodes other than its owner {_owners[bucket]}.", nameof(replicas));
+            }
+
+            table[bucket] = list.Count == 0 ? NoReplicas : [.. list];
+        }
+
+        return new BucketMap(Version + 1, Bits, _owners, table);
+    }
+
     /// <summary>How many buckets each node owns, keyed by node id in ordinal order; empty for a map without nodes.</summary>
     public IReadOnlyDictionary<string, int> BucketsPerNode() => _bucketsPerNode;
+
+    private static string[][] EmptyReplicas(int buckets)
+    {
+        var table = new string[buckets][];
+        Array.Fill(table, NoReplicas);
+        return table;
+    }
 
     private static ulong HashLongName(string queue)
     {
