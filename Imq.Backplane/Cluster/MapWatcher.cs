@@ -15,6 +15,10 @@ internal sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher>
     private BucketMap _current = BucketMap.Empty;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Called with the current and the next map before the next one takes effect (under the
+    /// watcher's lock, so maps are applied one at a time, in order); must not block.</summary>
+    public Action<BucketMap, BucketMap>? Changing { get; set; }
+
     /// <summary>The newest map this process has seen.</summary>
     public BucketMap Current => Volatile.Read(ref _current);
 
@@ -84,6 +88,7 @@ internal sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher>
         {
             if (map.Version > _current.Version)
             {
+                Changing?.Invoke(_current, map);
                 _current = map;
                 wake = _changed;
                 _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -25,6 +25,12 @@ internal sealed class ClusterMembership(ImqOptions options, IServiceProvider ser
         }
 
         await PostgresSchema.MigrateAsync(services.GetRequiredService<Npgsql.NpgsqlDataSource>(), cancellationToken);
+
+        // Replication: the engine writes its changes for the replicas, and each new map is applied to this
+        // node's own buckets (take over from replicas, drop what moved away) before it takes effect.
+        services.GetRequiredService<QueueServer.Engine.QueueEngine>().Journal = services.GetRequiredService<Replication.ReplicationJournal>();
+        var takeover = services.GetRequiredService<Replication.BucketTakeover>();
+        services.GetRequiredService<MapWatcher>().Changing = takeover.OnMapChanging;
         var parts = new List<IHostedService> { services.GetRequiredService<MapWatcher>(), services.GetRequiredService<NodeHeartbeat>() };
         if (options.RolesText.Split(',').Contains("boss"))
         {

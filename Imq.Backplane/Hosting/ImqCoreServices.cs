@@ -7,6 +7,7 @@
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Node;
+using Imq.Backplane.Replication;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -51,7 +52,10 @@ internal static class ImqCoreServices
         services.TryAddSingleton<QueueEngine>();
         services.AddSingleton(sp => new LocalGateway(Core(sp).ResolvedNodeId));
         services.AddSingleton<RemoteGateways>();
+        services.AddSingleton<MemberResolver>();
         services.AddSingleton<BucketRelease>();
+        services.AddSingleton<ReplicaStore>();
+        services.AddSingleton<IReplicaAcknowledgements>(sp => Core(sp).IsCluster ? sp.GetRequiredService<ReplicaLinks>() : new NoReplicas());
         services.AddSingleton<OperationExecutor>();
         services.AddSingleton(sp => new QueueRouter(
             sp.GetRequiredService<IOwnership>(),
@@ -69,6 +73,10 @@ internal static class ImqCoreServices
         services.AddSingleton<NodeHeartbeat>();
         services.AddSingleton<BossService>();
         services.AddSingleton<ClusterOwnership>();
+        services.AddSingleton<ReplicaImages>();
+        services.AddSingleton<ReplicaLinks>();
+        services.AddSingleton<ReplicationJournal>();
+        services.AddSingleton<BucketTakeover>();
         services.AddSingleton(sp => new NodeLinks(Core(sp).ResolvedNodeId, sp.GetRequiredService<LocalGateway>(), sp.GetRequiredService<ILogger<NodeLinks>>()));
         services.AddHostedService<ClusterMembership>();
         services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);

@@ -11,7 +11,13 @@ using static Imq.Backplane.Wire.Operation;
 
 namespace Imq.Backplane.Node;
 
-internal sealed class OperationExecutor(QueueEngine engine, IOwnership ownership, RemoteGateways remotes, LocalGateway local, BucketRelease release)
+internal sealed class OperationExecutor(
+    QueueEngine engine,
+    IOwnership ownership,
+    RemoteGateways remotes,
+    MemberResolver members,
+    BucketRelease release,
+    IReplicaAcknowledgements replicas)
 {
     /// <summary>The error code of an operation sent to a node that does not own its queue.</summary>
     public const string WrongNode = "wrong_node";
@@ -23,22 +29,46 @@ internal sealed class OperationExecutor(QueueEngine engine, IOwnership ownership
             await ownership.RefreshAsync(operation.MapVersion, ct);
         }
 
-        if (ownership.OwnerOf(operation.Queue).NodeId != ownership.SelfId || release.IsFrozen(operation.Queue))
-        {
-            return new OperationReply { ErrorCode = WrongNode, ErrorDetail = $"{ownership.SelfId} does not own {operation.Queue}", MapVersion = ownership.Version };
-        }
-
+        var hash = release.Enter(operation.Queue);
+        OperationReply reply;
         try
         {
-            var reply = await RunAsync(operation);
-            reply.MapVersion = ownership.Version;
-            return reply;
+            if (ownership.OwnerOf(operation.Queue).NodeId != ownership.SelfId || release.IsFrozen(hash))
+            {
+                return new OperationReply { ErrorCode = WrongNode, ErrorDetail = $"{ownership.SelfId} does not own {operation.Queue}", MapVersion = ownership.Version };
+            }
+
+            reply = await RunAsync(operation);
         }
         catch (ImqException e)
         {
             return new OperationReply { ErrorCode = e.Code, ErrorDetail = e.Detail, MapVersion = ownership.Version };
         }
+        finally
+        {
+            release.Exit(hash);
+        }
+
+        if (Changes(operation.OpCase))
+        {
+            // Answered only once every replica holds the change (nothing acknowledged is lost with this node).
+            try
+            {
+                await replicas.WaitAsync(operation.Queue);
+            }
+            catch (ImqException e)
+            {
+                return new OperationReply { ErrorCode = e.Code, ErrorDetail = e.Detail, MapVersion = ownership.Version };
+            }
+        }
+
+        reply.MapVersion = ownership.Version;
+        return reply;
     }
+
+    /// <summary>Whether an operation changes the queue (or session) so that its replicas must hold it before the answer.</summary>
+    private static bool Changes(OpOneofCase op) => op is not (OpOneofCase.Exists or OpOneofCase.Snapshot or OpOneofCase.FindSession
+        or OpOneofCase.Direct or OpOneofCase.ReliablePending or OpOneofCase.Announce or OpOneofCase.AnyMember or OpOneofCase.Forget);
 
     private async Task<OperationReply> RunAsync(Operation o)
     {
@@ -59,7 +89,7 @@ internal sealed class OperationExecutor(QueueEngine engine, IOwnership ownership
             case OpOneofCase.Resume:
                 var resuming = LiveMember(o.Resume.Member);
                 var resumed = await engine.ResumeAsync(q, resuming, o.Resume.LastSeq);
-                Track(resuming, q, true);
+                MemberResolver.Track(resuming, q, true);
                 return Snapshot(resumed);
             case OpOneofCase.Leave:
                 return await LeaveAsync(q, o.Leave);
@@ -77,7 +107,7 @@ internal sealed class OperationExecutor(QueueEngine engine, IOwnership ownership
                 var previous = MemberOrNull(o.ReplaceMember.Previous);
                 var next = MemberOrNull(o.ReplaceMember.Next);
                 var moved = previous is not null && next is not null && await engine.ReplaceMemberAsync(q, previous, next, new AdoptedEvent(q));
-                Track(previous, q, false);
+                MemberResolver.Track(previous, q, false);
                 return Answer(moved);
             case OpOneofCase.ClaimSession:
                 var winner = LiveMember(o.ClaimSession.Member);
@@ -117,7 +147,7 @@ internal sealed class OperationExecutor(QueueEngine engine, IOwnership ownership
 
         var joining = LiveMember(join.Member);
         var snapshot = await engine.JoinAsync(queue, joining, join.AnnounceJoined);
-        Track(joining, queue, true);
+        MemberResolver.Track(joining, queue, true);
         return Snapshot(snapshot);
     }
 
@@ -125,7 +155,7 @@ internal sealed class OperationExecutor(QueueEngine engine, IOwnership ownership
     {
         var leaving = MemberOrNull(leave.Member);
         var left = leaving is not null && await engine.LeaveAsync(queue, leaving, leave.HasLeftReason ? leave.LeftReason : null);
-        Track(leaving, queue, false);
+        MemberResolver.Track(leaving, queue, false);
         if (leave.DeleteIfEmpty)
         {
             await engine.DeleteIfUnusedAsync(queue);
@@ -144,22 +174,6 @@ internal sealed class OperationExecutor(QueueEngine engine, IOwnership ownership
 
         session.Gateway.Deliver(makeEvent(), [session]);
         return true;
-    }
-
-    /// <summary>Remembers which of this node's queues a remote connection is in, so a lost gateway's connections can leave them.</summary>
-    private static void Track(Member? member, string queue, bool isMember)
-    {
-        if (member is RemoteMember remote)
-        {
-            if (isMember)
-            {
-                remote.Queues.Add(queue);
-            }
-            else
-            {
-                remote.Queues.Remove(queue);
-            }
-        }
     }
 
     private static OperationReply Answer(bool answer) => new() { Answer = answer };
@@ -189,11 +203,6 @@ internal sealed class OperationExecutor(QueueEngine engine, IOwnership ownership
             return null;
         }
 
-        if (member.GatewayId != local.Id)
-        {
-            return remotes.MemberOf(member);
-        }
-
-        return local.Find(member.ConnectionId) ?? (mustLive ? throw ImqException.NotFound("the connection is gone") : null);
+        return members.Find(member) ?? (mustLive ? throw ImqException.NotFound("the connection is gone") : null);
     }
 }

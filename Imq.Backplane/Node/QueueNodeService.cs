@@ -14,6 +14,7 @@ namespace Imq.Backplane.Node;
 internal sealed partial class QueueNodeService(
     OperationExecutor executor,
     BucketRelease release,
+    Replication.ReplicaStore replicas,
     RemoteGateways gateways,
     QueueEngine engine,
     IHostApplicationLifetime lifetime,
@@ -23,7 +24,26 @@ internal sealed partial class QueueNodeService(
     private static readonly TimeSpan GatewayGrace = TimeSpan.FromSeconds(10);
 
     public override Task<ReleaseBucketsReply> ReleaseBuckets(ReleaseBucketsRequest request, ServerCallContext context) =>
-        Task.FromResult(release.Release(request));
+        release.ReleaseAsync(request);
+
+    /// <summary>An owner streams the buckets this node replicates for it; each frame is acknowledged once held.</summary>
+    public override async Task Replicate(IAsyncStreamReader<ReplicaFrame> requestStream, IServerStreamWriter<ReplicaAck> responseStream, ServerCallContext context)
+    {
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        long held = 0;
+        try
+        {
+            while (await requestStream.MoveNext(ended.Token))
+            {
+                held = replicas.Apply(requestStream.Current, held);
+                await responseStream.WriteAsync(new ReplicaAck { Position = held }, ended.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The owner went away, or this node is stopping: the owner resends images on its next stream.
+        }
+    }
 
     public override async Task Link(IAsyncStreamReader<GatewayFrame> requestStream, IServerStreamWriter<NodeFrame> responseStream, ServerCallContext context)
     {
@@ -111,20 +131,7 @@ internal sealed partial class QueueNodeService(
         }
 
         LogGatewayLost(logger, gateway.Id, gateway.MemberCount);
-        foreach (var member in gateway.Members)
-        {
-            if (member.UserId is { } userId)
-            {
-                engine.Sessions.Release(userId, member);
-            }
-
-            foreach (var queue in member.Queues.Keys)
-            {
-                await engine.LeaveAsync(queue, member);
-            }
-
-            gateway.Forget(member.ConnectionId);
-        }
+        await RemoteGateways.DropMembersAsync(gateway, engine);
     }
 
     [LoggerMessage(EventId = 603, Level = LogLevel.Error, Message = "{Op} on {Queue} failed")]

@@ -111,6 +111,18 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
         _outbox.Writer.TryComplete();
     }
 
+    /// <summary>The generation of the newest link (0 before any).</summary>
+    public long Generation
+    {
+        get
+        {
+            lock (_streamGate)
+            {
+                return _generation;
+            }
+        }
+    }
+
     public bool IsCurrent(long generation)
     {
         lock (_streamGate)

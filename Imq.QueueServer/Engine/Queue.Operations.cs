@@ -41,7 +41,7 @@ internal sealed partial class Queue
 
     public bool Leave(Member member, string? leftReason)
     {
-        if (_deleted || _members is null || !_members.Remove(member))
+        if (_deleted || _members is null || !RemoveFromTable(member))
         {
             return false;
         }
@@ -173,6 +173,7 @@ internal sealed partial class Queue
             _members = null;
         }
 
+        _engine.Journal?.Deleted(Name);
         _engine.OnDeleted(this);
     }
 
@@ -206,6 +207,7 @@ internal sealed partial class Queue
         }
 
         _deleted = true;
+        _engine.Journal?.Deleted(Name);
         _engine.OnDeleted(this);
         return true;
     }
@@ -214,12 +216,12 @@ internal sealed partial class Queue
     /// <paramref name="notice"/> goes to the new connection's gateway, in the queue's order.</summary>
     public bool ReplaceMember(Member previous, Member next, QueueEvent notice)
     {
-        if (_deleted || _members is null || !_members.Remove(previous))
+        if (_deleted || _members is null || !RemoveFromTable(previous))
         {
             return false;
         }
 
-        _members.Add(next);
+        AddToTable(next);
         DeliverTo(next, notice);
         return true;
     }
@@ -231,13 +233,35 @@ internal sealed partial class Queue
         var previous = userId is null ? null : _members.FindUser(userId);
         if (previous is not null && !ReferenceEquals(previous, member))
         {
-            _members.Remove(previous);
+            RemoveFromTable(previous);
         }
 
-        if (_members.Add(member) && userId is not null && previous is null)
+        if (AddToTable(member) && userId is not null && previous is null)
         {
             Broadcast(new PresenceEvent(Name, userId, Joined: true), except: member);
         }
+    }
+
+    private bool AddToTable(Member member)
+    {
+        if (!_members!.Add(member))
+        {
+            return false;
+        }
+
+        _engine.Journal?.MemberAdded(Name, member);
+        return true;
+    }
+
+    private bool RemoveFromTable(Member member)
+    {
+        if (!_members!.Remove(member))
+        {
+            return false;
+        }
+
+        _engine.Journal?.MemberRemoved(Name, member);
+        return true;
     }
 
     private void CheckMember(Member? mustBeMember)
@@ -271,6 +295,7 @@ internal sealed partial class Queue
 
     private void Publish(SequencedEvent e)
     {
+        _engine.Journal?.Sequenced(e);
         _history.Add(e, _engine.Options.HistoryLength);
         _engine.Counters.AddEvent();
         Broadcast(e, except: null);

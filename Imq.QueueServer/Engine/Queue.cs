@@ -21,10 +21,11 @@ internal sealed partial class Queue : IThreadPoolWorkItem
     private bool _running;
     private Queue<QueueWork>? _pending;
 
-    public Queue(QueueEngine engine, string name, IReadOnlyList<MountSpec> mounts)
+    public Queue(QueueEngine engine, string name, IReadOnlyList<MountSpec> mounts, bool busy = false)
     {
         _engine = engine;
         Name = name;
+        _running = busy;
         _mounts = new List<Mount>(mounts.Count);
         foreach (var m in mounts)
         {
@@ -93,6 +94,9 @@ internal sealed partial class Queue : IThreadPoolWorkItem
         // Let other queues run: continue on a fresh work item.
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
+
+    /// <summary>Lets a queue made busy (at creation) run the operations that wait for it.</summary>
+    public void Release() => ReleaseAfterInline();
 
     private void ReleaseAfterInline()
     {

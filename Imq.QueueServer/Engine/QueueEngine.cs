@@ -17,13 +17,20 @@ internal sealed class QueueEngine
     {
         Options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        Sessions = new SessionDirectory(this);
     }
 
     public QueueEngineOptions Options { get; }
 
     public EngineCounters Counters { get; } = new();
 
-    public SessionDirectory Sessions { get; } = new();
+    public SessionDirectory Sessions { get; }
+
+    /// <summary>Where every change is written down for replicas (cluster nodes); null writes nothing.</summary>
+    public IQueueJournal? Journal { get; set; }
+
+    /// <summary>The names of the queues this engine holds at this moment.</summary>
+    public IEnumerable<string> QueueNames => _queues.Keys;
 
     public int QueueCount => _queues.Count;
 
@@ -37,8 +44,16 @@ internal sealed class QueueEngine
             return false;
         }
 
-        var created = new Queue(this, queue, mounts);
-        return _queues.TryAdd(queue, created);
+        // Born busy: operations that find the queue before its creation is written down wait for it.
+        var created = new Queue(this, queue, mounts, busy: true);
+        if (!_queues.TryAdd(queue, created))
+        {
+            return false;
+        }
+
+        Journal?.Created(queue, mounts);
+        created.Release();
+        return true;
     }
 
     public bool Exists(string queue) => _queues.ContainsKey(queue);
@@ -114,6 +129,23 @@ internal sealed class QueueEngine
         _queues.TryGetValue(queue, out var q)
             ? q.Run(static (q, s) => q.ReplaceMember(s.previous, s.next, s.notice), (previous, next, notice))
             : ValueTask.FromResult(false);
+
+    /// <summary>Captures the queue as one moment of it: <paramref name="capture"/> runs inside the queue's
+    /// serial execution with its image; null when the queue does not exist.</summary>
+    public ValueTask<T?> ExportAsync<T>(string queue, Func<QueueImage, T> capture)
+        where T : class =>
+        _queues.TryGetValue(queue, out var q)
+            ? q.Run(static (q, c) => q.IsDeleted ? null : c(q.Export()), capture)
+            : ValueTask.FromResult<T?>(null);
+
+    /// <summary>Makes a queue from its image (this node takes it over), replacing any queue of that name.</summary>
+    public void Install(QueueImage image) => _queues[image.Name] = Queue.FromImage(this, image);
+
+    /// <summary>Takes the queue off this node without telling its members (it lives on elsewhere); returns them.</summary>
+    public ValueTask<IReadOnlyList<Member>> DropAsync(string queue) =>
+        _queues.TryGetValue(queue, out var q)
+            ? q.Run(static (q, _) => q.Drop(), 0)
+            : ValueTask.FromResult<IReadOnlyList<Member>>([]);
 
     /// <summary>Which of <paramref name="buckets"/> hold no queue here (for handing them to another node).</summary>
     public IReadOnlyList<int> EmptyBuckets(IEnumerable<int> buckets, Func<string, int> bucketOf)

@@ -1,0 +1,94 @@
+// The owner's side of a bucket image: which of this node's buckets a replica node holds under the current
+// map, and the capture of those buckets' queues and sessions. Each queue is captured inside its own turn
+// (so the image and the stream position it is as of agree), the sessions under the directory's locks.
+using Imq.Backplane.Buckets;
+using Imq.Backplane.Cluster;
+using Imq.Backplane.Wire;
+using Imq.QueueServer.Engine;
+using Imq.QueueServer.Model;
+using WireQueueImage = Imq.Backplane.Wire.QueueImage;
+
+namespace Imq.Backplane.Replication;
+
+internal sealed class ReplicaImages(QueueEngine engine, MapWatcher watcher, ClusterSettings settings)
+{
+    /// <summary>The buckets of the current map that this node owns and <paramref name="node"/> replicates, with the map's bits.</summary>
+    public (IReadOnlyCollection<int> Buckets, int Bits) ReplicatedTo(string node)
+    {
+        var map = watcher.Current;
+        var held = new HashSet<int>();
+        for (var bucket = 0; bucket < map.Owners.Count; bucket++)
+        {
+            if (map.Owners[bucket] == settings.NodeId && map.ReplicasOf(bucket).Contains(node, StringComparer.Ordinal))
+            {
+                held.Add(bucket);
+            }
+        }
+
+        return (held, map.Bits);
+    }
+
+    /// <summary>Images of <paramref name="buckets"/> (numbered in <paramref name="bits"/>); <paramref name="head"/> reads the stream's position.</summary>
+    public async Task<List<BucketImage>> CaptureAsync(IReadOnlyCollection<int> buckets, int bits, Func<long> head)
+    {
+        var images = buckets.ToDictionary(b => b, b => new BucketImage { Bucket = b });
+        foreach (var name in engine.QueueNames.ToList())
+        {
+            if (!images.TryGetValue(BucketMap.BucketOf(BucketMap.Hash(name), bits), out var image))
+            {
+                continue;
+            }
+
+            var captured = await engine.ExportAsync(name, queue => ToWire(queue, head()));
+            if (captured is not null)
+            {
+                image.Queues.Add(captured);
+            }
+        }
+
+        var sessions = engine.Sessions.Export(
+            user => images.ContainsKey(BucketMap.BucketOf(BucketMap.Hash(Names.HomeQueueOf(user)), bits)),
+            list => (List: list, Position: head()));
+        foreach (var (user, holder) in sessions.List)
+        {
+            images[BucketMap.BucketOf(BucketMap.Hash(Names.HomeQueueOf(user)), bits)].Sessions.Add(new SessionImage { UserId = user, Holder = WireValues.RefOf(holder) });
+        }
+
+        foreach (var image in images.Values)
+        {
+            image.Position = sessions.Position;
+        }
+
+        return [.. images.Values];
+    }
+
+    private static WireQueueImage ToWire(Imq.QueueServer.Model.QueueImage queue, long position)
+    {
+        var wire = new WireQueueImage { Name = queue.Name, Seq = queue.Seq, Position = position };
+        foreach (var m in queue.Mounts)
+        {
+            var mount = new WireQueueImage.Types.Mount { Name = m.Name, Kind = WireValues.ToWire(m.Type), Version = m.Version };
+            if (m.State is not null)
+            {
+                foreach (var (key, value) in m.State)
+                {
+                    mount.State.Add(new StateChange { Key = key, Value = WireValues.ToWire(value) });
+                }
+            }
+
+            wire.Mounts.Add(mount);
+        }
+
+        foreach (var e in queue.History)
+        {
+            wire.History.Add(EventCodec.ToWire(e));
+        }
+
+        foreach (var member in queue.Members)
+        {
+            wire.Members.Add(WireValues.RefOf(member));
+        }
+
+        return wire;
+    }
+}

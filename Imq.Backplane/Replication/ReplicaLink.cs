@@ -1,0 +1,301 @@
+// This node, as the owner of buckets, to one node holding replicas of some of them: the changes bound
+// for that replica in the order they were made (each with a position of this stream), and the gRPC
+// stream that carries them. A new stream, and a bucket newly replicated there, starts with images of
+// the bucket's queues; the replica skips changes its images already hold. Callers wait for the
+// replica's acknowledgement before answering theirs, so nothing acknowledged is missing there.
+using Grpc.Core;
+using Grpc.Net.Client;
+using Imq.Backplane.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Imq.Backplane.Replication;
+
+internal sealed partial class ReplicaLink : IAsyncDisposable
+{
+    private const int MaxBatchEntries = 512;
+    private const int MaxBatchBytes = 1024 * 1024;
+
+    private readonly object _gate = new();
+    private readonly Queue<JournalEntry> _unsent = new();
+    private readonly List<(long Position, TaskCompletionSource Done)> _waiters = [];
+    private readonly HashSet<int> _imagesDue = [];
+    private readonly HashSet<int> _dropsDue = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ReplicaImages _images;
+    private readonly ILogger _logger;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _bits;
+    private bool _resync = true;
+    private long _head;
+    private long _acked;
+    private Task? _run;
+
+    public ReplicaLink(string selfId, string nodeId, Func<string?> url, ReplicaImages images, ILogger logger)
+    {
+        SelfId = selfId;
+        NodeId = nodeId;
+        Url = url;
+        _images = images;
+        _logger = logger;
+    }
+
+    public string SelfId { get; }
+
+    /// <summary>The node holding the replicas.</summary>
+    public string NodeId { get; }
+
+    private Func<string?> Url { get; }
+
+    /// <summary>The position of the newest change bound for the replica.</summary>
+    public long Head
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _head;
+            }
+        }
+    }
+
+    public void Start() => _run ??= Task.Run(RunAsync);
+
+    /// <summary>Queues one change for the replica; called in the order the changes are made.</summary>
+    public void Append(JournalEntry entry)
+    {
+        lock (_gate)
+        {
+            entry.Position = ++_head;
+            _unsent.Enqueue(entry);
+            Wake();
+        }
+    }
+
+    /// <summary>The replica is to hold these buckets from now on: send images of them before more changes.</summary>
+    public void ImagesDue(IEnumerable<int> buckets, int bits)
+    {
+        lock (_gate)
+        {
+            var due = Rebase(buckets, bits);
+            _imagesDue.UnionWith(due);
+            _dropsDue.ExceptWith(due);
+            Wake();
+        }
+    }
+
+    /// <summary>The replica no longer holds these buckets for this node.</summary>
+    public void DropsDue(IEnumerable<int> buckets, int bits)
+    {
+        lock (_gate)
+        {
+            var due = Rebase(buckets, bits);
+            _dropsDue.UnionWith(due);
+            _imagesDue.ExceptWith(due);
+            Wake();
+        }
+    }
+
+    /// <summary>Completes once the replica holds every change up to <paramref name="position"/>.</summary>
+    public Task WaitAckedAsync(long position)
+    {
+        lock (_gate)
+        {
+            if (_acked >= position)
+            {
+                return Task.CompletedTask;
+            }
+
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((position, done));
+            return done.Task;
+        }
+    }
+
+    /// <summary>True when the replica holds everything bound for it so far (and owes no image).</summary>
+    public bool IsCaughtUp
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return !_resync && _imagesDue.Count == 0 && _acked >= _head;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_run is not null)
+        {
+            await _run.ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
+
+        _stop.Dispose();
+    }
+
+    /// <summary>Bucket numbers in this link's table: buckets split when the table doubles (bucket b of
+    /// fewer bits is buckets b·2^k … (b+1)·2^k - 1 of k more bits), so both sides move to the larger table.</summary>
+    private HashSet<int> Rebase(IEnumerable<int> buckets, int bits)
+    {
+        if (bits > _bits)
+        {
+            var grow = bits - _bits;
+            var images = Split(_imagesDue, grow);
+            var drops = Split(_dropsDue, grow);
+            _imagesDue.Clear();
+            _imagesDue.UnionWith(images);
+            _dropsDue.Clear();
+            _dropsDue.UnionWith(drops);
+            _bits = bits;
+        }
+
+        return Split(buckets, _bits - bits);
+    }
+
+    private static HashSet<int> Split(IEnumerable<int> buckets, int grow) =>
+        grow == 0 ? [.. buckets] : [.. buckets.SelectMany(b => Enumerable.Range(b << grow, 1 << grow))];
+
+    private void Wake()
+    {
+        var wake = _wake;
+        _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        wake.TrySetResult();
+    }
+
+    private async Task RunAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (Url() is not { } url)
+                {
+                    await Task.Delay(500, _stop.Token);
+                    continue;
+                }
+
+                await StreamAsync(url, _stop.Token);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or HttpRequestException)
+            {
+                LogStreamFailed(_logger, NodeId, e.Message);
+            }
+
+            lock (_gate)
+            {
+                _resync = true;
+            }
+
+            await Task.Delay(250, _stop.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
+    }
+
+    private async Task StreamAsync(string url, CancellationToken ct)
+    {
+        using var channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { MaxSendMessageSize = 64 * 1024 * 1024 });
+        using var call = new QueueNode.QueueNodeClient(channel).Replicate(cancellationToken: ct);
+        await call.RequestStream.WriteAsync(new ReplicaFrame { OwnerId = SelfId }, ct);
+        var acks = ReadAcksAsync(call.ResponseStream, ct);
+        var sends = SendAsync(call.RequestStream, ct);
+        await await Task.WhenAny(acks, sends);
+    }
+
+    private async Task SendAsync(IClientStreamWriter<ReplicaFrame> stream, CancellationToken ct)
+    {
+        while (true)
+        {
+            Task wake;
+            ReplicaFrame? frame = null;
+            IReadOnlyCollection<int>? images = null;
+            long heldFrom = 0;
+            int bits;
+            lock (_gate)
+            {
+                wake = _wake.Task;
+                bits = _bits;
+                if (_resync)
+                {
+                    // A new stream: the images hold everything made so far, so unsent changes go.
+                    _resync = false;
+                    _unsent.Clear();
+                    _imagesDue.Clear();
+                    heldFrom = _head;
+                    var (buckets, mapBits) = _images.ReplicatedTo(NodeId);
+                    images = Rebase(buckets, mapBits);
+                    bits = _bits;
+                }
+                else if (_imagesDue.Count > 0)
+                {
+                    images = [.. _imagesDue];
+                    _imagesDue.Clear();
+                }
+                else if (_dropsDue.Count > 0 || _unsent.Count > 0)
+                {
+                    frame = new ReplicaFrame { Bits = bits };
+                    frame.Dropped.AddRange(_dropsDue);
+                    _dropsDue.Clear();
+                    var bytes = 0;
+                    while (_unsent.Count > 0 && frame.Entries.Count < MaxBatchEntries && bytes < MaxBatchBytes)
+                    {
+                        var entry = _unsent.Dequeue();
+                        bytes += entry.CalculateSize();
+                        frame.Entries.Add(entry);
+                    }
+                }
+            }
+
+            if (images is not null)
+            {
+                // Captured outside the lock: each queue's image reads the head inside the queue's own turn.
+                frame = new ReplicaFrame { Bits = bits, Position = heldFrom };
+                frame.Images.AddRange(await _images.CaptureAsync(images, bits, () => Head));
+            }
+
+            if (frame is null)
+            {
+                await wake.WaitAsync(ct);
+                continue;
+            }
+
+            await stream.WriteAsync(frame, ct);
+        }
+    }
+
+    private async Task ReadAcksAsync(IAsyncStreamReader<ReplicaAck> stream, CancellationToken ct)
+    {
+        while (await stream.MoveNext(ct))
+        {
+            var position = stream.Current.Position;
+            List<TaskCompletionSource> done = [];
+            lock (_gate)
+            {
+                _acked = Math.Max(_acked, position);
+                _waiters.RemoveAll(w =>
+                {
+                    if (w.Position > _acked)
+                    {
+                        return false;
+                    }
+
+                    done.Add(w.Done);
+                    return true;
+                });
+            }
+
+            foreach (var d in done)
+            {
+                d.TrySetResult();
+            }
+        }
+
+        throw new IOException($"replica {NodeId} closed the stream");
+    }
+
+    [LoggerMessage(EventId = 800, Level = LogLevel.Warning, Message = "Replication stream to {NodeId} failed: {Reason}")]
+    private static partial void LogStreamFailed(ILogger logger, string nodeId, string reason);
+}
