@@ -6,7 +6,6 @@ using Imq.Backplane.Cluster;
 using Imq.Backplane.Wire;
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
-using WireQueueImage = Imq.Backplane.Wire.QueueImage;
 
 namespace Imq.Backplane.Replication;
 
@@ -39,7 +38,7 @@ internal sealed class ReplicaImages(QueueEngine engine, MapWatcher watcher, Clus
                 continue;
             }
 
-            var captured = await engine.ExportAsync(name, queue => ToWire(queue, head()));
+            var captured = await engine.ExportAsync(name, queue => JournalEntries.Image(queue, head()));
             if (captured is not null)
             {
                 image.Queues.Add(captured);
@@ -60,35 +59,5 @@ internal sealed class ReplicaImages(QueueEngine engine, MapWatcher watcher, Clus
         }
 
         return [.. images.Values];
-    }
-
-    private static WireQueueImage ToWire(Imq.QueueServer.Model.QueueImage queue, long position)
-    {
-        var wire = new WireQueueImage { Name = queue.Name, Seq = queue.Seq, Position = position };
-        foreach (var m in queue.Mounts)
-        {
-            var mount = new WireQueueImage.Types.Mount { Name = m.Name, Kind = WireValues.ToWire(m.Type), Version = m.Version };
-            if (m.State is not null)
-            {
-                foreach (var (key, value) in m.State)
-                {
-                    mount.State.Add(new StateChange { Key = key, Value = WireValues.ToWire(value) });
-                }
-            }
-
-            wire.Mounts.Add(mount);
-        }
-
-        foreach (var e in queue.History)
-        {
-            wire.History.Add(EventCodec.ToWire(e));
-        }
-
-        foreach (var member in queue.Members)
-        {
-            wire.Members.Add(WireValues.RefOf(member));
-        }
-
-        return wire;
     }
 }

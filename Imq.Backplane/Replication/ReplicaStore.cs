@@ -204,6 +204,12 @@ internal sealed class ReplicaQueue
         {
             case Event.KindOneofCase.Message:
                 Seq = e.Message.Seq;
+                var mount = Mounts.FindIndex(m => m.Name == e.Message.Mount);
+                if (mount >= 0)
+                {
+                    Mounts[mount] = Mounts[mount] with { Version = Seq };
+                }
+
                 break;
             case Event.KindOneofCase.State:
                 Seq = e.State.Seq;

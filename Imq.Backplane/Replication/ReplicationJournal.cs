@@ -10,55 +10,31 @@ namespace Imq.Backplane.Replication;
 
 internal sealed class ReplicationJournal(MapWatcher watcher, ClusterSettings settings, ReplicaLinks links) : IQueueJournal
 {
-    public void Created(string queue, IReadOnlyList<MountSpec> mounts)
-    {
-        if (ReplicasOf(queue, out var bucket) is { } replicas)
-        {
-            var created = new JournalEntry.Types.Created();
-            WireValues.AddMounts(created.Mounts, mounts);
-            Send(replicas, new JournalEntry { Bucket = bucket, Queue = queue, Created = created });
-        }
-    }
+    public void Created(string queue, IReadOnlyList<MountSpec> mounts) => Send(queue, () => JournalEntries.Created(queue, mounts));
 
-    public void Deleted(string queue)
-    {
-        if (ReplicasOf(queue, out var bucket) is { } replicas)
-        {
-            Send(replicas, new JournalEntry { Bucket = bucket, Queue = queue, Deleted = new() });
-        }
-    }
+    public void Deleted(string queue) => Send(queue, () => JournalEntries.Deleted(queue));
 
-    public void Sequenced(SequencedEvent e)
-    {
-        if (ReplicasOf(e.Queue, out var bucket) is { } replicas)
-        {
-            Send(replicas, new JournalEntry { Bucket = bucket, Queue = e.Queue, Event = EventCodec.ToWire(e) });
-        }
-    }
+    public void Sequenced(SequencedEvent e) => Send(e.Queue, () => JournalEntries.Sequenced(e));
 
-    public void MemberAdded(string queue, Member member)
-    {
-        if (ReplicasOf(queue, out var bucket) is { } replicas)
-        {
-            Send(replicas, new JournalEntry { Bucket = bucket, Queue = queue, MemberAdded = WireValues.RefOf(member) });
-        }
-    }
+    public void MemberAdded(string queue, Member member) => Send(queue, () => JournalEntries.MemberAdded(queue, member));
 
-    public void MemberRemoved(string queue, Member member)
-    {
-        if (ReplicasOf(queue, out var bucket) is { } replicas)
-        {
-            Send(replicas, new JournalEntry { Bucket = bucket, Queue = queue, MemberRemoved = WireValues.RefOf(member) });
-        }
-    }
+    public void MemberRemoved(string queue, Member member) => Send(queue, () => JournalEntries.MemberRemoved(queue, member));
 
-    public void SessionChanged(string userId, Member? holder)
+    public void SessionChanged(string userId, Member? holder) => Send(Names.HomeQueueOf(userId), () => JournalEntries.Session(userId, holder));
+
+    /// <summary>Builds the entry only when the queue's bucket has replicas (the closure is the cost otherwise).</summary>
+    private void Send(string queue, Func<JournalEntry> build)
     {
-        var home = Names.HomeQueueOf(userId);
-        if (ReplicasOf(home, out var bucket) is { } replicas)
+        if (ReplicasOf(queue, out var bucket) is not { } replicas)
         {
-            var change = new JournalEntry.Types.SessionChange { UserId = userId, Holder = holder is null ? null : WireValues.RefOf(holder) };
-            Send(replicas, new JournalEntry { Bucket = bucket, Queue = home, Session = change });
+            return;
+        }
+
+        var entry = build();
+        entry.Bucket = bucket;
+        for (var i = 0; i < replicas.Count; i++)
+        {
+            links.For(replicas[i]).Append(i == 0 ? entry : entry.Clone());
         }
     }
 
@@ -74,13 +50,5 @@ internal sealed class ReplicationJournal(MapWatcher watcher, ClusterSettings set
         bucket = map.BucketOf(queue);
         var replicas = map.ReplicasOf(bucket);
         return replicas.Count == 0 || map.Owners[bucket] != settings.NodeId ? null : replicas;
-    }
-
-    private void Send(IReadOnlyList<string> replicas, JournalEntry entry)
-    {
-        for (var i = 0; i < replicas.Count; i++)
-        {
-            links.For(replicas[i]).Append(i == 0 ? entry : entry.Clone());
-        }
     }
 }
