@@ -32,6 +32,9 @@ internal sealed class ClusterOwnership(ClusterSettings settings, MapWatcher watc
         return map.Version;
     }
 
+    /// <summary>The gRPC address of <paramref name="nodeId"/> last read from the registry; null when unknown.</summary>
+    public string? UrlOf(string nodeId) => _urls.GetValueOrDefault(nodeId);
+
     /// <summary>Re-reads the registry's addresses.</summary>
     public async Task RefreshUrlsAsync(CancellationToken ct)
     {

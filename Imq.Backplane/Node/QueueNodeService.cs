@@ -1,8 +1,10 @@
 // The gRPC face of a queue node: the link each gateway keeps open to this node (its calls up, their
 // results and the events for its connections down). A gateway whose link stays down past the grace
-// period is considered gone: its connections leave every queue they were in and lose their sessions, so
-// members see them leave.
+// period (the cluster's dead-after time and a margin) is considered gone: its connections leave every
+// queue they were in and lose their sessions, so members see them leave. A link from a new process
+// instance of a gateway (restarted under the same id) drops the previous instance's connections at once.
 using Grpc.Core;
+using Imq.Backplane.Cluster;
 using Imq.Backplane.Wire;
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
@@ -16,11 +18,15 @@ internal sealed partial class QueueNodeService(
     BucketRelease release,
     RemoteGateways gateways,
     QueueEngine engine,
+    ClusterSettings settings,
+    ProcessInstance instance,
     IHostApplicationLifetime lifetime,
     ILogger<QueueNodeService> logger)
     : QueueNode.QueueNodeBase
 {
-    private static readonly TimeSpan GatewayGrace = TimeSpan.FromSeconds(10);
+    // Past the time after which the boss declares a silent node dead: a link down for less is a short
+    // break the gateway recovers from without losing its members.
+    private static readonly TimeSpan GraceMargin = TimeSpan.FromSeconds(5);
 
     public override Task<ReleaseBucketsReply> ReleaseBuckets(ReleaseBucketsRequest request, ServerCallContext context) =>
         Task.FromResult(release.Release(request));
@@ -36,15 +42,22 @@ internal sealed partial class QueueNodeService(
 
         var first = requestStream.Current;
         var gateway = gateways.Get(first.GatewayId);
-        var generation = gateway.Attach();
+        var (generation, orphans) = gateway.Attach(first.InstanceId);
         LogAttached(logger, first.GatewayId);
 
-        // Tell the gateway the link is attached before any event is due on it.
-        await context.WriteResponseHeadersAsync(new Metadata());
+        // Tell the gateway the link is attached (and which process serves it) before any event is due on it.
+        await context.WriteResponseHeadersAsync(new Metadata { { ProcessInstance.Header, instance.Id } });
         var pump = gateway.PumpAsync(responseStream, generation, ended.Token);
-        var calls = ServeCallsAsync(first, requestStream, gateway, ended.Token);
         try
         {
+            if (orphans.Count > 0)
+            {
+                // Before the new instance's first call: its members must not meet the old ones in a queue.
+                LogGatewayRestarted(logger, gateway.Id, orphans.Count);
+                await DropAsync(gateway, orphans);
+            }
+
+            var calls = ServeCallsAsync(first, requestStream, gateway, ended.Token);
             await Task.WhenAny(pump, calls);
             await ended.CancelAsync();
             await Task.WhenAll(pump, calls);
@@ -104,14 +117,20 @@ internal sealed partial class QueueNodeService(
 
     private async Task DropIfGoneAsync(RemoteGateway gateway, long generation)
     {
-        await Task.Delay(GatewayGrace);
+        await Task.Delay(settings.DeadAfter + GraceMargin);
         if (!gateway.IsCurrent(generation) || gateway.IsAttached)
         {
             return;
         }
 
         LogGatewayLost(logger, gateway.Id, gateway.MemberCount);
-        foreach (var member in gateway.Members)
+        await DropAsync(gateway, [.. gateway.Members]);
+    }
+
+    /// <summary>Takes connections of a gateway out of every queue and session here (members see them leave), then forgets them.</summary>
+    private async Task DropAsync(RemoteGateway gateway, IReadOnlyList<RemoteMember> members)
+    {
+        foreach (var member in members)
         {
             if (member.UserId is { } userId)
             {
@@ -120,10 +139,17 @@ internal sealed partial class QueueNodeService(
 
             foreach (var queue in member.Queues.Keys)
             {
-                await engine.LeaveAsync(queue, member);
+                try
+                {
+                    await engine.LeaveAsync(queue, member);
+                }
+                catch (Exception e)
+                {
+                    LogDropFailed(logger, member.ConnectionId, queue, e);
+                }
             }
 
-            gateway.Forget(member.ConnectionId);
+            gateway.Forget(member);
         }
     }
 
@@ -138,4 +164,10 @@ internal sealed partial class QueueNodeService(
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "Gateway {GatewayId} is gone: dropping its {Count} connections")]
     private static partial void LogGatewayLost(ILogger logger, string gatewayId, int count);
+
+    [LoggerMessage(EventId = 604, Level = LogLevel.Warning, Message = "Gateway {GatewayId} restarted: dropping the {Count} connections of its previous instance")]
+    private static partial void LogGatewayRestarted(ILogger logger, string gatewayId, int count);
+
+    [LoggerMessage(EventId = 605, Level = LogLevel.Warning, Message = "Dropping connection {ConnectionId} from {Queue} failed")]
+    private static partial void LogDropFailed(ILogger logger, string connectionId, string queue, Exception e);
 }
