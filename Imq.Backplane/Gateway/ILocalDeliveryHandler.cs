@@ -11,8 +11,12 @@ internal interface ILocalDeliveryHandler
     /// <summary>Called in the queue's order for each event; must not block.</summary>
     void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients);
 
-    /// <summary>The delivery stream from <paramref name="nodeId"/> broke.</summary>
-    void OnNodeLost(string nodeId);
+    /// <summary>
+    /// A node is gone and the queues in <paramref name="loss"/>'s buckets with it (no replica took them over):
+    /// their members and the sessions whose home queue was there are to be told. A link that merely broke,
+    /// or a bucket promoted to a replica, never comes here.
+    /// </summary>
+    void OnNodeLost(NodeLoss loss);
 }
 
 /// <summary>A member held by this process, with the handler that writes to it.</summary>

@@ -1,8 +1,10 @@
 // This process as a gateway, as every engine of the cluster sees it (one IGateway per process, so
 // fan-out groups all of its recipients together): the registry of the connections it holds, whatever
 // hub they belong to, the resolver of member references that name them, and the sink of the events
-// other nodes stream to it. Each recipient list is handed to the handler of its members.
+// other nodes stream to it. Each recipient list is handed to the handler of its members. Its links'
+// breaks and the map's moves go to a NodeLossTracker, and the handlers hear only of queues really lost.
 using System.Collections.Concurrent;
+using Imq.Backplane.Buckets;
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
 
@@ -14,6 +16,9 @@ internal sealed class LocalGateway(string gatewayId) : IGateway, IDeliverySink
     private readonly List<ILocalDeliveryHandler> _handlers = [];
 
     public string Id => gatewayId;
+
+    /// <summary>Which nodes are suspect (their link is down) and what their absence has cost.</summary>
+    public NodeLossTracker Losses { get; } = new();
 
     public void AddHandler(ILocalDeliveryHandler handler)
     {
@@ -72,17 +77,38 @@ internal sealed class LocalGateway(string gatewayId) : IGateway, IDeliverySink
         Deliver(queueEvent, recipients);
     }
 
-    public void OnLinkLost(string nodeId)
+    public void OnLinkLost(string nodeId) => Losses.LinkLost(nodeId);
+
+    public void OnLinkOpened(string nodeId, string? instanceId)
     {
+        if (Losses.LinkOpened(nodeId, instanceId) is { } loss)
+        {
+            Tell([loss]);
+        }
+    }
+
+    /// <summary>The bucket map moved: members of queues lost with a suspect node are told, through their handlers.</summary>
+    public void OnMapChanged(BucketMap map) => Tell(Losses.MapChanged(map));
+
+    private void Tell(IReadOnlyList<NodeLoss> losses)
+    {
+        if (losses.Count == 0)
+        {
+            return;
+        }
+
         ILocalDeliveryHandler[] handlers;
         lock (_handlers)
         {
             handlers = [.. _handlers];
         }
 
-        foreach (var h in handlers)
+        foreach (var loss in losses)
         {
-            h.OnNodeLost(nodeId);
+            foreach (var h in handlers)
+            {
+                h.OnNodeLost(loss);
+            }
         }
     }
 }

@@ -73,16 +73,17 @@ internal sealed class NodeLink
         }
     }
 
-    /// <summary>Opens the link and serves it until it breaks; events go to <paramref name="sink"/>.</summary>
-    internal async Task RunOnceAsync(string gatewayId, IDeliverySink sink, CancellationToken ct)
+    /// <summary>Opens the link (naming this gateway and its process instance) and serves it until it breaks; events go to <paramref name="sink"/>.</summary>
+    internal async Task RunOnceAsync(string gatewayId, string instanceId, IDeliverySink sink, CancellationToken ct)
     {
         using var linkEnded = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var call = Client.Link(cancellationToken: linkEnded.Token);
         Task? writer = null;
         try
         {
-            await call.RequestStream.WriteAsync(new GatewayFrame { GatewayId = gatewayId }, linkEnded.Token);
-            await call.ResponseHeadersAsync;
+            await call.RequestStream.WriteAsync(new GatewayFrame { GatewayId = gatewayId, InstanceId = instanceId }, linkEnded.Token);
+            var headers = await call.ResponseHeadersAsync;
+            sink.OnLinkOpened(NodeId, headers.GetValue(Cluster.ProcessInstance.Header));
             var outgoing = System.Threading.Channels.Channel.CreateUnbounded<PendingCall>(new UnboundedChannelOptions { SingleReader = true });
             Volatile.Write(ref _outgoing, outgoing);
             _ready.TrySetResult();

@@ -11,11 +11,14 @@ internal interface IDeliverySink
 {
     void OnDelivery(QueueEvent queueEvent, IReadOnlyList<string> connectionIds);
 
-    /// <summary>The stream to <paramref name="nodeId"/> broke: events from it may have been lost.</summary>
+    /// <summary>The stream to <paramref name="nodeId"/> broke or could not open: the node is suspect.</summary>
     void OnLinkLost(string nodeId);
+
+    /// <summary>The stream to <paramref name="nodeId"/> is attached on the node (again), served by process <paramref name="instanceId"/>.</summary>
+    void OnLinkOpened(string nodeId, string? instanceId);
 }
 
-internal sealed partial class NodeLinks(string gatewayId, IDeliverySink sink, ILogger<NodeLinks> logger) : IAsyncDisposable
+internal sealed partial class NodeLinks(string gatewayId, string instanceId, IDeliverySink sink, ILogger<NodeLinks> logger) : IAsyncDisposable
 {
     private static readonly TimeSpan Reconnect = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan FirstAttemptTimeout = TimeSpan.FromSeconds(10);
@@ -70,7 +73,7 @@ internal sealed partial class NodeLinks(string gatewayId, IDeliverySink sink, IL
         {
             try
             {
-                await link.RunOnceAsync(gatewayId, sink, ct);
+                await link.RunOnceAsync(gatewayId, instanceId, sink, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

@@ -1,8 +1,10 @@
 // Takes this process into the cluster when Imq:Cluster:ConnectionString is set (and does nothing on a
 // single node): applies the schema, then starts the map watcher, the heartbeat and — with the boss role —
 // the boss; stops them in reverse order, the heartbeat leaving the registry on the way out. While in,
-// it keeps a delivery stream open from every node of the map to this gateway: a node must be able to
-// deliver to this gateway's connections even if this gateway never called it.
+// it follows the map: each new version goes to the local gateway (which decides whether a suspect node's
+// queues are lost or went on at a promoted replica), and a link is opened in the background to every
+// node owning a bucket in it, so a node (a newly promoted owner above all) can deliver to this gateway's
+// connections even if this gateway never called it.
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Schema;
@@ -67,7 +69,7 @@ internal sealed class ClusterMembership(ImqOptions options, IServiceProvider ser
         var watcher = services.GetRequiredService<MapWatcher>();
         var ownership = services.GetRequiredService<ClusterOwnership>();
         var nodes = services.GetRequiredService<NodeLinks>();
-        var store = services.GetRequiredService<ClusterStore>();
+        var local = services.GetRequiredService<LocalGateway>();
         var seen = -1L;
         while (!ct.IsCancellationRequested)
         {
@@ -75,16 +77,19 @@ internal sealed class ClusterMembership(ImqOptions options, IServiceProvider ser
             {
                 var map = await watcher.WaitForVersionAsync(seen + 1, ct);
                 seen = map.Version;
+                local.OnMapChanged(map);
+
+                // Addresses are read again at every version: a node restarted under its id may listen elsewhere.
                 await ownership.RefreshUrlsAsync(ct);
-                foreach (var node in await store.AllNodesAsync(ct))
+                foreach (var node in map.BucketsPerNode().Keys)
                 {
-                    if (node.Id != options.ResolvedNodeId && node.Url is not null && map.BucketsPerNode().ContainsKey(node.Id))
+                    if (node != options.ResolvedNodeId && ownership.UrlOf(node) is { } url)
                     {
-                        _ = nodes.ForAsync(node.Id, node.Url);
+                        _ = nodes.ForAsync(node, url);
                     }
                 }
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
             }

@@ -1,6 +1,6 @@
 // The cluster's own Kestrel endpoint: HTTP/2 only (h2c, as gRPC without TLS needs) on the advertise
-// port, beside the public --urls. Kestrel ignores --urls once endpoints are set in code, so the public
-// ones are set here too.
+// port (or Imq:Cluster:ListenPort), beside the public --urls. Kestrel ignores --urls once endpoints are
+// set in code, so the public ones are set here too.
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -25,7 +25,7 @@ internal sealed class GrpcEndpointSetup(ImqOptions options, IConfiguration confi
             Listen(k, new Uri(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal)), HttpProtocols.Http1AndHttp2);
         }
 
-        Listen(k, new Uri($"http://0.0.0.0:{new Uri(options.Cluster.AdvertiseUrl!).Port}"), HttpProtocols.Http2);
+        Listen(k, new Uri($"http://0.0.0.0:{options.Cluster.GrpcListenPort}"), HttpProtocols.Http2);
     }
 
     private static void Listen(KestrelServerOptions k, Uri url, HttpProtocols protocols)

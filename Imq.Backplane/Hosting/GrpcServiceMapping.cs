@@ -1,4 +1,4 @@
-// Maps the gRPC node service on the advertise port ahead of the app's own pipeline, so that
+// Maps the gRPC node service on the gRPC listen port ahead of the app's own pipeline, so that
 // AddSignalR().AddImq() alone makes an app a node (no extra Map call needed).
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Node;
@@ -19,7 +19,7 @@ internal sealed class GrpcServiceMapping(ImqOptions options) : IStartupFilter
             return;
         }
 
-        var port = new Uri(options.Cluster.AdvertiseUrl!).Port;
+        var port = options.Cluster.GrpcListenPort;
         app.MapWhen(
             context => context.Connection.LocalPort == port,
             grpc =>

@@ -77,7 +77,8 @@ internal static class ImqCoreServices
         services.AddSingleton<ReplicaLinks>();
         services.AddSingleton<ReplicationJournal>();
         services.AddSingleton<BucketTakeover>();
-        services.AddSingleton(sp => new NodeLinks(Core(sp).ResolvedNodeId, sp.GetRequiredService<LocalGateway>(), sp.GetRequiredService<ILogger<NodeLinks>>()));
+        services.AddSingleton<ProcessInstance>();
+        services.AddSingleton(sp => new NodeLinks(Core(sp).ResolvedNodeId, sp.GetRequiredService<ProcessInstance>().Id, sp.GetRequiredService<LocalGateway>(), sp.GetRequiredService<ILogger<NodeLinks>>()));
         services.AddHostedService<ClusterMembership>();
         services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, GrpcEndpointSetup>();

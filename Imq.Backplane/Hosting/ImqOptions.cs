@@ -129,5 +129,13 @@ public sealed class ImqOptions
         /// gRPC (HTTP/2 without TLS); this process listens for them on its port. Required when
         /// ConnectionString is set. Default: none.</summary>
         public string? AdvertiseUrl { get; set; }
+
+        /// <summary><c>Imq:Cluster:ListenPort</c>: the port this process listens on for gRPC when it differs
+        /// from AdvertiseUrl's (a port mapping, NAT or relay between the nodes). Default: none, meaning
+        /// AdvertiseUrl's port.</summary>
+        public int? ListenPort { get; set; }
+
+        /// <summary>The port the gRPC endpoint listens on: <see cref="ListenPort"/>, else AdvertiseUrl's.</summary>
+        internal int GrpcListenPort => ListenPort ?? new Uri(AdvertiseUrl!).Port;
     }
 }

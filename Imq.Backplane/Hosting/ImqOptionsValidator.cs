@@ -53,6 +53,11 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
             failures.Add("Imq:Cluster:AdvertiseUrl must be set to this node's http://host:port for gRPC (HTTP/2 without TLS) when Imq:Cluster:ConnectionString is set");
         }
 
+        if (cluster.ListenPort is < 1 or > 65535)
+        {
+            failures.Add("Imq:Cluster:ListenPort must be a port number between 1 and 65535");
+        }
+
         try
         {
             _ = new Npgsql.NpgsqlConnectionStringBuilder(cluster.ConnectionString);

@@ -1,8 +1,10 @@
 // The gRPC face of a queue node: the link each gateway keeps open to this node (its calls up, their
 // results and the events for its connections down). A gateway whose link stays down past the grace
-// period is considered gone: its connections leave every queue they were in and lose their sessions, so
-// members see them leave.
+// period (the cluster's dead-after time and a margin) is considered gone: its connections leave every
+// queue they were in and lose their sessions, so members see them leave. A link from a new process
+// instance of a gateway (restarted under the same id) drops the previous instance's connections at once.
 using Grpc.Core;
+using Imq.Backplane.Cluster;
 using Imq.Backplane.Wire;
 using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
@@ -17,11 +19,15 @@ internal sealed partial class QueueNodeService(
     Replication.ReplicaStore replicas,
     RemoteGateways gateways,
     QueueEngine engine,
+    ClusterSettings settings,
+    ProcessInstance instance,
     IHostApplicationLifetime lifetime,
     ILogger<QueueNodeService> logger)
     : QueueNode.QueueNodeBase
 {
-    private static readonly TimeSpan GatewayGrace = TimeSpan.FromSeconds(10);
+    // Past the time after which the boss declares a silent node dead: a link down for less is a short
+    // break the gateway recovers from without losing its members.
+    private static readonly TimeSpan GraceMargin = TimeSpan.FromSeconds(5);
 
     public override Task<ReleaseBucketsReply> ReleaseBuckets(ReleaseBucketsRequest request, ServerCallContext context) =>
         release.ReleaseAsync(request);
@@ -56,15 +62,22 @@ internal sealed partial class QueueNodeService(
 
         var first = requestStream.Current;
         var gateway = gateways.Get(first.GatewayId);
-        var generation = gateway.Attach();
+        var (generation, orphans) = gateway.Attach(first.InstanceId);
         LogAttached(logger, first.GatewayId);
 
-        // Tell the gateway the link is attached before any event is due on it.
-        await context.WriteResponseHeadersAsync(new Metadata());
+        // Tell the gateway the link is attached (and which process serves it) before any event is due on it.
+        await context.WriteResponseHeadersAsync(new Metadata { { ProcessInstance.Header, instance.Id } });
         var pump = gateway.PumpAsync(responseStream, generation, ended.Token);
-        var calls = ServeCallsAsync(first, requestStream, gateway, ended.Token);
         try
         {
+            if (orphans.Count > 0)
+            {
+                // Before the new instance's first call: its members must not meet the old ones in a queue.
+                LogGatewayRestarted(logger, gateway.Id, orphans.Count);
+                await RemoteGateways.DropMembersAsync(gateway, orphans, engine, logger);
+            }
+
+            var calls = ServeCallsAsync(first, requestStream, gateway, ended.Token);
             await Task.WhenAny(pump, calls);
             await ended.CancelAsync();
             await Task.WhenAll(pump, calls);
@@ -124,14 +137,14 @@ internal sealed partial class QueueNodeService(
 
     private async Task DropIfGoneAsync(RemoteGateway gateway, long generation)
     {
-        await Task.Delay(GatewayGrace);
+        await Task.Delay(settings.DeadAfter + GraceMargin);
         if (!gateway.IsCurrent(generation) || gateway.IsAttached)
         {
             return;
         }
 
         LogGatewayLost(logger, gateway.Id, gateway.MemberCount);
-        await RemoteGateways.DropMembersAsync(gateway, engine);
+        await RemoteGateways.DropMembersAsync(gateway, [.. gateway.Members], engine, logger);
     }
 
     [LoggerMessage(EventId = 603, Level = LogLevel.Error, Message = "{Op} on {Queue} failed")]
@@ -145,4 +158,8 @@ internal sealed partial class QueueNodeService(
 
     [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "Gateway {GatewayId} is gone: dropping its {Count} connections")]
     private static partial void LogGatewayLost(ILogger logger, string gatewayId, int count);
+
+    [LoggerMessage(EventId = 604, Level = LogLevel.Warning, Message = "Gateway {GatewayId} restarted: dropping the {Count} connections of its previous instance")]
+    private static partial void LogGatewayRestarted(ILogger logger, string gatewayId, int count);
+
 }

@@ -1,7 +1,9 @@
 // Another gateway as this node's engine sees it (IGateway): each event is encoded once and queued,
 // with the list of that gateway's recipients, for the one link the gateway keeps open to this node,
 // together with the results of the gateway's calls, in the order they happen. Deliver never blocks the
-// queue that calls it; the link's writer sends batches.
+// queue that calls it; the link's writer sends batches. Between two links of the gateway the items wait
+// in the outbox, and a batch whose write failed is written first on the next link; a link from a new
+// process instance of the gateway discards what was queued for the previous one.
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Grpc.Core;
@@ -17,7 +19,13 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
     private const int MaxBatch = 256;
 
     private readonly ConcurrentDictionary<string, RemoteMember> _members = new(StringComparer.Ordinal);
-    private readonly Channel<NodeItem> _outbox = Channel.CreateUnbounded<NodeItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _pumping = new(1, 1);
+    private Channel<NodeItem> _outbox = NewOutbox();
+
+    // A batch taken from the outbox whose write did not complete: the next link writes it first (if the
+    // outbox it came from is still the current one).
+    private (NodeFrame Frame, Channel<NodeItem> From)? _unsent;
+    private string? _instance;
 
     public string Id => gatewayId;
 
@@ -29,6 +37,9 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
         _members.GetOrAdd(member.ConnectionId, static (id, m) => new RemoteMember(id, m.Ref.IsListener ? null : NullIfEmpty(m.Ref.UserId), m.Ref.IsListener, m.Gateway), (Ref: member, Gateway: this));
 
     public bool Forget(string connectionId) => _members.TryRemove(connectionId, out _);
+
+    /// <summary>Forgets <paramref name="member"/> unless its connection id now names another member.</summary>
+    public bool Forget(RemoteMember member) => _members.TryRemove(new KeyValuePair<string, RemoteMember>(member.ConnectionId, member));
 
     public void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
     {
@@ -48,14 +59,14 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
             }
         }
 
-        _outbox.Writer.TryWrite(new NodeItem { Delivery = delivery });
+        Volatile.Read(ref _outbox).Writer.TryWrite(new NodeItem { Delivery = delivery });
         Metrics.ImqMetrics.DeliveriesSent.Add(1);
         Metrics.ImqMetrics.DeliveryBytesSent.Add(delivery.CalculateSize());
     }
 
     /// <summary>Queues the answer to a call, after every event the call caused.</summary>
     public void Answer(ulong callId, OperationReply reply) =>
-        _outbox.Writer.TryWrite(new NodeItem { Result = new Result { Id = callId, Reply = reply } });
+        Volatile.Read(ref _outbox).Writer.TryWrite(new NodeItem { Result = new Result { Id = callId, Reply = reply } });
 
     private readonly Lock _streamGate = new();
     private long _generation;
@@ -72,15 +83,41 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
         }
     }
 
-    /// <summary>A new link from the gateway replaces any older one; returns its generation.</summary>
-    public long Attach()
+    /// <summary>
+    /// A new link from the gateway replaces any older one; returns its generation. When the link comes
+    /// from another process instance than the previous one (the gateway restarted under the same id), also
+    /// returns the previous instance's members, whose connections no longer exist, forgotten here but still
+    /// in their queues, and discards what was queued for that instance (its results would answer the new
+    /// instance's calls of the same ids).
+    /// </summary>
+    public (long Generation, IReadOnlyList<RemoteMember> Orphans) Attach(string? instanceId)
     {
         lock (_streamGate)
         {
             _current?.Cancel();
             _current?.Dispose();
             _current = new CancellationTokenSource();
-            return ++_generation;
+            IReadOnlyList<RemoteMember> orphans = [];
+            if (!string.IsNullOrEmpty(instanceId))
+            {
+                if (_instance is not null && _instance != instanceId)
+                {
+                    // Out of the registry now: the new instance may reuse connection ids (an app hub's
+                    // listeners have fixed ones) and must get members of its own.
+                    orphans = [.. _members.Values];
+                    foreach (var orphan in orphans)
+                    {
+                        Forget(orphan);
+                    }
+
+                    var previous = Interlocked.Exchange(ref _outbox, NewOutbox());
+                    previous.Writer.TryComplete();
+                }
+
+                _instance = instanceId;
+            }
+
+            return (++_generation, orphans);
         }
     }
 
@@ -108,7 +145,7 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
             _current = null;
         }
 
-        _outbox.Writer.TryComplete();
+        Volatile.Read(ref _outbox).Writer.TryComplete();
     }
 
     /// <summary>The generation of the newest link (0 before any).</summary>
@@ -142,19 +179,46 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
 
         using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, replaced);
         ct = both.Token;
-        var reader = _outbox.Reader;
-        while (await reader.WaitToReadAsync(ct))
+
+        // One pump at a time (the outbox has a single reader): a newer link's waits for the replaced one to stop.
+        await _pumping.WaitAsync(ct);
+        try
         {
-            var frame = new NodeFrame();
-            while (frame.Items.Count < MaxBatch && reader.TryRead(out var item))
+            var outbox = Volatile.Read(ref _outbox);
+            if (_unsent is { } unsent && unsent.From == outbox)
             {
-                frame.Items.Add(item);
+                await WriteAsync(stream, unsent.Frame, outbox, ct);
             }
 
-            await stream.WriteAsync(frame, ct);
-            Metrics.ImqMetrics.BatchesSent.Add(1);
+            _unsent = null;
+            var reader = outbox.Reader;
+            while (await reader.WaitToReadAsync(ct))
+            {
+                var frame = new NodeFrame();
+                while (frame.Items.Count < MaxBatch && reader.TryRead(out var item))
+                {
+                    frame.Items.Add(item);
+                }
+
+                await WriteAsync(stream, frame, outbox, ct);
+            }
+        }
+        finally
+        {
+            _pumping.Release();
         }
     }
+
+    /// <summary>Writes a batch; until the write completes it stays the unsent batch, which the next link writes first.</summary>
+    private async Task WriteAsync(IServerStreamWriter<NodeFrame> stream, NodeFrame frame, Channel<NodeItem> from, CancellationToken ct)
+    {
+        _unsent = (frame, from);
+        await stream.WriteAsync(frame, ct);
+        _unsent = null;
+        Metrics.ImqMetrics.BatchesSent.Add(1);
+    }
+
+    private static Channel<NodeItem> NewOutbox() => Channel.CreateUnbounded<NodeItem>(new UnboundedChannelOptions { SingleReader = true });
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 }

@@ -4,10 +4,11 @@
 using System.Collections.Concurrent;
 using Imq.Backplane.Wire;
 using Imq.QueueServer.Engine;
+using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.Node;
 
-internal sealed class RemoteGateways
+internal sealed partial class RemoteGateways
 {
     private readonly ConcurrentDictionary<string, RemoteGateway> _gateways = new(StringComparer.Ordinal);
 
@@ -21,7 +22,7 @@ internal sealed class RemoteGateways
 
     /// <summary>Drops the gateway's members unless it opens a link within the grace (for queues taken over
     /// from a node that died: the members it held as a gateway are gone with it).</summary>
-    internal async Task DropUnlessAttachedAsync(string gatewayId, QueueEngine engine)
+    internal async Task DropUnlessAttachedAsync(string gatewayId, QueueEngine engine, ILogger logger)
     {
         var gateway = Get(gatewayId);
         var generation = gateway.Generation;
@@ -31,13 +32,13 @@ internal sealed class RemoteGateways
             return;
         }
 
-        await DropMembersAsync(gateway, engine);
+        await DropMembersAsync(gateway, [.. gateway.Members], engine, logger);
     }
 
-    /// <summary>The gateway is gone: its connections leave every queue of this node and lose their sessions.</summary>
-    internal static async Task DropMembersAsync(RemoteGateway gateway, QueueEngine engine)
+    /// <summary>Takes connections of a gateway out of every queue and session here (members see them leave), then forgets them.</summary>
+    internal static async Task DropMembersAsync(RemoteGateway gateway, IReadOnlyList<RemoteMember> members, QueueEngine engine, ILogger logger)
     {
-        foreach (var member in gateway.Members)
+        foreach (var member in members)
         {
             if (member.UserId is { } userId)
             {
@@ -46,10 +47,17 @@ internal sealed class RemoteGateways
 
             foreach (var queue in member.Queues.Keys)
             {
-                await engine.LeaveAsync(queue, member);
+                try
+                {
+                    await engine.LeaveAsync(queue, member);
+                }
+                catch (Exception e)
+                {
+                    LogDropFailed(logger, member.ConnectionId, queue, e);
+                }
             }
 
-            gateway.Forget(member.ConnectionId);
+            gateway.Forget(member);
         }
     }
 
@@ -60,4 +68,7 @@ internal sealed class RemoteGateways
             gateway.Forget(member.ConnectionId);
         }
     }
+
+    [LoggerMessage(EventId = 605, Level = LogLevel.Warning, Message = "Dropping connection {ConnectionId} from {Queue} failed")]
+    private static partial void LogDropFailed(ILogger logger, string connectionId, string queue, Exception e);
 }

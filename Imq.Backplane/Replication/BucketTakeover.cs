@@ -80,7 +80,7 @@ internal sealed partial class BucketTakeover(
         // Members whose gateway never opens a link here (it died with the old owner) are dropped after the grace.
         foreach (var gateway in gateways)
         {
-            _ = remotes.DropUnlessAttachedAsync(gateway, engine);
+            _ = remotes.DropUnlessAttachedAsync(gateway, engine, logger);
         }
     }
 

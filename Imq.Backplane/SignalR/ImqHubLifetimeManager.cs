@@ -208,7 +208,7 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
         }
     }
 
-    void ILocalDeliveryHandler.OnNodeLost(string nodeId)
+    void ILocalDeliveryHandler.OnNodeLost(NodeLoss loss)
     {
         // Hub groups made on demand are rebuilt by the app (as after a reconnect); nothing to tell clients.
     }

@@ -59,7 +59,7 @@ internal sealed partial class SessionDelivery : ILocalDeliveryHandler
 
     public Session? Find(string connectionId) => Process.Find(connectionId) as Session;
 
-    public void OnNodeLost(string nodeId) => SessionManager.OnNodeLost(nodeId);
+    public void OnNodeLost(NodeLoss loss) => SessionManager.OnNodeLost(loss);
 
     public void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
     {

@@ -2,9 +2,9 @@
 // node (the newest connection wins: that node tells the replaced connection's gateway, which moves the
 // old memberships to the winner, sends SessionEnded("replaced") and closes it without reconnect), says
 // Welcome and delivers stored reliable messages; when the connection goes away it leaves every queue,
-// so members see the user go. When a node is lost, its queues' members are told, and sessions whose
-// home queue it held end with SessionEnded("home_lost"). Ending every session at shutdown is
-// ShutdownNotice's.
+// so members see the user go. When a node is lost with queues no replica took over (LocalGateway's
+// NodeLossTracker decides), those queues' members are told, and sessions whose home queue was among them
+// end with SessionEnded("home_lost"). Ending every session at shutdown is ShutdownNotice's.
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Hosting;
 using Imq.Backplane.Wire;
@@ -99,20 +99,24 @@ internal sealed partial class SessionManager(
 
     public Task OnReliablePendingAsync(Session session) => direct.FlushAsync(session, session.Connection.ConnectionAborted);
 
-    /// <summary>The delivery stream from a node broke: its queues' events may be lost, so their subscribers are told.</summary>
-    public void OnNodeLost(string nodeId)
+    /// <summary>
+    /// A node is gone with the queues of <paramref name="loss"/>'s buckets (no replica took them over): their
+    /// members here are told they left, and sessions whose home queue was there end.
+    /// </summary>
+    public void OnNodeLost(NodeLoss loss)
     {
+        LogNodeLost(logger, loss.NodeId, loss.Buckets.Count, loss.Version);
         foreach (var session in gateway.Sessions)
         {
             foreach (var queue in session.Queues.Keys)
             {
-                if (OwnerOrNull(queue) == nodeId && session.Queues.Remove(queue))
+                if (loss.Covers(queue) && session.Queues.Remove(queue))
                 {
                     _ = SessionDelivery.SendAsync(session, ClientEvents.Left, queue, LeftReasons.NodeLost).AsTask();
                 }
             }
 
-            if (session.UserId is { } userId && OwnerOrNull(Names.HomeQueueOf(userId)) == nodeId)
+            if (session.UserId is { } userId && loss.Covers(Names.HomeQueueOf(userId)))
             {
                 // No waiting for the client to hang up: the gateway stays, only the session's home is gone.
                 _ = SessionDelivery.EndAsync(session, HomeLost);
@@ -224,4 +228,7 @@ internal sealed partial class SessionManager(
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Moving {Queue} to the new connection failed: {Reason}")]
     private static partial void LogMoveFailed(ILogger logger, string queue, string reason);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Node {NodeId} is lost with {Buckets} buckets no replica took over (map version {Version}): telling their members")]
+    private static partial void LogNodeLost(ILogger logger, string nodeId, int buckets, long version);
 }

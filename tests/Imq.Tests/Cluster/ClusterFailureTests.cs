@@ -105,8 +105,9 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         var member = await other.ConnectUserAsync("member-of-doomed");
         await member.InvokeAsync<ClientSnapshot>("Join", doomed);
 
+        // Told once the map has moved the dead node's buckets (no replicas here): after the dead-after time.
         boss.Kill();
-        var left = await member.WaitForAsync("Left");
+        var left = await member.WaitForAsync("Left", timeout: Timeouts.ClusterSettle);
         Assert.Equal((doomed, "node_lost"), (left.Arg<string>(0), left.Arg<string>(1)));
 
         var view = await _cluster.WaitForMapAsync(2);

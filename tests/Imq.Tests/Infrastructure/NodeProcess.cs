@@ -43,10 +43,17 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public string Output => string.Join(Environment.NewLine, _output.Items);
 
     /// <summary>Starts the node and returns once it has said it is listening and has a bucket map, and /readyz agrees.</summary>
-    public static async Task<NodeProcess> StartAsync(string id, string connectionString)
+    /// <param name="id">The node id (a node started again under the same id is the same node restarted).</param>
+    /// <param name="connectionString">The cluster's database.</param>
+    /// <param name="roles">Its roles; all of them by default.</param>
+    /// <param name="advertise">Given the gRPC address the node listens on, the address it advertises to the
+    /// others (a relay in between, say); the listen address itself by default.</param>
+    public static async Task<NodeProcess> StartAsync(string id, string connectionString, IReadOnlyList<string>? roles = null, Func<Uri, Task<Uri>>? advertise = null)
     {
         var port = FreePort.Next();
         var grpcPort = FreePort.Next();
+        var grpc = new Uri($"http://127.0.0.1:{grpcPort}");
+        var advertised = advertise is null ? grpc : await advertise(grpc);
         var dll = Repository.NodeProgram;
         var info = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
         {
@@ -59,12 +66,18 @@ public sealed partial class NodeProcess : IAsyncDisposable
         info.Environment["Imq__Auth__JwtSigningKey"] = "cluster-test-signing-key-0123456789abcdef";
         info.Environment["Imq__DataDir"] = Directory.CreateTempSubdirectory("imq-node-").FullName;
         info.Environment["Imq__Cluster__ConnectionString"] = connectionString;
-        info.Environment["Imq__Cluster__AdvertiseUrl"] = $"http://127.0.0.1:{grpcPort}";
+        info.Environment["Imq__Cluster__AdvertiseUrl"] = advertised.ToString().TrimEnd('/');
+        info.Environment["Imq__Cluster__ListenPort"] = grpcPort.ToString(CultureInfo.InvariantCulture);
+        for (var i = 0; i < (roles?.Count ?? 0); i++)
+        {
+            info.Environment[$"Imq__Roles__{i}"] = roles![i];
+        }
+
         info.Environment["Imq__Limits__UserOpsPerSecond"] = "100000";
         info.Environment["Imq__Limits__UserOpsBurst"] = "100000";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Imq"] = "Information";
-        var node = new NodeProcess(id, Process.Start(info)!, new Uri($"http://127.0.0.1:{port}"), new Uri($"http://127.0.0.1:{grpcPort}"));
+        var node = new NodeProcess(id, Process.Start(info)!, new Uri($"http://127.0.0.1:{port}"), grpc);
         try
         {
             // /readyz answers ready once the node has started and holds a map: the two lines it logs for them.
@@ -90,6 +103,13 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// <summary>Waits until this node has taken bucket map <paramref name="version"/> or a later one.</summary>
     public Task WaitForMapVersionAsync(long version, CancellationToken cancellationToken) =>
         WaitForOutputAsync(lines => MapVersionOf(lines) >= version, Timeouts.ClusterSettle, $"to take map version {version}", cancellationToken);
+
+    /// <summary>Waits until this node has printed a line containing <paramref name="text"/>, and returns that line.</summary>
+    public Task<string> WaitForLineAsync(string text) =>
+        _output.WaitForAsync(
+            lines => lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line ? (true, line) : (false, ""),
+            Timeouts.Event,
+            lines => $"node {Id} did not print \"{text}\": {string.Join(Environment.NewLine, lines)}");
 
     /// <summary>Waits until this node has logged becoming the boss (and not standing down since).</summary>
     public Task WaitUntilBossAsync(TimeSpan timeout, CancellationToken cancellationToken) =>

@@ -1,7 +1,9 @@
 // A loopback TCP relay between a client and a node, so a test can cut a connection the hard way (RST,
-// no WebSocket close) as a crashing client or a dropped network would.
+// no WebSocket close) as a crashing client or a dropped network would, and keep it cut for a while (new
+// connections are reset as they come) before letting connections through again.
 using System.Net;
 using System.Net.Sockets;
+using Imq.Testing;
 
 namespace Imq.Tests.Infrastructure;
 
@@ -11,7 +13,9 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly Uri _target;
     private readonly List<Socket> _sockets = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly ArrivalLog<DateTime> _refused = new();
     private volatile bool _silenced;
+    private volatile bool _refusing;
 
     private TcpProxy(Uri target)
     {
@@ -31,6 +35,23 @@ public sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>From now on the client's bytes are dropped while its connections stay open: a client gone silent.</summary>
     public void SilenceClients() => _silenced = true;
+
+    /// <summary>Resets every relayed connection and every new one until <see cref="Restore"/>: the network is down.</summary>
+    public void Cut()
+    {
+        _refusing = true;
+        ResetAll();
+    }
+
+    /// <summary>Relays new connections again.</summary>
+    public void Restore() => _refusing = false;
+
+    /// <summary>Waits until <paramref name="count"/> connections in all have been refused since the proxy started.</summary>
+    public Task WaitForRefusedAsync(int count) =>
+        _refused.WaitForAsync(
+            items => (items.Count >= count, true),
+            Timeouts.Event,
+            items => $"{items.Count} of {count} connections refused");
 
     /// <summary>Resets every relayed connection on both sides.</summary>
     public void ResetAll()
@@ -67,6 +88,14 @@ public sealed class TcpProxy : IAsyncDisposable
             catch (Exception)
             {
                 return;
+            }
+
+            if (_refusing)
+            {
+                client.LingerState = new LingerOption(true, 0);
+                client.Close();
+                _refused.Add(DateTime.UtcNow);
+                continue;
             }
 
             var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

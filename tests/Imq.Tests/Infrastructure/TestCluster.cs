@@ -18,9 +18,10 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
 
+    /// <summary>A cluster of <paramref name="nodes"/> nodes of every role, returned once they all hold buckets of one map.</summary>
     public static async Task<TestCluster> StartAsync(int nodes)
     {
-        var cluster = new TestCluster(await TestPostgres.CreateDatabaseAsync());
+        var cluster = await CreateAsync();
         try
         {
             for (var i = 0; i < nodes; i++)
@@ -39,9 +40,12 @@ public sealed class TestCluster : IAsyncDisposable
         return cluster;
     }
 
-    /// <summary>Starts one more node process and waits until it answers /readyz.</summary>
-    public async Task<NodeProcess> AddNodeAsync() =>
-        _nodes.Add(await NodeProcess.StartAsync($"node-{_nodes.Count + 1}", ConnectionString));
+    /// <summary>A cluster without nodes yet (its own database): the test adds them, then waits for the map.</summary>
+    public static async Task<TestCluster> CreateAsync() => new(await TestPostgres.CreateDatabaseAsync());
+
+    /// <summary>Starts one more node process and waits until it answers /readyz (see <see cref="NodeProcess.StartAsync"/>).</summary>
+    public async Task<NodeProcess> AddNodeAsync(string? id = null, IReadOnlyList<string>? roles = null, Func<Uri, Task<Uri>>? advertise = null) =>
+        _nodes.Add(await NodeProcess.StartAsync(id ?? $"node-{_nodes.Count + 1}", ConnectionString, roles, advertise));
 
     /// <summary>Waits until every node's /api/v1/cluster shows <paramref name="queueNodes"/> nodes holding buckets, at one map version.</summary>
     public Task<JsonElement> WaitForMapAsync(int queueNodes) => WaitForMapAsync(queueNodes, _ => true);
