@@ -129,5 +129,15 @@ public sealed class ImqOptions
         /// gRPC (HTTP/2 without TLS); this process listens for them on its port. Required when
         /// ConnectionString is set. Default: none.</summary>
         public string? AdvertiseUrl { get; set; }
+
+        /// <summary><c>Imq:Cluster:Replicas</c>: how many queue nodes besides its owner hold a copy of each
+        /// bucket, 0 to 3; never more than the live queue nodes minus one, and 0 turns replication off. Read by
+        /// the boss, so give every node the same value. Default 1.</summary>
+        public int Replicas { get; set; } = 1;
+
+        /// <summary><c>Imq:Cluster:DeadAfterSeconds</c>: how old a node's last heartbeat (written each second)
+        /// may be before the boss declares it dead and hands its buckets to their replicas, 2 to 60. Read by
+        /// the boss, so give every node the same value. Default 5.</summary>
+        public int DeadAfterSeconds { get; set; } = 5;
     }
 }

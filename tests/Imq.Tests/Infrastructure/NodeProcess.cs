@@ -42,8 +42,11 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public string Output => string.Join(Environment.NewLine, _output.Items);
 
-    /// <summary>Starts the node and returns once it has said it is listening and has a bucket map, and /readyz agrees.</summary>
-    public static async Task<NodeProcess> StartAsync(string id, string connectionString)
+    /// <summary>
+    /// Starts the node and returns once it has said it is listening and has a bucket map, and /readyz agrees.
+    /// <paramref name="settings"/> are more configuration keys (as environment variables, <c>Imq__Cluster__Replicas</c>).
+    /// </summary>
+    public static async Task<NodeProcess> StartAsync(string id, string connectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort.Next();
         var grpcPort = FreePort.Next();
@@ -64,6 +67,11 @@ public sealed partial class NodeProcess : IAsyncDisposable
         info.Environment["Imq__Limits__UserOpsBurst"] = "100000";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Imq"] = "Information";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
         var node = new NodeProcess(id, Process.Start(info)!, new Uri($"http://127.0.0.1:{port}"), new Uri($"http://127.0.0.1:{grpcPort}"));
         try
         {

@@ -11,16 +11,22 @@ namespace Imq.Tests.Infrastructure;
 public sealed class TestCluster : IAsyncDisposable
 {
     private readonly AsyncDisposableList<NodeProcess> _nodes = new();
+    private readonly IReadOnlyDictionary<string, string>? _settings;
 
-    private TestCluster(string connectionString) => ConnectionString = connectionString;
+    private TestCluster(string connectionString, IReadOnlyDictionary<string, string>? settings)
+    {
+        ConnectionString = connectionString;
+        _settings = settings;
+    }
 
     public string ConnectionString { get; }
 
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
 
-    public static async Task<TestCluster> StartAsync(int nodes)
+    /// <summary>Starts <paramref name="nodes"/> node processes, each with <paramref name="settings"/> (see <see cref="NodeProcess.StartAsync"/>), and waits until all hold buckets.</summary>
+    public static async Task<TestCluster> StartAsync(int nodes, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var cluster = new TestCluster(await TestPostgres.CreateDatabaseAsync());
+        var cluster = new TestCluster(await TestPostgres.CreateDatabaseAsync(), settings);
         try
         {
             for (var i = 0; i < nodes; i++)
@@ -41,7 +47,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     /// <summary>Starts one more node process and waits until it answers /readyz.</summary>
     public async Task<NodeProcess> AddNodeAsync() =>
-        _nodes.Add(await NodeProcess.StartAsync($"node-{_nodes.Count + 1}", ConnectionString));
+        _nodes.Add(await NodeProcess.StartAsync($"node-{_nodes.Count + 1}", ConnectionString, _settings));
 
     /// <summary>Waits until every node's /api/v1/cluster shows <paramref name="queueNodes"/> nodes holding buckets, at one map version.</summary>
     public Task<JsonElement> WaitForMapAsync(int queueNodes) => WaitForMapAsync(queueNodes, _ => true);
@@ -116,13 +122,14 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The bucket map a node's /api/v1/cluster view shows.</summary>
+    /// <summary>The bucket map a node's /api/v1/cluster view shows, replicas included.</summary>
     internal static BucketMap BucketMapOf(JsonElement view) =>
         BucketMap.FromJson(JsonSerializer.Serialize(new
         {
             version = view.GetProperty("version").GetInt64(),
             bits = view.GetProperty("bits").GetInt32(),
             owners = view.GetProperty("buckets").EnumerateArray().Select(b => b.GetString()).ToArray(),
+            replicas = view.GetProperty("replicas").EnumerateArray().Select(r => r.EnumerateArray().Select(n => n.GetString()).ToArray()).ToArray(),
         }));
 
     /// <summary>A fresh queue name starting with <paramref name="prefix"/> whose bucket <paramref name="nodeId"/> owns in <paramref name="map"/>.</summary>
