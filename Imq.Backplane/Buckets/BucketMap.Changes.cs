@@ -1,6 +1,7 @@
 // How the bucket map changes when a queue node joins or leaves (docs/ARCHITECTURE.md): the fewest buckets
-// move, they move to or from the right nodes, and the same input always gives the same map, so the boss
-// can recompute a change and every reader can check it. Cold path: runs once per membership change.
+// move, they move to or from the right nodes, replica lists go along, and the same input always gives the
+// same map, so the boss can recompute a change and every reader can check it. Cold path: runs once per
+// membership change.
 namespace Imq.Backplane.Buckets;
 
 internal sealed partial class BucketMap
@@ -11,7 +12,9 @@ internal sealed partial class BucketMap
     /// node id in ordinal order, then its lowest bucket). If that share would be under
     /// <see cref="MinBucketsPerNode"/>, the table first doubles, as often as needed, and bucket <c>i</c>
     /// becomes buckets <c>2i</c> and <c>2i + 1</c> with the same owner: a split moves nothing by itself.
-    /// The first node of an empty map gets <c>2^</c><see cref="InitialBits"/> buckets.
+    /// The first node of an empty map gets <c>2^</c><see cref="InitialBits"/> buckets. Replicas go along: a
+    /// split bucket's halves keep its list, and a bucket the newcomer takes keeps its old owner as a replica
+    /// (<see cref="HandOver"/>).
     /// </summary>
     /// <remarks>
     /// Nodes stay within one bucket of each other, so with <c>q = floor(buckets / nodes)</c> the worst ratio
@@ -49,6 +52,7 @@ internal sealed partial class BucketMap
         }
 
         var owners = SplitTable(_owners, bits - Bits);
+        var replicas = ReplicaTable(bits - Bits);
         var (nodes, counts, bucketsOf) = Holdings(owners, except: null);
         var next = new int[nodes.Length];
         var moves = new BucketMove[owners.Length / nodeCount];
@@ -58,16 +62,19 @@ internal sealed partial class BucketMap
             var bucket = bucketsOf[donor][next[donor]++];
             counts[donor]--;
             owners[bucket] = nodeId;
+            replicas[bucket] = HandOver(replicas[bucket], nodes[donor], nodeId, keepFrom: true);
             moves[m] = new BucketMove(bucket, nodes[donor], nodeId);
         }
 
-        return new BucketMapChange(new BucketMap(Version + 1, bits, owners), moves, split: bits > Bits);
+        return new BucketMapChange(new BucketMap(Version + 1, bits, owners, replicas), moves, split: bits > Bits);
     }
 
     /// <summary>
     /// The next map without <paramref name="nodeId"/>. Exactly its buckets move, in bucket order, each to the
     /// node holding fewest at that moment (ties: lowest node id in ordinal order); the table keeps its size.
     /// Removing the last node gives a map without buckets, still one version newer so that readers take it.
+    /// The node leaves every replica list, and an heir leaves the list of each bucket it inherits. The boss
+    /// removes dead nodes with <see cref="BucketFailover"/>, which hands a bucket to one of its replicas first.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="nodeId"/> is empty or not in the map.</exception>
     public BucketMapChange WithoutNode(string nodeId)
@@ -84,6 +91,7 @@ internal sealed partial class BucketMap
         }
 
         var owners = (string[])_owners.Clone();
+        var replicas = ReplicaTable();
         var (nodes, counts, _) = Holdings(owners, except: nodeId);
         var moves = new BucketMove[held];
         var m = 0;
@@ -94,11 +102,16 @@ internal sealed partial class BucketMap
                 var heir = NodeHoldingFewest(counts);
                 counts[heir]++;
                 owners[bucket] = nodes[heir];
+                replicas[bucket] = HandOver(replicas[bucket], nodeId, nodes[heir], keepFrom: false);
                 moves[m++] = new BucketMove(bucket, nodeId, nodes[heir]);
+            }
+            else
+            {
+                replicas[bucket] = Without(replicas[bucket], nodeId);
             }
         }
 
-        return new BucketMapChange(new BucketMap(Version + 1, Bits, owners), moves, split: false);
+        return new BucketMapChange(new BucketMap(Version + 1, Bits, owners, replicas), moves, split: false);
     }
 
     /// <summary>Doubles the table <paramref name="doublings"/> times: bucket i's owner owns every bucket whose top bits are i.</summary>

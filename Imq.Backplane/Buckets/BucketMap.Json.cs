@@ -1,6 +1,7 @@
-// The bucket map's stored form: {"version":7,"bits":4,"owners":["node-a",...]}, one owner per bucket in
-// bucket order. The boss writes it to PostgreSQL and every process reads it back, so reading accepts any
-// property order (jsonb reorders keys) and rejects a table that cannot be routed with.
+// The bucket map's stored form: {"version":7,"bits":4,"owners":["node-a",...],"replicas":[["node-b"],...]},
+// one owner and one replica list per bucket in bucket order (replicas only when some bucket has one). The
+// boss writes it to PostgreSQL and every process reads it back, so reading accepts any property order
+// (jsonb reorders keys) and rejects a table that cannot be routed with or replica lists that are not valid.
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -97,9 +98,14 @@ internal sealed partial class BucketMap
         }
 
         var map = new BucketMap(version, bits, owners);
-        if (!root.TryGetProperty("replicas", out var replicas) || replicas.ValueKind != JsonValueKind.Array)
+        if (!root.TryGetProperty("replicas", out var replicas) || replicas.ValueKind == JsonValueKind.Null)
         {
             return map;
+        }
+
+        if (replicas.ValueKind != JsonValueKind.Array)
+        {
+            throw new JsonException("A bucket map's \"replicas\" is an array of one list per bucket.");
         }
 
         if (replicas.GetArrayLength() != length)
@@ -108,18 +114,28 @@ internal sealed partial class BucketMap
         }
 
         var lists = replicas.EnumerateArray().Select(r => r.ValueKind == JsonValueKind.Array
-            ? (IReadOnlyList<string>)r.EnumerateArray().Select(n => n.GetString() ?? "").ToList()
+            ? (IReadOnlyList<string>)r.EnumerateArray().Select(n => n.ValueKind == JsonValueKind.String ? Shared(seen, n.GetString()!) : "").ToList()
             : throw new JsonException("A bucket's replicas are a JSON array of node ids.")).ToList();
         try
         {
-            return new BucketMap(version, bits, owners).WithReplicas(lists) is var withReplicas
-                ? new BucketMap(version, bits, owners, [.. Enumerable.Range(0, length).Select(b => withReplicas._replicas[b])])
-                : map;
+            return map.WithReplicasAs(version, lists);
         }
         catch (ArgumentException e)
         {
             throw new JsonException(e.Message, e);
         }
+    }
+
+    /// <summary>The one string of <paramref name="node"/> that <paramref name="seen"/> holds, so a node named in many lists is one string.</summary>
+    private static string Shared(Dictionary<string, string> seen, string node)
+    {
+        if (!seen.TryGetValue(node, out var shared))
+        {
+            seen.Add(node, node);
+            shared = node;
+        }
+
+        return shared;
     }
 
     private static JsonElement Property(JsonElement root, string name, JsonValueKind kind) =>

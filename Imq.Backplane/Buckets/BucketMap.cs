@@ -1,7 +1,7 @@
 // The bucket map of docs/ARCHITECTURE.md: which node owns each bucket of the queue hash space. This file
 // holds the map's state and the hot-path lookup every gateway and node runs per operation; how the map
-// changes lives in BucketMap.Changes.cs, how the boss evens it out in BucketRebalance.cs, how it is
-// stored in BucketMap.Json.cs.
+// changes lives in BucketMap.Changes.cs, how replica lists travel with it in BucketMap.Replicas.cs, how
+// the boss evens it out in BucketRebalance.cs, how it is stored in BucketMap.Json.cs.
 using System.Buffers;
 using System.Collections.ObjectModel;
 using System.IO.Hashing;
@@ -149,38 +149,8 @@ internal sealed partial class BucketMap
     /// <summary>The nodes holding a copy of <paramref name="bucket"/> besides its owner (none when replication is off).</summary>
     public IReadOnlyList<string> ReplicasOf(int bucket) => _replicas[bucket];
 
-    /// <summary>This map with <paramref name="replicas"/> (one list per bucket, none naming the bucket's owner) as the next version.</summary>
-    internal BucketMap WithReplicas(IReadOnlyList<IReadOnlyList<string>> replicas)
-    {
-        if (replicas.Count != _owners.Length)
-        {
-            throw new ArgumentException($"A bucket map of {_owners.Length} buckets has {_owners.Length} replica lists, not {replicas.Count}.", nameof(replicas));
-        }
-
-        var table = new string[_owners.Length][];
-        for (var bucket = 0; bucket < table.Length; bucket++)
-        {
-            var list = replicas[bucket];
-            if (list.Contains(_owners[bucket], StringComparer.Ordinal) || list.Distinct(StringComparer.Ordinal).Count() != list.Count || list.Any(string.IsNullOrEmpty))
-            {
-                throw new ArgumentException($"Bucket {bucket}'s replicas must be distinct nodes other than its owner {_owners[bucket]}.", nameof(replicas));
-            }
-
-            table[bucket] = list.Count == 0 ? NoReplicas : [.. list];
-        }
-
-        return new BucketMap(Version + 1, Bits, _owners, table);
-    }
-
     /// <summary>How many buckets each node owns, keyed by node id in ordinal order; empty for a map without nodes.</summary>
     public IReadOnlyDictionary<string, int> BucketsPerNode() => _bucketsPerNode;
-
-    private static string[][] EmptyReplicas(int buckets)
-    {
-        var table = new string[buckets][];
-        Array.Fill(table, NoReplicas);
-        return table;
-    }
 
     private static ulong HashLongName(string queue)
     {

@@ -1,6 +1,7 @@
 // The boss's end of ReleaseBuckets (the node's end is Node/BucketRelease): one unary gRPC call asking a
-// node which of some buckets hold no queue, and, when it is to give them up, to freeze those first. A
-// node that cannot be reached counts as having nothing free: its buckets stay where they are until a
+// node which of some buckets it can hand to another node now (those holding no queue, or those the
+// receiving node holds as a caught-up replica), and, when it is to give them up, to freeze those first.
+// A node that cannot be reached counts as having nothing ready: its buckets stay where they are until a
 // later reconciliation.
 using Grpc.Net.Client;
 using Imq.Backplane.Wire;
@@ -11,10 +12,14 @@ internal static class BucketReleaseClient
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
 
-    /// <summary>Which of <paramref name="buckets"/> (in a table of <paramref name="bits"/> bits) the node at <paramref name="url"/> holds no queue in; with <paramref name="giveUp"/> it also gives them up.</summary>
-    public static async Task<HashSet<int>> AskAsync(string? url, int bits, IReadOnlyList<int> buckets, bool giveUp, CancellationToken ct)
+    /// <summary>
+    /// Which of <paramref name="buckets"/> (in a table of <paramref name="bits"/> bits) the node at
+    /// <paramref name="url"/> can hand to <paramref name="toNode"/> now (with no receiving node named: only
+    /// those holding no queue); with <paramref name="giveUp"/> it also gives them up.
+    /// </summary>
+    public static async Task<HashSet<int>> AskAsync(string? url, int bits, IReadOnlyList<int> buckets, bool giveUp, string? toNode, CancellationToken ct)
     {
-        if (url is null)
+        if (url is null || buckets.Count == 0)
         {
             return [];
         }
@@ -22,7 +27,7 @@ internal static class BucketReleaseClient
         try
         {
             using var channel = GrpcChannel.ForAddress(url);
-            var request = new ReleaseBucketsRequest { Bits = bits, GiveUp = giveUp };
+            var request = new ReleaseBucketsRequest { Bits = bits, GiveUp = giveUp, ToNode = toNode ?? "" };
             request.Buckets.AddRange(buckets);
             var reply = await new QueueNode.QueueNodeClient(channel).ReleaseBucketsAsync(request, deadline: DateTime.UtcNow.Add(Deadline), cancellationToken: ct);
             return [.. reply.Empty];

@@ -1,5 +1,5 @@
-// How this process takes part in the cluster: its id and gRPC address, its roles, and the timing of
-// heartbeats and of declaring a silent node dead.
+// How this process takes part in the cluster: its id and gRPC address, its roles, the timing of
+// heartbeats and of declaring a silent node dead, and (as boss) how many replicas each bucket gets.
 namespace Imq.Backplane.Cluster;
 
 internal sealed class ClusterSettings
@@ -13,6 +13,9 @@ internal sealed class ClusterSettings
 
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A node whose last heartbeat is older than this loses its buckets.</summary>
+    /// <summary>A node whose last heartbeat is older than this loses its buckets (Imq:Cluster:DeadAfterSeconds).</summary>
     public TimeSpan DeadAfter { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many replicas the boss gives each bucket when enough queue nodes are live (Imq:Cluster:Replicas).</summary>
+    public int Replicas { get; init; } = 1;
 }

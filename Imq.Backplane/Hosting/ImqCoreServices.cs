@@ -66,7 +66,14 @@ internal static class ImqCoreServices
             : new SingleNodeOwnership(Core(sp).ResolvedNodeId));
 
         // The cluster's parts, used only when Imq:Cluster:ConnectionString is set.
-        services.AddSingleton(sp => new ClusterSettings { NodeId = Core(sp).ResolvedNodeId, AdvertiseUrl = Core(sp).Cluster.AdvertiseUrl, Roles = Core(sp).RolesText });
+        services.AddSingleton(sp => new ClusterSettings
+        {
+            NodeId = Core(sp).ResolvedNodeId,
+            AdvertiseUrl = Core(sp).Cluster.AdvertiseUrl,
+            Roles = Core(sp).RolesText,
+            DeadAfter = TimeSpan.FromSeconds(Core(sp).Cluster.DeadAfterSeconds),
+            Replicas = Core(sp).Cluster.Replicas,
+        });
         services.TryAddSingleton(sp => Npgsql.NpgsqlDataSource.Create(PostgresPools.ForData(Core(sp).Cluster.ConnectionString!)));
         services.AddSingleton(sp => new ClusterStore(Npgsql.NpgsqlDataSource.Create(PostgresPools.ForControl(Core(sp).Cluster.ConnectionString!))));
         services.AddSingleton<MapWatcher>();

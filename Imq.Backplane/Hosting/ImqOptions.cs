@@ -137,5 +137,15 @@ public sealed class ImqOptions
 
         /// <summary>The port the gRPC endpoint listens on: <see cref="ListenPort"/>, else AdvertiseUrl's.</summary>
         internal int GrpcListenPort => ListenPort ?? new Uri(AdvertiseUrl!).Port;
+
+        /// <summary><c>Imq:Cluster:Replicas</c>: how many queue nodes besides its owner hold a copy of each
+        /// bucket, 0 to 3; never more than the live queue nodes minus one, and 0 turns replication off. Read by
+        /// the boss, so give every node the same value. Default 1.</summary>
+        public int Replicas { get; set; } = 1;
+
+        /// <summary><c>Imq:Cluster:DeadAfterSeconds</c>: how old a node's last heartbeat (written each second)
+        /// may be before the boss declares it dead and hands its buckets to their replicas, 2 to 60. Read by
+        /// the boss, so give every node the same value. Default 5.</summary>
+        public int DeadAfterSeconds { get; set; } = 5;
     }
 }

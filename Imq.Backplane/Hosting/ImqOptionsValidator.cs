@@ -30,6 +30,16 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
             failures.Add("Imq:Engine:HistoryLength must be between 0 and 100000");
         }
 
+        if (options.Cluster.Replicas is < 0 or > 3)
+        {
+            failures.Add("Imq:Cluster:Replicas must be between 0 and 3");
+        }
+
+        if (options.Cluster.DeadAfterSeconds is < 2 or > 60)
+        {
+            failures.Add("Imq:Cluster:DeadAfterSeconds must be between 2 and 60");
+        }
+
         foreach (var role in options.Roles)
         {
             if (role is not ("gateway" or "queue" or "admin" or "boss"))

@@ -1,5 +1,6 @@
-// GET /api/v1/cluster: the bucket map (version, bits, owner of each bucket), the nodes with their state
-// and bucket counts, and this node's counters. A single node shows itself holding the one bucket.
+// GET /api/v1/cluster: the bucket map (version, bits, owner and replicas of each bucket), the nodes with
+// their state and bucket counts, and this node's counters. A single node shows itself holding the one
+// bucket, without replicas.
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Hosting;
 using Imq.Hubs.Sessions;
@@ -27,6 +28,7 @@ internal sealed class ClusterView(QueueEngine engine, SessionDelivery gateway, I
                 version = 1,
                 bits = 0,
                 buckets = new[] { nodeId },
+                replicas = new[] { Array.Empty<string>() },
                 nodes = new[] { new { id = nodeId, url = (string?)null, state = "up", buckets = 1 } },
                 counters,
             };
@@ -46,6 +48,7 @@ internal sealed class ClusterView(QueueEngine engine, SessionDelivery gateway, I
             buckets = perNode.GetValueOrDefault(n.Id),
         });
         var boss = services.GetRequiredService<BossService>().IsBoss;
-        return new { version = map.Version, bits = map.Bits, buckets = map.Owners, nodes, self = new { id = settings.NodeId, boss }, counters };
+        var replicas = Enumerable.Range(0, map.Owners.Count).Select(map.ReplicasOf);
+        return new { version = map.Version, bits = map.Bits, buckets = map.Owners, replicas, nodes, self = new { id = settings.NodeId, boss }, counters };
     }
 }

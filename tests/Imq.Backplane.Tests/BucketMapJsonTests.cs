@@ -1,5 +1,6 @@
-// The bucket map's stored form: what the boss writes to PostgreSQL must read back identically, in any key
-// order (jsonb reorders keys), and a damaged row must fail loudly instead of routing queues wrongly.
+// The bucket map's stored form: what the boss writes to PostgreSQL, replica lists included, must read back
+// identically, in any key order (jsonb reorders keys), and a damaged row must fail loudly instead of
+// routing queues wrongly.
 using System.Text.Json;
 using Imq.Backplane.Buckets;
 
@@ -27,6 +28,48 @@ public sealed class BucketMapJsonTests
         Assert.Equal(map.Owners, read.Owners);
         Assert.Equal(map.BucketsPerNode(), read.BucketsPerNode());
         Assert.Equal(map.ToJson(), read.ToJson());
+    }
+
+    [Fact]
+    public void Replicas_are_stored_as_one_list_per_bucket_and_read_back_as_they_were()
+    {
+        var map = BucketMap.FromTables(7, 1, ["a", "b"], [["b", "c"], []]);
+
+        var json = map.ToJson();
+        var read = BucketMap.FromJson(json);
+
+        Assert.Equal("""{"version":7,"bits":1,"owners":["a","b"],"replicas":[["b","c"],[]]}""", json);
+        Assert.Equal(["b", "c"], read.ReplicasOf(0));
+        Assert.Empty(read.ReplicasOf(1));
+        Assert.Equal(json, read.ToJson());
+    }
+
+    [Fact]
+    public void Replicas_survive_joins_leaves_and_placement_and_read_back()
+    {
+        var nodes = new[] { "a", "b", "c", "d" };
+        var map = BucketMap.ForFirstNode("a").WithNode("b").Map.WithNode("c").Map.WithNode("d").Map;
+        map = map.WithReplicas(BucketReplicas.Place(map, nodes, 2)).WithoutNode("b").Map;
+
+        var read = BucketMap.FromJson(map.ToJson());
+
+        Assert.True(map.HasReplicas);
+        Assert.Equal(map.Owners, read.Owners);
+        Assert.All(Enumerable.Range(0, map.Owners.Count), b => Assert.Equal(map.ReplicasOf(b), read.ReplicasOf(b)));
+        Assert.Equal(map.ToJson(), read.ToJson());
+    }
+
+    [Theory]
+    [InlineData("""{"version":1,"bits":1,"owners":["a","b"],"replicas":[["b"]]}""")]
+    [InlineData("""{"version":1,"bits":1,"owners":["a","b"],"replicas":[["a"],[]]}""")]
+    [InlineData("""{"version":1,"bits":1,"owners":["a","b"],"replicas":[["b","b"],[]]}""")]
+    [InlineData("""{"version":1,"bits":1,"owners":["a","b"],"replicas":[[""],[]]}""")]
+    [InlineData("""{"version":1,"bits":1,"owners":["a","b"],"replicas":[[1],[]]}""")]
+    [InlineData("""{"version":1,"bits":1,"owners":["a","b"],"replicas":[["b"],"a"]}""")]
+    [InlineData("""{"version":1,"bits":1,"owners":["a","b"],"replicas":"b"}""")]
+    public void Damaged_replica_lists_are_refused(string json)
+    {
+        Assert.ThrowsAny<JsonException>(() => BucketMap.FromJson(json));
     }
 
     [Fact]

@@ -1,13 +1,14 @@
 // The rules for the bucket map, written once as checks that recount everything from the
 // owners table, so the property tests and the worked examples hold every map and every change to the same
-// specification rather than to what BucketMap says about itself.
+// specification rather than to what BucketMap says about itself. The replica rules are in
+// BucketMapRules.Replicas.cs.
 using System.Runtime.CompilerServices;
 using Imq.Backplane.Buckets;
 using Imq.Testing;
 
 namespace Imq.Backplane.Tests;
 
-internal static class BucketMapRules
+internal static partial class BucketMapRules
 {
     /// <summary>
     /// The map's table has 2^Bits buckets, every bucket's owner is live, every live node holds at least 8

@@ -1,6 +1,6 @@
-// The checks the property tests rely on must be able to fail: each rule is shown rejecting a map or a
-// change that breaks it, so a passing property run means the maps obeyed the rules, not that the checks
-// were empty.
+// The checks the property tests rely on must be able to fail: each rule (the replica rules too) is shown
+// rejecting a map or a change that breaks it, so a passing property run means the maps obeyed the rules,
+// not that the checks were empty.
 using Imq.Backplane.Buckets;
 using Imq.Testing;
 using Xunit.Sdk;
@@ -117,6 +117,42 @@ public sealed class BucketMapRulesTests
             [.. Enumerable.Range(0, 6).Select(bucket => new BucketMove(bucket, "a", "b"))],
             split: false);
         Assert.ThrowsAny<XunitException>(() => BucketMapRules.AssertRebalance(before, free, tooMany));
+    }
+
+    [Fact]
+    public void A_missing_surplus_or_dead_replica_is_caught()
+    {
+        var map = Map(4, ("a", 8), ("b", 8));
+        var crossed = map.WithReplicas([.. map.Owners.Select(o => (IReadOnlyList<string>)[o == "a" ? "b" : "a"])]);
+
+        BucketMapRules.AssertReplicas(crossed, ["a", "b"], 1);
+        Assert.ThrowsAny<XunitException>(() => BucketMapRules.AssertReplicas(map, ["a", "b"], 1));
+        Assert.ThrowsAny<XunitException>(() => BucketMapRules.AssertReplicas(crossed, ["a", "b"], 0));
+        Assert.ThrowsAny<XunitException>(() => BucketMapRules.AssertReplicas(crossed, ["a"], 1));
+    }
+
+    [Fact]
+    public void Replicas_piled_on_some_nodes_while_another_could_take_them_are_caught()
+    {
+        // a's buckets are copied on b and b's on a: forced with two nodes, but c could take some of either.
+        var map = Map(4, ("a", 8), ("b", 8));
+        var crossed = map.WithReplicas([.. map.Owners.Select(o => (IReadOnlyList<string>)[o == "a" ? "b" : "a"])]);
+
+        BucketMapRules.AssertReplicaSpread(crossed, ["a", "b"]);
+        Assert.ThrowsAny<XunitException>(() => BucketMapRules.AssertReplicaSpread(crossed, ["a", "b", "c"]));
+    }
+
+    [Fact]
+    public void A_failover_that_passes_over_a_live_replica_is_caught()
+    {
+        // a's buckets are copied on c, b's on a; a dies. Its buckets belong to c, which holds their data, not
+        // to b, to which WithoutNode would give them (the only other owner).
+        var map = Map(4, ("a", 8), ("b", 8));
+        var copied = map.WithReplicas([.. map.Owners.Select(o => (IReadOnlyList<string>)[o == "a" ? "c" : "a"])]);
+        var live = new HashSet<string> { "b", "c" };
+
+        BucketMapRules.AssertFailover(copied, live, BucketFailover.WithoutDeadNodes(copied, live)!);
+        Assert.ThrowsAny<XunitException>(() => BucketMapRules.AssertFailover(copied, live, copied.WithoutNode("a")));
     }
 
     private static BucketMap Map(int bits, params (string Node, int Count)[] holdings)

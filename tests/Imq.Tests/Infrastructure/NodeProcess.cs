@@ -46,9 +46,10 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// <param name="id">The node id (a node started again under the same id is the same node restarted).</param>
     /// <param name="connectionString">The cluster's database.</param>
     /// <param name="roles">Its roles; all of them by default.</param>
+    /// <param name="settings">More configuration keys, as environment variables (<c>Imq__Cluster__Replicas</c>).</param>
     /// <param name="advertise">Given the gRPC address the node listens on, the address it advertises to the
     /// others (a relay in between, say); the listen address itself by default.</param>
-    public static async Task<NodeProcess> StartAsync(string id, string connectionString, IReadOnlyList<string>? roles = null, Func<Uri, Task<Uri>>? advertise = null)
+    public static async Task<NodeProcess> StartAsync(string id, string connectionString, IReadOnlyList<string>? roles = null, Func<Uri, Task<Uri>>? advertise = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort.Next();
         var grpcPort = FreePort.Next();
@@ -77,6 +78,11 @@ public sealed partial class NodeProcess : IAsyncDisposable
         info.Environment["Imq__Limits__UserOpsBurst"] = "100000";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Imq"] = "Information";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
         var node = new NodeProcess(id, Process.Start(info)!, new Uri($"http://127.0.0.1:{port}"), grpc);
         try
         {

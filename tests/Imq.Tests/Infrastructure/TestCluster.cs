@@ -11,17 +11,23 @@ namespace Imq.Tests.Infrastructure;
 public sealed class TestCluster : IAsyncDisposable
 {
     private readonly AsyncDisposableList<NodeProcess> _nodes = new();
+    private readonly IReadOnlyDictionary<string, string>? _settings;
 
-    private TestCluster(string connectionString) => ConnectionString = connectionString;
+    private TestCluster(string connectionString, IReadOnlyDictionary<string, string>? settings)
+    {
+        ConnectionString = connectionString;
+        _settings = settings;
+    }
 
     public string ConnectionString { get; }
 
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
 
-    /// <summary>A cluster of <paramref name="nodes"/> nodes of every role, returned once they all hold buckets of one map.</summary>
-    public static async Task<TestCluster> StartAsync(int nodes)
+    /// <summary>A cluster of <paramref name="nodes"/> nodes of every role, each with <paramref name="settings"/>
+    /// (see <see cref="NodeProcess.StartAsync"/>), returned once they all hold buckets of one map.</summary>
+    public static async Task<TestCluster> StartAsync(int nodes, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var cluster = await CreateAsync();
+        var cluster = await CreateAsync(settings);
         try
         {
             for (var i = 0; i < nodes; i++)
@@ -41,11 +47,11 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>A cluster without nodes yet (its own database): the test adds them, then waits for the map.</summary>
-    public static async Task<TestCluster> CreateAsync() => new(await TestPostgres.CreateDatabaseAsync());
+    public static async Task<TestCluster> CreateAsync(IReadOnlyDictionary<string, string>? settings = null) => new(await TestPostgres.CreateDatabaseAsync(), settings);
 
     /// <summary>Starts one more node process and waits until it answers /readyz (see <see cref="NodeProcess.StartAsync"/>).</summary>
     public async Task<NodeProcess> AddNodeAsync(string? id = null, IReadOnlyList<string>? roles = null, Func<Uri, Task<Uri>>? advertise = null) =>
-        _nodes.Add(await NodeProcess.StartAsync(id ?? $"node-{_nodes.Count + 1}", ConnectionString, roles, advertise));
+        _nodes.Add(await NodeProcess.StartAsync(id ?? $"node-{_nodes.Count + 1}", ConnectionString, roles, advertise, _settings));
 
     /// <summary>Waits until every node's /api/v1/cluster shows <paramref name="queueNodes"/> nodes holding buckets, at one map version.</summary>
     public Task<JsonElement> WaitForMapAsync(int queueNodes) => WaitForMapAsync(queueNodes, _ => true);
@@ -120,13 +126,14 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The bucket map a node's /api/v1/cluster view shows.</summary>
+    /// <summary>The bucket map a node's /api/v1/cluster view shows, replicas included.</summary>
     internal static BucketMap BucketMapOf(JsonElement view) =>
         BucketMap.FromJson(JsonSerializer.Serialize(new
         {
             version = view.GetProperty("version").GetInt64(),
             bits = view.GetProperty("bits").GetInt32(),
             owners = view.GetProperty("buckets").EnumerateArray().Select(b => b.GetString()).ToArray(),
+            replicas = view.GetProperty("replicas").EnumerateArray().Select(r => r.EnumerateArray().Select(n => n.GetString()).ToArray()).ToArray(),
         }));
 
     /// <summary>A fresh queue name starting with <paramref name="prefix"/> whose bucket <paramref name="nodeId"/> owns in <paramref name="map"/>.</summary>

@@ -129,6 +129,7 @@ public sealed class RestApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
         var cluster = await Rest.GetFromJsonAsync<JsonElement>("/api/v1/cluster");
         Assert.Equal(1, cluster.GetProperty("nodes").GetArrayLength());
         Assert.Equal("up", cluster.GetProperty("nodes")[0].GetProperty("state").GetString());
+        Assert.Equal("""[[]]""", cluster.GetProperty("replicas").GetRawText());
         Assert.True(cluster.GetProperty("counters").GetProperty("queues").GetInt32() >= 0);
     }
 

@@ -17,6 +17,8 @@ public sealed class BadConfigurationTests
     [InlineData("Imq:Hub:ClientTimeoutSeconds", "15", "Imq:Hub:ClientTimeoutSeconds must be greater than Imq:Hub:KeepAliveSeconds (at least 1)")]
     [InlineData("Imq:Engine:HistoryLength", "-1", "Imq:Engine:HistoryLength must be between 0 and 100000")]
     [InlineData("Imq:Roles:0", "janitor", "Imq:Roles: unknown role 'janitor' (use gateway, queue, admin, boss)")]
+    [InlineData("Imq:Cluster:Replicas", "4", "Imq:Cluster:Replicas must be between 0 and 3")]
+    [InlineData("Imq:Cluster:DeadAfterSeconds", "1", "Imq:Cluster:DeadAfterSeconds must be between 2 and 60")]
     public async Task A_node_with_a_bad_value_does_not_start_and_names_the_key(string key, string value, string message)
     {
         var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
