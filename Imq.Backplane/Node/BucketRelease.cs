@@ -82,6 +82,24 @@ internal sealed class BucketRelease(QueueEngine engine, IReplicaAcknowledgements
         return reply;
     }
 
+    /// <summary>A new map arrived: buckets it gives to another node are no longer frozen here (the flip
+    /// happened), so that when one comes back to this node later (a failover) it is served at once.</summary>
+    public void OnMapChanging(BucketMap next, string self)
+    {
+        var frozen = Volatile.Read(ref _frozen);
+        if (frozen is null || next.Owners.Count == 0 || next.Bits < frozen.Bits)
+        {
+            return;
+        }
+
+        var grow = next.Bits - frozen.Bits;
+        var kept = frozen.Buckets.Where(b => Enumerable.Range(b << grow, 1 << grow).All(n => next.Owners[n] == self)).ToHashSet();
+        if (kept.Count != frozen.Buckets.Count)
+        {
+            Volatile.Write(ref _frozen, frozen with { Buckets = kept });
+        }
+    }
+
     /// <summary>Waits until no operation that started before the freeze is still running on the buckets.</summary>
     private async Task DrainAsync(HashSet<int> buckets, int bits)
     {

@@ -17,6 +17,7 @@ internal sealed partial class BucketTakeover(
     ReplicaStore store,
     ReplicaLinks links,
     MemberResolver members,
+    BucketRelease release,
     RemoteGateways remotes,
     ClusterSettings settings,
     ILogger<BucketTakeover> logger)
@@ -25,6 +26,7 @@ internal sealed partial class BucketTakeover(
     {
         links.OnMapChanging(old, next);
         var self = settings.NodeId;
+        release.OnMapChanging(next, self);
         var installed = 0;
         var gateways = new HashSet<string>(StringComparer.Ordinal);
         for (var bucket = 0; bucket < next.Owners.Count; bucket++)

@@ -29,6 +29,7 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
     private long _head;
     private long _acked;
     private Task? _run;
+    private int _disposed;
 
     public ReplicaLink(string selfId, string nodeId, Func<string?> url, ReplicaImages images, ILogger logger)
     {
@@ -125,6 +126,11 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         if (_run is not null)
         {

@@ -154,9 +154,12 @@ internal sealed class ReplicaLinks(
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var link in _links.Values)
+        foreach (var node in _links.Keys)
         {
-            await link.DisposeAsync();
+            if (_links.TryRemove(node, out var link))
+            {
+                await link.DisposeAsync();
+            }
         }
     }
 

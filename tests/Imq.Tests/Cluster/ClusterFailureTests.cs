@@ -16,7 +16,8 @@ public sealed class ClusterFailureTests : IAsyncLifetime
 {
     private TestCluster _cluster = null!;
 
-    public async Task InitializeAsync() => _cluster = await TestCluster.StartAsync(2);
+    // Without replicas: a dead node's queues are lost and their members told so (FailoverTests covers replicas).
+    public async Task InitializeAsync() => _cluster = await TestCluster.StartAsync(2, new Dictionary<string, string> { ["Imq__Cluster__Replicas"] = "0" });
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
