@@ -37,12 +37,13 @@ internal sealed partial class QueueNodeService(
     {
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         long held = 0;
+        long frames = 0;
         try
         {
             while (await requestStream.MoveNext(ended.Token))
             {
                 held = replicas.Apply(requestStream.Current, held);
-                await responseStream.WriteAsync(new ReplicaAck { Position = held }, ended.Token);
+                await responseStream.WriteAsync(new ReplicaAck { Position = held, Frames = ++frames }, ended.Token);
             }
         }
         catch (OperationCanceledException)

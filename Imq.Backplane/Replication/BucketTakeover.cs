@@ -2,7 +2,7 @@
 // no operation is run against a bucket in between): a bucket it now owns and held as a replica is
 // installed from the replica store — queues with state, history and members, sessions — and goes on
 // from its seq; a bucket it no longer owns is dropped without a word to its members (it lives on at the
-// new owner). A bucket it now owns without having been its replica starts empty, as before replicas.
+// new owner). A bucket it now owns without having held it as a replica starts empty, as before replicas.
 using Imq.Backplane.Buckets;
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Node;
@@ -42,11 +42,9 @@ internal sealed partial class BucketTakeover(
                 continue;
             }
 
+            // What the store holds of the bucket came from its owner's stream (this node was its replica,
+            // perhaps in a map version this node never saw: maps can be skipped, so the store decides).
             var (queues, sessions) = store.Take(bucket, next.Bits);
-            if (before is not { } was || !old.ReplicasOf(was).Contains(self, StringComparer.Ordinal))
-            {
-                continue;
-            }
 
             foreach (var queue in queues)
             {

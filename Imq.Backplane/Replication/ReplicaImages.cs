@@ -11,10 +11,20 @@ namespace Imq.Backplane.Replication;
 
 internal sealed class ReplicaImages(QueueEngine engine, MapWatcher watcher, ClusterSettings settings)
 {
+    private BucketMap? _next;
+
+    /// <summary>The map about to take effect (set while a map changes, before the watcher publishes it).</summary>
+    public void Expect(BucketMap next) => Volatile.Write(ref _next, next);
+
     /// <summary>The buckets of the current map that this node owns and <paramref name="node"/> replicates, with the map's bits.</summary>
     public (IReadOnlyCollection<int> Buckets, int Bits) ReplicatedTo(string node)
     {
         var map = watcher.Current;
+        if (Volatile.Read(ref _next) is { } next && next.Version > map.Version)
+        {
+            map = next;
+        }
+
         var held = new HashSet<int>();
         for (var bucket = 0; bucket < map.Owners.Count; bucket++)
         {

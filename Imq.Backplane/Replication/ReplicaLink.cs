@@ -28,6 +28,10 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
     private bool _resync = true;
     private long _head;
     private long _acked;
+    private long _framesSent;
+    private long _framesAcked;
+    private long _lastImageFrame;
+    private bool _capturing;
     private Task? _run;
     private int _disposed;
 
@@ -119,7 +123,7 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
         {
             lock (_gate)
             {
-                return !_resync && _imagesDue.Count == 0 && _acked >= _head;
+                return !_resync && !_capturing && _imagesDue.Count == 0 && _framesAcked >= _lastImageFrame && _acked >= _head;
             }
         }
     }
@@ -195,6 +199,7 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
             lock (_gate)
             {
                 _resync = true;
+                _capturing = false;
             }
 
             await Task.Delay(250, _stop.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
@@ -205,6 +210,14 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
     {
         using var channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { MaxSendMessageSize = 64 * 1024 * 1024 });
         using var call = new QueueNode.QueueNodeClient(channel).Replicate(cancellationToken: ct);
+        lock (_gate)
+        {
+            // Frames are counted per stream: the replica's count starts again too.
+            _framesSent = 1;
+            _framesAcked = 0;
+            _lastImageFrame = 0;
+        }
+
         await call.RequestStream.WriteAsync(new ReplicaFrame { OwnerId = SelfId }, ct);
         var acks = ReadAcksAsync(call.ResponseStream, ct);
         var sends = SendAsync(call.RequestStream, ct);
@@ -229,16 +242,20 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
                     // A new stream: the images hold everything made so far, so unsent changes go.
                     _resync = false;
                     _unsent.Clear();
-                    _imagesDue.Clear();
                     heldFrom = _head;
                     var (buckets, mapBits) = _images.ReplicatedTo(NodeId);
-                    images = Rebase(buckets, mapBits);
+                    var all = Rebase(buckets, mapBits);
+                    all.UnionWith(_imagesDue);
+                    _imagesDue.Clear();
+                    images = all;
                     bits = _bits;
+                    _capturing = true;
                 }
                 else if (_imagesDue.Count > 0)
                 {
                     images = [.. _imagesDue];
                     _imagesDue.Clear();
+                    _capturing = true;
                 }
                 else if (_dropsDue.Count > 0 || _unsent.Count > 0)
                 {
@@ -260,12 +277,23 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
                 // Captured outside the lock: each queue's image reads the head inside the queue's own turn.
                 frame = new ReplicaFrame { Bits = bits, Position = heldFrom };
                 frame.Images.AddRange(await _images.CaptureAsync(images, bits, () => Head));
+                LogImagesSent(_logger, NodeId, frame.Images.Count, frame.Images.Sum(i => i.Queues.Count), bits);
             }
 
             if (frame is null)
             {
                 await wake.WaitAsync(ct);
                 continue;
+            }
+
+            lock (_gate)
+            {
+                _framesSent++;
+                if (images is not null)
+                {
+                    _lastImageFrame = _framesSent;
+                    _capturing = false;
+                }
             }
 
             await stream.WriteAsync(frame, ct);
@@ -280,6 +308,7 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
             List<TaskCompletionSource> done = [];
             lock (_gate)
             {
+                _framesAcked = Math.Max(_framesAcked, stream.Current.Frames);
                 _acked = Math.Max(_acked, position);
                 _waiters.RemoveAll(w =>
                 {
@@ -301,6 +330,9 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
 
         throw new IOException($"replica {NodeId} closed the stream");
     }
+
+    [LoggerMessage(EventId = 801, Level = LogLevel.Information, Message = "Sending {Node} images of {Buckets} buckets ({Queues} queues, {Bits} bits)")]
+    private static partial void LogImagesSent(ILogger logger, string node, int buckets, int queues, int bits);
 
     [LoggerMessage(EventId = 800, Level = LogLevel.Warning, Message = "Replication stream to {NodeId} failed: {Reason}")]
     private static partial void LogStreamFailed(ILogger logger, string nodeId, string reason);

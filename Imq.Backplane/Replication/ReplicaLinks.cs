@@ -48,13 +48,27 @@ internal sealed class ReplicaLinks(
     public async Task<bool> CatchUpAsync(string node, TimeSpan limit)
     {
         var link = For(node);
-        var acked = link.WaitAckedAsync(link.Head);
-        return await Task.WhenAny(acked, Task.Delay(limit)) == acked && link.IsCaughtUp;
+        var deadline = DateTime.UtcNow + limit;
+        while (!link.IsCaughtUp)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            // The changes so far, then (images still on their way) a short look again.
+            var acked = link.WaitAckedAsync(link.Head);
+            await Task.WhenAny(acked, Task.Delay(acked.IsCompleted ? TimeSpan.FromMilliseconds(20) : left));
+        }
+
+        return true;
     }
 
     /// <summary>Called with each new map before it takes effect: replicas gain images of buckets new to them and forget the others.</summary>
     public void OnMapChanging(BucketMap old, BucketMap next)
     {
+        images.Expect(next);
         var self = settings.NodeId;
         var gained = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (var bucket = 0; bucket < next.Owners.Count; bucket++)
@@ -87,7 +101,8 @@ internal sealed class ReplicaLinks(
             {
                 foreach (var after in After(old, next, bucket))
                 {
-                    if (next.Owners[after] != self || !next.ReplicasOf(after).Contains(replica, StringComparer.Ordinal))
+                    // A replica that becomes the owner takes the bucket over from what it holds: never tell it to drop it.
+                    if (next.Owners[after] != replica && (next.Owners[after] != self || !next.ReplicasOf(after).Contains(replica, StringComparer.Ordinal)))
                     {
                         (lost.TryGetValue(replica, out var list) ? list : lost[replica] = []).Add(after);
                     }

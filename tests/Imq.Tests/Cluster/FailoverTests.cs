@@ -129,6 +129,58 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(0, listener.Count("Left"));
     }
 
+    [Fact]
+    public async Task Users_whose_home_was_on_the_killed_node_stay_online_and_are_still_arbitrated()
+    {
+        var map = TestCluster.BucketMapOf(await WaitForReplicasAsync());
+        var victim = _cluster.Nodes[2];
+        var (a, b) = (_cluster.Nodes[0], _cluster.Nodes[1]);
+
+        // Users whose home queue /user/{id} lives on the node about to die, online on the other two gateways.
+        var users = Enumerable.Range(0, 200).Select(i => $"homeless-{i}").Where(u => map.OwnerOf(Names.HomeQueueOf(u)) == victim.Id).Take(4).ToList();
+        Assert.Equal(4, users.Count);
+        var clients = new List<TestClient>();
+        for (var i = 0; i < users.Count; i++)
+        {
+            clients.Add(await (i % 2 == 0 ? a : b).ConnectUserAsync(users[i]));
+        }
+
+        victim.Kill();
+        using (var failover = new CancellationTokenSource(Timeouts.ClusterSettle))
+        {
+            await StoredBucketMap.WaitForAsync(_cluster.ConnectionString, m => m.Owners.Count > 0 && !m.BucketsPerNode().ContainsKey(victim.Id), failover.Token);
+        }
+
+        // Still online: a direct message is delivered (retried while the owner changes), through either gateway.
+        for (var i = 0; i < users.Count; i++)
+        {
+            var status = await DirectUntilServedAsync((i % 2 == 0 ? b : a).Rest, users[i], i);
+            Assert.Equal("delivered", status);
+            var direct = await clients[i].WaitForAsync("Direct");
+            Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), direct.Arg<JsonData>(1).ToString());
+        }
+
+        // A second connection of a user still replaces the first.
+        var second = await b.ConnectUserAsync(users[0]);
+        var ended = await clients[0].WaitForAsync("SessionEnded");
+        Assert.Equal("replaced", ended.Arg<string>(0));
+        Assert.Equal(0, second.Count("SessionEnded"));
+        Assert.All(clients.Skip(1), c => Assert.Equal(0, c.Count("SessionEnded")));
+    }
+
+    private static async Task<string> DirectUntilServedAsync(HttpClient rest, string user, int n)
+    {
+        using var limit = new CancellationTokenSource(Timeouts.ClusterSettle);
+        while (true)
+        {
+            var answer = await rest.PostAsync($"/api/v1/users/{user}/messages", Json($$"""{"data":{{n}},"reliable":false}"""));
+            if (answer.IsSuccessStatusCode || limit.IsCancellationRequested)
+            {
+                return (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString()!;
+            }
+        }
+    }
+
     /// <summary>Sends until the room answers (its owner may be changing); returns the seq.</summary>
     private static async Task<long> SendUntilServedAsync(TestClient client, string room)
     {
