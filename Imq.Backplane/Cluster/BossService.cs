@@ -4,7 +4,10 @@
 // every interval (BossRound): nodes whose heartbeats stopped lose their buckets to their replicas, nodes
 // that joined get buckets (hot add), the map is evened out, and every bucket keeps its replicas. A bucket
 // moves only when its owner says it can go now (no queue in it, or the receiving replica caught up); one
-// that cannot is asked for again at the next reconciliation.
+// that cannot is asked for again at the next reconciliation. Who is dead is HeartbeatWatch's call: a stale
+// heartbeat counts only once the boss has reached PostgreSQL without a gap for DeadAfter, so neither a new
+// boss nor the end of an outage declares nodes dead whose heartbeats merely could not be written.
+using System.Data.Common;
 using Imq.Backplane.Buckets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,15 +16,16 @@ namespace Imq.Backplane.Cluster;
 
 internal sealed partial class BossService(ClusterStore store, ClusterSettings settings, ILogger<BossService> logger) : BackgroundService
 {
+    private readonly RetryLog _tries = new(logger, "Trying the boss lock");
     private volatile bool _isBoss;
 
     /// <summary>Whether this process holds the boss lock now.</summary>
     public bool IsBoss => _isBoss;
 
     /// <summary>One reconciliation (BossRound): the map the live queue nodes should have, written if it differs.</summary>
-    public async Task<BucketMap> ReconcileAsync(CancellationToken ct)
+    public async Task<BucketMap> ReconcileAsync(HeartbeatWatch watch, CancellationToken ct)
     {
-        var nodes = await store.LiveNodesAsync(settings.DeadAfter, ct);
+        var nodes = watch.Live(await store.NodesWithAgesAsync(ct), HeartbeatWatch.Now());
         var live = nodes.Where(n => n.HasRole("queue")).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         return await BossRound.RunAsync(new LiveBossCluster(store, nodes), live, await store.ReadMapAsync(ct), settings.Replicas, logger, ct);
     }
@@ -30,26 +34,22 @@ internal sealed partial class BossService(ClusterStore store, ClusterSettings se
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            var wasBoss = false;
             try
             {
                 await using var connection = await store.TryLockBossAsync(stoppingToken);
+                _tries.Succeeded();
                 if (connection is null)
                 {
                     await Task.Delay(settings.HeartbeatInterval, stoppingToken);
                     continue;
                 }
 
-                _isBoss = true;
+                (_isBoss, wasBoss) = (true, true);
                 LogElected(logger, settings.NodeId);
                 try
                 {
-                    while (!stoppingToken.IsCancellationRequested)
-                    {
-                        // The lock lives with this connection: check it is still alive before acting as boss.
-                        await ClusterStore.CheckBossLockAsync(connection);
-                        await ReconcileAsync(stoppingToken);
-                        await Task.Delay(settings.HeartbeatInterval, stoppingToken);
-                    }
+                    await LeadAsync(connection, stoppingToken);
                 }
                 finally
                 {
@@ -63,9 +63,58 @@ internal sealed partial class BossService(ClusterStore store, ClusterSettings se
             }
             catch (Exception e)
             {
-                LogBossFailed(logger, e);
+                if (wasBoss)
+                {
+                    LogBossFailed(logger, e);
+                }
+                else
+                {
+                    _tries.Failed(e);
+                }
+
                 await Task.Delay(settings.HeartbeatInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
+        }
+    }
+
+    /// <summary>
+    /// One term as boss: reconciles every interval and, beside that, checks the lock's connection every
+    /// interval, each answer a moment the boss reached PostgreSQL (so a slow reconciliation, waiting on a
+    /// node's answer, is not taken for an outage). Ends by throwing when either fails.
+    /// </summary>
+    private async Task LeadAsync(DbConnection connection, CancellationToken stoppingToken)
+    {
+        var watch = HeartbeatWatch.For(settings);
+        using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var rounds = ReconcileEachIntervalAsync(watch, term.Token);
+        try
+        {
+            while (true)
+            {
+                // The lock lives with this connection: while it answers, this process is boss.
+                await ClusterStore.CheckBossLockAsync(connection);
+                watch.Reached(HeartbeatWatch.Now());
+                if (await Task.WhenAny(rounds, Task.Delay(settings.HeartbeatInterval, stoppingToken)) == rounds)
+                {
+                    await rounds;
+                }
+
+                stoppingToken.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            await term.CancelAsync();
+            await rounds.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    private async Task ReconcileEachIntervalAsync(HeartbeatWatch watch, CancellationToken ct)
+    {
+        while (true)
+        {
+            await ReconcileAsync(watch, ct);
+            await Task.Delay(settings.HeartbeatInterval, ct);
         }
     }
 

@@ -1,5 +1,8 @@
 // Who owns a queue in a cluster: the bucket map this process watches, and each owner's gRPC address
-// from the node registry (cached; re-read when the map names a node not seen yet).
+// from the node registry (cached; re-read when the map names a node not seen yet). Nothing here reads
+// PostgreSQL per operation: only a refresh does (a wrong_node answer, a link that failed, an operation
+// carrying a newer map version), and while PostgreSQL is away a refresh keeps the map this process has,
+// unless the caller knows a newer one, which this process cannot follow: then it answers unavailable.
 using System.Collections.Concurrent;
 using Imq.Backplane.Gateway;
 
@@ -27,9 +30,19 @@ internal sealed class ClusterOwnership(ClusterSettings settings, MapWatcher watc
 
     public async Task<long> RefreshAsync(long atLeast, CancellationToken ct)
     {
-        var map = await watcher.RefreshAsync(ct);
-        await RefreshUrlsAsync(ct);
-        return map.Version;
+        try
+        {
+            var map = await watcher.RefreshAsync(ct);
+            await RefreshUrlsAsync(ct);
+            return map.Version;
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or IOException)
+        {
+            var current = watcher.Current.Version;
+            return current >= atLeast
+                ? current
+                : throw new QueueServer.Model.ImqException(QueueServer.Model.ErrorCodes.Unavailable, $"map version {atLeast} cannot be read (this node has {current}): PostgreSQL is unreachable");
+        }
     }
 
     /// <summary>The gRPC address of <paramref name="nodeId"/> as last read from the registry; null when unknown.</summary>

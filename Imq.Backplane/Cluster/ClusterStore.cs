@@ -50,6 +50,15 @@ internal sealed class ClusterStore(NpgsqlDataSource db) : IAsyncDisposable
         return rows.Select(r => new ClusterNode(r.Id, r.Url, r.Roles, new DateTimeOffset(DateTime.SpecifyKind(r.HeartbeatAt, DateTimeKind.Utc)))).ToList();
     }
 
+    /// <summary>Every registered node with the age of its last heartbeat, by database clock (the boss judges: HeartbeatWatch).</summary>
+    public async Task<IReadOnlyList<(ClusterNode Node, TimeSpan Age)>> NodesWithAgesAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(string Id, string? Url, string Roles, DateTime HeartbeatAt, double Age)>(
+            "SELECT id, url, roles, heartbeat_at, EXTRACT(EPOCH FROM now() - heartbeat_at)::float8 FROM imq_nodes ORDER BY id");
+        return rows.Select(r => (new ClusterNode(r.Id, r.Url, r.Roles, new DateTimeOffset(DateTime.SpecifyKind(r.HeartbeatAt, DateTimeKind.Utc))), TimeSpan.FromSeconds(r.Age))).ToList();
+    }
+
     public async Task<IReadOnlyList<ClusterNode>> AllNodesAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

@@ -1,5 +1,7 @@
 // Keeps this process's copy of the bucket map current: LISTEN imq_map for prompt updates, and polling
 // as the fallback (a lost notification, a reconnect), so routing always converges on the boss's map.
+// While PostgreSQL is away the last map stays in force (routing never reads PostgreSQL per message) and
+// the watcher reconnects every poll interval, logging quietly (RetryLog).
 using Imq.Backplane.Buckets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,6 +14,7 @@ internal sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher>
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
     private readonly object _gate = new();
+    private readonly RetryLog _retries = new(logger, "Watching the bucket map");
     private BucketMap _current = BucketMap.Empty;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -62,6 +65,7 @@ internal sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher>
                 }
 
                 await RefreshAsync(stoppingToken);
+                _retries.Succeeded();
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     // Returns on a notification or after the poll interval; either way the map is read again.
@@ -75,7 +79,7 @@ internal sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher>
             }
             catch (Exception e)
             {
-                LogWatchFailed(logger, e);
+                _retries.Failed(e);
                 await Task.Delay(PollInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
@@ -104,7 +108,4 @@ internal sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher>
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Bucket map version {Version} ({Bits} bits)")]
     private static partial void LogMapChanged(ILogger logger, long version, int bits);
-
-    [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Watching the bucket map failed; retrying")]
-    private static partial void LogWatchFailed(ILogger logger, Exception e);
 }

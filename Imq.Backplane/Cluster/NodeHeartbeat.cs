@@ -1,5 +1,8 @@
 // Keeps this node's row in the registry fresh, so the boss counts it as alive; a clean stop removes
-// the row at once, so its buckets are handed on without waiting for the heartbeats to go stale.
+// the row at once, so its buckets are handed on without waiting for the heartbeats to go stale. While
+// PostgreSQL is away it keeps trying each second and logs quietly (RetryLog). Each try is cut off after
+// DeadAfter less one interval (a heartbeat that slow would count as stale anyway), so a try hung on a
+// dead connection cannot outlast the boss's grace once PostgreSQL is back (HeartbeatWatch).
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -7,6 +10,8 @@ namespace Imq.Backplane.Cluster;
 
 internal sealed partial class NodeHeartbeat(ClusterStore store, ClusterSettings settings, ILogger<NodeHeartbeat> logger) : BackgroundService
 {
+    private readonly RetryLog _retries = new(logger, $"Heartbeat of node {settings.NodeId}");
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
@@ -16,7 +21,7 @@ internal sealed partial class NodeHeartbeat(ClusterStore store, ClusterSettings 
         }
         catch (Exception e)
         {
-            LogFailed(logger, settings.NodeId, e);
+            LogLeaveFailed(logger, settings.NodeId, e);
         }
     }
 
@@ -28,18 +33,25 @@ internal sealed partial class NodeHeartbeat(ClusterStore store, ClusterSettings 
         using var timer = new PeriodicTimer(settings.HeartbeatInterval);
         do
         {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            attempt.CancelAfter(settings.DeadAfter - settings.HeartbeatInterval);
             try
             {
-                await store.HeartbeatAsync(settings.NodeId, settings.AdvertiseUrl, settings.Roles, stoppingToken);
+                await store.HeartbeatAsync(settings.NodeId, settings.AdvertiseUrl, settings.Roles, attempt.Token);
+                _retries.Succeeded();
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
-                LogFailed(logger, settings.NodeId, e);
+                return;
+            }
+            catch (Exception e)
+            {
+                _retries.Failed(e);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
     }
 
-    [LoggerMessage(EventId = 510, Level = LogLevel.Warning, Message = "Heartbeat of node {NodeId} failed")]
-    private static partial void LogFailed(ILogger logger, string nodeId, Exception e);
+    [LoggerMessage(EventId = 510, Level = LogLevel.Warning, Message = "Node {NodeId} could not leave the registry")]
+    private static partial void LogLeaveFailed(ILogger logger, string nodeId, Exception e);
 }

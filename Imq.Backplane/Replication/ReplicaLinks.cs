@@ -101,8 +101,11 @@ internal sealed class ReplicaLinks(
             {
                 foreach (var after in After(old, next, bucket))
                 {
-                    // A replica that becomes the owner takes the bucket over from what it holds: never tell it to drop it.
-                    if (next.Owners[after] != replica && (next.Owners[after] != self || !next.ReplicasOf(after).Contains(replica, StringComparer.Ordinal)))
+                    // Only a replica the bucket leaves forgets it. One that stays on it keeps its copy: as its new
+                    // owner it takes the bucket over from that copy, as a replica of a new owner it gets that
+                    // owner's image. (A former owner that is alive, declared dead or cut off, learns of the map
+                    // when its replicas do: its drop must not beat the promoted replica's takeover.)
+                    if (next.Owners[after] != replica && !next.ReplicasOf(after).Contains(replica, StringComparer.Ordinal))
                     {
                         (lost.TryGetValue(replica, out var list) ? list : lost[replica] = []).Add(after);
                     }

@@ -1,6 +1,6 @@
-// A loopback TCP relay between a client and a node, so a test can cut a connection the hard way (RST,
-// no WebSocket close) as a crashing client or a dropped network would, and keep it cut for a while (new
-// connections are reset as they come) before letting connections through again.
+// A loopback TCP relay between a client and a node (or between nodes and PostgreSQL), so a test can cut
+// a connection the hard way (RST, no WebSocket close) as a crashing client or a dropped network would, and
+// keep it cut for a while (new connections are reset as they come) before letting connections through again.
 using System.Net;
 using System.Net.Sockets;
 using Imq.Testing;
@@ -104,6 +104,13 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 _sockets.Add(client);
                 _sockets.Add(upstream);
+            }
+
+            if (_refusing)
+            {
+                // Cut while this one was being connected, after its reset of every relayed connection.
+                ResetAll();
+                continue;
             }
 
             _ = PumpAsync(client, upstream, fromClient: true);

@@ -1,10 +1,12 @@
 // A real multi-process cluster on loopback: N node processes of the IMQ program (every role), one
 // PostgreSQL database of their own, gRPC between them on their advertise ports. Processes are killed at
-// the end; their output is kept for failure messages.
+// the end; their output is kept for failure messages. On request the nodes reach PostgreSQL through a
+// TcpProxy, so a test can cut the database away from them (the test itself still reads it directly).
 using System.Net.Http.Json;
 using System.Text.Json;
 using Imq.Backplane.Buckets;
 using Imq.Testing;
+using Npgsql;
 
 namespace Imq.Tests.Infrastructure;
 
@@ -13,21 +15,32 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly AsyncDisposableList<NodeProcess> _nodes = new();
     private readonly IReadOnlyDictionary<string, string>? _settings;
 
-    private TestCluster(string connectionString, IReadOnlyDictionary<string, string>? settings)
+    private TestCluster(string connectionString, TcpProxy? postgres, IReadOnlyDictionary<string, string>? settings)
     {
         ConnectionString = connectionString;
+        Postgres = postgres;
+        NodeConnectionString = postgres is null
+            ? connectionString
+            : new NpgsqlConnectionStringBuilder(connectionString) { Host = postgres.Url.Host, Port = postgres.Url.Port }.ConnectionString;
         _settings = settings;
     }
 
+    /// <summary>The cluster's database, as the test reaches it (directly).</summary>
     public string ConnectionString { get; }
+
+    /// <summary>The cluster's database, as the nodes reach it (through <see cref="Postgres"/> when there is one).</summary>
+    public string NodeConnectionString { get; }
+
+    /// <summary>The relay between the nodes and PostgreSQL, when the cluster was created with one: cut it and PostgreSQL is away.</summary>
+    public TcpProxy? Postgres { get; }
 
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
 
     /// <summary>A cluster of <paramref name="nodes"/> nodes of every role, each with <paramref name="settings"/>
     /// (see <see cref="NodeProcess.StartAsync"/>), returned once they all hold buckets of one map.</summary>
-    public static async Task<TestCluster> StartAsync(int nodes, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<TestCluster> StartAsync(int nodes, IReadOnlyDictionary<string, string>? settings = null, bool postgresThroughProxy = false)
     {
-        var cluster = await CreateAsync(settings);
+        var cluster = await CreateAsync(settings, postgresThroughProxy);
         try
         {
             for (var i = 0; i < nodes; i++)
@@ -46,12 +59,23 @@ public sealed class TestCluster : IAsyncDisposable
         return cluster;
     }
 
-    /// <summary>A cluster without nodes yet (its own database): the test adds them, then waits for the map.</summary>
-    public static async Task<TestCluster> CreateAsync(IReadOnlyDictionary<string, string>? settings = null) => new(await TestPostgres.CreateDatabaseAsync(), settings);
+    /// <summary>A cluster without nodes yet (its own database, reached by the nodes through a <see cref="TcpProxy"/>
+    /// when <paramref name="postgresThroughProxy"/>): the test adds them, then waits for the map.</summary>
+    public static async Task<TestCluster> CreateAsync(IReadOnlyDictionary<string, string>? settings = null, bool postgresThroughProxy = false)
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        if (!postgresThroughProxy)
+        {
+            return new(database, null, settings);
+        }
+
+        var direct = new NpgsqlConnectionStringBuilder(database);
+        return new(database, await TcpProxy.StartAsync(new Uri($"tcp://{direct.Host}:{direct.Port}")), settings);
+    }
 
     /// <summary>Starts one more node process and waits until it answers /readyz (see <see cref="NodeProcess.StartAsync"/>).</summary>
     public async Task<NodeProcess> AddNodeAsync(string? id = null, IReadOnlyList<string>? roles = null, Func<Uri, Task<Uri>>? advertise = null) =>
-        _nodes.Add(await NodeProcess.StartAsync(id ?? $"node-{_nodes.Count + 1}", ConnectionString, roles, advertise, _settings));
+        _nodes.Add(await NodeProcess.StartAsync(id ?? $"node-{_nodes.Count + 1}", NodeConnectionString, roles, advertise, _settings));
 
     /// <summary>Waits until every node's /api/v1/cluster shows <paramref name="queueNodes"/> nodes holding buckets, at one map version.</summary>
     public Task<JsonElement> WaitForMapAsync(int queueNodes) => WaitForMapAsync(queueNodes, _ => true);
@@ -149,5 +173,12 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => _nodes.DisposeAllAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _nodes.DisposeAllAsync();
+        if (Postgres is not null)
+        {
+            await Postgres.DisposeAsync();
+        }
+    }
 }
