@@ -206,9 +206,21 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
         using var channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { MaxSendMessageSize = 64 * 1024 * 1024 });
         using var call = new QueueNode.QueueNodeClient(channel).Replicate(cancellationToken: ct);
         await call.RequestStream.WriteAsync(new ReplicaFrame { OwnerId = SelfId }, ct);
-        var acks = ReadAcksAsync(call.ResponseStream, ct);
-        var sends = SendAsync(call.RequestStream, ct);
-        await await Task.WhenAny(acks, sends);
+
+        // Both halves end with the stream: a sender left running after it broke would take the next stream's
+        // resync and pending images for itself and write them to the dead stream.
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var acks = ReadAcksAsync(call.ResponseStream, stream.Token);
+        var sends = SendAsync(call.RequestStream, stream.Token);
+        try
+        {
+            await await Task.WhenAny(acks, sends);
+        }
+        finally
+        {
+            await stream.CancelAsync();
+            await Task.WhenAll(acks, sends).ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
     }
 
     private async Task SendAsync(IClientStreamWriter<ReplicaFrame> stream, CancellationToken ct)
@@ -226,13 +238,18 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
                 bits = _bits;
                 if (_resync)
                 {
-                    // A new stream: the images hold everything made so far, so unsent changes go.
+                    // A new stream: the images hold everything made so far, so unsent changes go. Images due from
+                    // a map not in effect yet are sent too, and drops left from an earlier stream are not: the
+                    // replica may hold those buckets for another owner by now (it may be a new process, too).
                     _resync = false;
                     _unsent.Clear();
-                    _imagesDue.Clear();
                     heldFrom = _head;
                     var (buckets, mapBits) = _images.ReplicatedTo(NodeId);
-                    images = Rebase(buckets, mapBits);
+                    var current = Rebase(buckets, mapBits);
+                    current.UnionWith(_imagesDue);
+                    images = current;
+                    _imagesDue.Clear();
+                    _dropsDue.Clear();
                     bits = _bits;
                 }
                 else if (_imagesDue.Count > 0)
