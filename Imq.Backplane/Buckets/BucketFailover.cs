@@ -2,7 +2,8 @@
 // bucket goes to one of its live replicas, which holds the bucket's data, and only a bucket with no live
 // replica falls back to the node holding fewest, as BucketMap.WithoutNode does. Pure and deterministic,
 // covered by the bucket map's property tests; fairness is restored later by ordinary moves (BucketRebalance),
-// replicas refilled by placement (BucketReplicas).
+// replicas refilled by placement (BucketReplicas). A draining node is live (BucketDrain moves its buckets
+// away): it is promoted only when it holds the bucket's only live copy.
 namespace Imq.Backplane.Buckets;
 
 internal static class BucketFailover
@@ -16,9 +17,10 @@ internal static class BucketFailover
     /// node leaves every replica list, and a promoted node leaves the list of the bucket it now owns. When no
     /// live node is left to own a bucket, the map is empty (still one version newer), as when the last node
     /// leaves. The table keeps its size; <see cref="BucketMapChange.Moves"/> lists each bucket that changed
-    /// owner, promotions first.
+    /// owner, promotions first. With <paramref name="draining"/>, nodes in it are passed over wherever another
+    /// candidate is left: among a bucket's live replicas, and among the heirs of buckets without one.
     /// </summary>
-    public static BucketMapChange? WithoutDeadNodes(BucketMap map, IReadOnlySet<string> live)
+    public static BucketMapChange? WithoutDeadNodes(BucketMap map, IReadOnlySet<string> live, IReadOnlySet<string>? draining = null)
     {
         var owners = map.Owners.ToArray();
         var anyDead = owners.Any(o => !live.Contains(o))
@@ -57,7 +59,7 @@ internal static class BucketFailover
                 continue;
             }
 
-            var heir = Fewest(counts, alive);
+            var heir = Fewest(counts, Preferred(alive, draining));
             counts[heir] = counts.GetValueOrDefault(heir) + 1;
             owners[bucket] = heir;
             replicas[bucket] = BucketMap.HandOver(alive, owner, heir, keepFrom: false);
@@ -71,13 +73,25 @@ internal static class BucketFailover
 
         foreach (var bucket in orphans)
         {
-            var heir = Fewest(counts, counts.Keys);
+            var heir = Fewest(counts, Preferred([.. counts.Keys], draining));
             counts[heir]++;
             moves.Add(new BucketMove(bucket, owners[bucket], heir));
             owners[bucket] = heir;
         }
 
         return new BucketMapChange(BucketMap.FromTables(map.Version + 1, map.Bits, owners, replicas), [.. moves], split: false);
+    }
+
+    /// <summary>The candidates not draining, or all of them when every one is.</summary>
+    private static IReadOnlyList<string> Preferred(IReadOnlyList<string> candidates, IReadOnlySet<string>? draining)
+    {
+        if (draining is null || draining.Count == 0)
+        {
+            return candidates;
+        }
+
+        var staying = candidates.Where(n => !draining.Contains(n)).ToList();
+        return staying.Count > 0 ? staying : candidates;
     }
 
     /// <summary>The candidate holding fewest buckets (none counts as 0), the lowest ordinal id among equals.</summary>

@@ -10,6 +10,9 @@ internal sealed partial class BucketMap
     /// <summary>Whether some bucket has a replica.</summary>
     public bool HasReplicas => _replicas.Any(r => r.Length > 0);
 
+    /// <summary>Whether <paramref name="node"/> owns a bucket or is listed as a replica of one (a draining node exits once it is neither).</summary>
+    public bool Names(string node) => _bucketsPerNode.ContainsKey(node) || _replicas.Any(r => r.Contains(node, StringComparer.Ordinal));
+
     /// <summary>This map with <paramref name="replicas"/> (one list per bucket, none naming the bucket's owner) as the next version.</summary>
     /// <exception cref="ArgumentException">There is not one list per bucket, or a list names its bucket's owner, a node twice or an empty id.</exception>
     internal BucketMap WithReplicas(IReadOnlyList<IReadOnlyList<string>> replicas) => WithReplicasAs(Version + 1, replicas);

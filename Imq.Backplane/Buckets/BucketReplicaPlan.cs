@@ -2,8 +2,10 @@
 // (BucketReplicas), then the nodes a bucket is about to move to (they must hold it as replicas before its
 // owner can hand it over), then any node leaving the list while its replacements may not hold the data
 // yet: a replica leaves only once the owner says every replica staying is ready (the bucket is empty, or
-// they are caught up), so moving a copy never leaves a bucket with fewer copies than before. Pure: the
-// boss asks the owners the questions and hands the answers to Apply.
+// they are caught up), so moving a copy never leaves a bucket with fewer copies than before. Draining nodes
+// (BucketDrain) are left out of placement, so they get no new replica and leave each list that way, and a
+// bucket whose owner drains keeps every copy it has until it has moved. Pure: the boss asks the owners the
+// questions and hands the answers to Apply.
 namespace Imq.Backplane.Buckets;
 
 internal sealed class BucketReplicaPlan
@@ -32,12 +34,15 @@ internal sealed class BucketReplicaPlan
     /// <summary>
     /// The plan for <paramref name="map"/> over the queue nodes <paramref name="live"/> with
     /// <paramref name="wanted"/> replicas configured, and <paramref name="pins"/>: nodes that must stay listed
-    /// on a bucket beyond placement's count (a bucket about to move to that node). Pins naming a dead node or
-    /// the bucket's owner are ignored.
+    /// on a bucket beyond placement's count (a bucket about to move to that node). Pins naming a dead node,
+    /// a draining one or the bucket's owner are ignored. Nodes of <paramref name="live"/> that are in
+    /// <paramref name="draining"/> take no part in placement: they stay listed only while they leave a list
+    /// (until their replacements are ready), and on every list of a bucket whose owner drains.
     /// </summary>
-    public static BucketReplicaPlan For(BucketMap map, IReadOnlyCollection<string> live, int wanted, IEnumerable<(int Bucket, string Node)> pins)
+    public static BucketReplicaPlan For(BucketMap map, IReadOnlyCollection<string> live, int wanted, IEnumerable<(int Bucket, string Node)> pins, IReadOnlySet<string>? draining = null)
     {
-        var target = BucketReplicas.Place(map, live, wanted);
+        draining ??= new HashSet<string>(StringComparer.Ordinal);
+        var target = BucketReplicas.Place(map, [.. live.Where(n => !draining.Contains(n))], wanted);
         var alive = live as IReadOnlySet<string> ?? live.ToHashSet(StringComparer.Ordinal);
         var pinned = new List<string>[target.Length];
         var leaving = new List<string>[target.Length];
@@ -49,10 +54,20 @@ internal sealed class BucketReplicaPlan
 
         foreach (var (bucket, node) in pins)
         {
-            if (alive.Contains(node) && !string.Equals(map.Owners[bucket], node, StringComparison.Ordinal)
+            if (alive.Contains(node) && !draining.Contains(node) && !string.Equals(map.Owners[bucket], node, StringComparison.Ordinal)
                 && !target[bucket].Contains(node, StringComparer.Ordinal) && !pinned[bucket].Contains(node, StringComparer.Ordinal))
             {
                 pinned[bucket].Add(node);
+            }
+        }
+
+        // A bucket whose owner drains is about to move: every live copy it has stays until it has.
+        for (var bucket = 0; bucket < target.Length; bucket++)
+        {
+            if (draining.Contains(map.Owners[bucket]))
+            {
+                pinned[bucket].AddRange(map.ReplicasOf(bucket).Where(n => alive.Contains(n)
+                    && !target[bucket].Contains(n, StringComparer.Ordinal) && !pinned[bucket].Contains(n, StringComparer.Ordinal)));
             }
         }
 

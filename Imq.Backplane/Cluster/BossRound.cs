@@ -5,7 +5,10 @@
 // the map lists that node as its replica: the boss writes that first, then asks the owner to give the
 // bucket up to that node (ReleaseBuckets naming it; the owner answers those that can go now: no queue in
 // them, or the node caught up on them), and flips only those. Every map written carries placement's
-// replicas (BucketReplicaPlan). What the map becomes from the answers is pure and lives in Buckets/.
+// replicas (BucketReplicaPlan). A draining node is live but leaving: while it owns buckets, they move away
+// first (BucketDrain), each to one of its replicas, through the same protocol; it is never given a bucket
+// or a replica, and no node joins or evens out meanwhile. What the map becomes from the answers is pure and
+// lives in Buckets/.
 using Imq.Backplane.Buckets;
 using Microsoft.Extensions.Logging;
 
@@ -19,13 +22,15 @@ internal sealed partial class BossRound
     private readonly ILogger _logger;
     private readonly int _replicas;
     private readonly IReadOnlySet<string> _live;
+    private readonly IReadOnlySet<string> _draining;
     private readonly CancellationToken _ct;
     private BucketMap _stored;
 
-    private BossRound(IBossCluster cluster, IReadOnlySet<string> live, BucketMap stored, int replicas, ILogger logger, CancellationToken ct)
+    private BossRound(IBossCluster cluster, IReadOnlySet<string> live, IReadOnlySet<string> draining, BucketMap stored, int replicas, ILogger logger, CancellationToken ct)
     {
         _cluster = cluster;
         _live = live;
+        _draining = draining;
         _stored = stored;
         _replicas = replicas;
         _logger = logger;
@@ -34,20 +39,21 @@ internal sealed partial class BossRound
 
     /// <summary>
     /// One reconciliation of <paramref name="stored"/> (the map as read) with the live queue nodes
-    /// <paramref name="live"/> and <paramref name="replicas"/> configured: the map written if it differs.
-    /// Returns the map stored when it is done (<paramref name="stored"/> when nothing was written, or when
-    /// another boss wrote first and this round gave up).
+    /// <paramref name="live"/>, those of them that drain (<paramref name="draining"/>; others in it are
+    /// ignored) and <paramref name="replicas"/> configured: the map written if it differs. Returns the map
+    /// stored when it is done (<paramref name="stored"/> when nothing was written, or when another boss wrote
+    /// first and this round gave up).
     /// </summary>
-    public static async Task<BucketMap> RunAsync(IBossCluster cluster, IReadOnlySet<string> live, BucketMap stored, int replicas, ILogger logger, CancellationToken ct)
+    public static async Task<BucketMap> RunAsync(IBossCluster cluster, IReadOnlySet<string> live, IReadOnlySet<string> draining, BucketMap stored, int replicas, ILogger logger, CancellationToken ct)
     {
-        var round = new BossRound(cluster, live, stored, replicas, logger, ct);
+        var round = new BossRound(cluster, live, draining.Where(live.Contains).ToHashSet(StringComparer.Ordinal), stored, replicas, logger, ct);
         await round.ReconcileAsync();
         return round._stored;
     }
 
     private async Task ReconcileAsync()
     {
-        if (BucketFailover.WithoutDeadNodes(_stored, _live) is { } failover)
+        if (BucketFailover.WithoutDeadNodes(_stored, _live, _draining) is { } failover)
         {
             foreach (var lost in failover.Moves.GroupBy(m => m.From, StringComparer.Ordinal))
             {
@@ -60,12 +66,35 @@ internal sealed partial class BossRound
         }
 
         var pins = new List<(int Bucket, string Node)>();
-        var newcomer = _live.Order(StringComparer.Ordinal).FirstOrDefault(n => !_stored.BucketsPerNode().ContainsKey(n));
-        var moved = newcomer is null ? await RebalanceAsync(_stored, pins) : await JoinAsync(_stored, newcomer, pins);
+        var newcomer = _live.Order(StringComparer.Ordinal).FirstOrDefault(n => !_stored.BucketsPerNode().ContainsKey(n) && !_draining.Contains(n));
+        var moved = _stored.BucketsPerNode().Keys.Any(_draining.Contains) ? await DrainAsync(_stored, pins)
+            : newcomer is null ? await RebalanceAsync(_stored, pins)
+            : await JoinAsync(_stored, newcomer, pins);
         if (moved is not null)
         {
             await WriteAsync(await SettleAsync(moved, pins));
         }
+    }
+
+    /// <summary>
+    /// Moves buckets of draining nodes away (BucketDrain): every planned taker is listed as a replica of its
+    /// buckets (<paramref name="pins"/>), and each draining node gives up, to one taker, the buckets that taker
+    /// was listed on before this reconciliation (it holds their data; the owner waits for it to catch up on
+    /// what is in flight). It is not asked first without giving up, as a join is: all its buckets must go, and
+    /// under traffic a replica is seldom caught up at the instant of a question. Null when another boss wrote
+    /// the map meanwhile.
+    /// </summary>
+    private async Task<BucketMap?> DrainAsync(BucketMap map, List<(int Bucket, string Node)> pins)
+    {
+        var plan = BucketDrain.Plan(map, _live, _draining);
+        pins.AddRange(plan.Select(m => (m.Bucket, m.To)));
+        var now = BucketDrain.ThisRound(plan);
+        foreach (var donor in plan.GroupBy(m => m.From, StringComparer.Ordinal))
+        {
+            LogDraining(_logger, donor.Key, donor.Count(), now.Count(m => string.Equals(m.From, donor.Key, StringComparison.Ordinal)));
+        }
+
+        return now.Count == 0 ? map : await HandOverAsync(map, now, pins);
     }
 
     /// <summary>
@@ -180,7 +209,7 @@ internal sealed partial class BossRound
     /// </summary>
     private async Task<BucketMap> SettleAsync(BucketMap map, IEnumerable<(int Bucket, string Node)> pins)
     {
-        var plan = BucketReplicaPlan.For(map, _live, _replicas, pins);
+        var plan = BucketReplicaPlan.For(map, _live, _replicas, pins, _draining);
         if (plan.Questions.Count == 0 || map.Bits != _stored.Bits || !map.Owners.SequenceEqual(_stored.Owners, StringComparer.Ordinal))
         {
             return plan.Apply(NothingReady);
@@ -217,6 +246,9 @@ internal sealed partial class BossRound
 
     [LoggerMessage(EventId = 523, Level = LogLevel.Warning, Message = "Queue node {NodeId} is gone: {Promoted} of its {Owned} buckets go to their replicas, the rest to the nodes holding fewest")]
     private static partial void LogNodeLost(ILogger logger, string nodeId, int promoted, int owned);
+
+    [LoggerMessage(EventId = 526, Level = LogLevel.Information, Message = "Node {NodeId} drains: {Owned} buckets to move, {Now} asked for now")]
+    private static partial void LogDraining(ILogger logger, string nodeId, int owned, int now);
 
     [LoggerMessage(EventId = 525, Level = LogLevel.Information, Message = "Node {NodeId} released {Free} of {Asked} buckets to {Taker}")]
     private static partial void LogReleased(ILogger logger, string nodeId, int free, int asked, string taker);

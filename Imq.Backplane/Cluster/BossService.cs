@@ -2,11 +2,12 @@
 // dedicated connection (ClusterStore): whoever holds it is boss until that connection ends (a crash ends
 // it too, and another node's next try takes over). While boss, it reconciles the map with the live nodes
 // every interval (BossRound): nodes whose heartbeats stopped lose their buckets to their replicas, nodes
-// that joined get buckets (hot add), the map is evened out, and every bucket keeps its replicas. A bucket
-// moves only when its owner says it can go now (no queue in it, or the receiving replica caught up); one
-// that cannot is asked for again at the next reconciliation. Who is dead is HeartbeatWatch's call: a stale
-// heartbeat counts only once the boss has reached PostgreSQL without a gap for DeadAfter, so neither a new
-// boss nor the end of an outage declares nodes dead whose heartbeats merely could not be written.
+// that joined get buckets (hot add), draining nodes' buckets move away, the map is evened out, and every
+// bucket keeps its replicas. A bucket moves only when its owner says it can go now (no queue in it, or the
+// receiving replica caught up); one that cannot is asked for again at the next reconciliation. Who is dead
+// is HeartbeatWatch's call: a stale heartbeat counts only once the boss has reached PostgreSQL without a gap
+// for DeadAfter, so neither a new boss nor the end of an outage declares nodes dead whose heartbeats merely
+// could not be written.
 using System.Data.Common;
 using Imq.Backplane.Buckets;
 using Microsoft.Extensions.Hosting;
@@ -27,7 +28,8 @@ internal sealed partial class BossService(ClusterStore store, ClusterSettings se
     {
         var nodes = watch.Live(await store.NodesWithAgesAsync(ct), HeartbeatWatch.Now());
         var live = nodes.Where(n => n.HasRole("queue")).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
-        return await BossRound.RunAsync(new LiveBossCluster(store, nodes), live, await store.ReadMapAsync(ct), settings.Replicas, logger, ct);
+        var draining = await store.DrainingNodesAsync(ct);
+        return await BossRound.RunAsync(new LiveBossCluster(store, nodes), live, draining, await store.ReadMapAsync(ct), settings.Replicas, logger, ct);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -1,5 +1,5 @@
-// The cluster's shared state in PostgreSQL: node heartbeats, the versioned bucket map and the boss's
-// lock. Every node writes its own heartbeat and reads the map; only the boss writes the map, with
+// The cluster's shared state in PostgreSQL: node heartbeats and drain marks, the versioned bucket map and
+// the boss's lock. Every node writes its own heartbeat and reads the map; only the boss writes the map, with
 // compare-and-set on its version, and announces each new version with NOTIFY imq_map. The boss is
 // whoever holds an advisory lock on a connection of its own: the lock lives exactly as long as it.
 using System.Data.Common;
@@ -38,6 +38,25 @@ internal sealed class ClusterStore(NpgsqlDataSource db) : IAsyncDisposable
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await connection.ExecuteAsync("DELETE FROM imq_nodes WHERE id = @nodeId", new { nodeId });
+    }
+
+    /// <summary>
+    /// Marks <paramref name="nodeId"/> draining (the boss moves its buckets away and gives it none; it exits once
+    /// the map no longer names it), or not: a process starting under the id clears the mark of the one before.
+    /// The heartbeat leaves the mark as it is. False when the registry has no such node.
+    /// </summary>
+    public async Task<bool> SetDrainingAsync(string nodeId, bool draining, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync("UPDATE imq_nodes SET draining = @draining WHERE id = @nodeId", new { nodeId, draining }) > 0;
+    }
+
+    /// <summary>The ids of the registered nodes marked draining, alive or not.</summary>
+    public async Task<IReadOnlySet<string>> DrainingNodesAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var ids = await connection.QueryAsync<string>("SELECT id FROM imq_nodes WHERE draining");
+        return ids.ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Nodes with a heartbeat newer than <paramref name="maxAge"/>, by database clock.</summary>

@@ -1,6 +1,7 @@
 // Takes this process into the cluster when Imq:Cluster:ConnectionString is set (and does nothing on a
-// single node): applies the schema, then starts the map watcher, the heartbeat and — with the boss role —
-// the boss; stops them in reverse order, the heartbeat leaving the registry on the way out. While in,
+// single node): applies the schema, clears a drain mark left by a previous process under this id, then
+// starts the map watcher, the heartbeat, the drain watch (NodeDrain) and — with the boss role — the boss;
+// stops them in reverse order, the heartbeat leaving the registry on the way out. While in,
 // it follows the map: each new version goes to the local gateway (which decides whether a suspect node's
 // queues are lost or went on at a promoted replica), and a link is opened in the background to every
 // node owning a bucket in it, so a node (a newly promoted owner above all) can deliver to this gateway's
@@ -33,7 +34,9 @@ internal sealed class ClusterMembership(ImqOptions options, IServiceProvider ser
         services.GetRequiredService<QueueServer.Engine.QueueEngine>().Journal = services.GetRequiredService<Replication.ReplicationJournal>();
         var takeover = services.GetRequiredService<Replication.BucketTakeover>();
         services.GetRequiredService<MapWatcher>().Changing = takeover.OnMapChanging;
-        var parts = new List<IHostedService> { services.GetRequiredService<MapWatcher>(), services.GetRequiredService<NodeHeartbeat>() };
+        var drain = services.GetRequiredService<NodeDrain>();
+        await drain.ClearAsync(cancellationToken);
+        var parts = new List<IHostedService> { services.GetRequiredService<MapWatcher>(), services.GetRequiredService<NodeHeartbeat>(), drain };
         if (options.RolesText.Split(',').Contains("boss"))
         {
             parts.Add(services.GetRequiredService<BossService>());

@@ -1,5 +1,5 @@
 // Registers what makes a process a node of IMQ: the engine, the process gateway, the operation executor
-// and router, and the cluster's parts (node registry, map watcher, heartbeat, boss, gRPC clients and the
+// and router, and the cluster's parts (node registry, map watcher, heartbeat, drain, boss, gRPC clients and the
 // gRPC service on the advertise port). Whether the process is a single node or a cluster node is read
 // from the bound `Imq` options when the app starts (Imq:Cluster:ConnectionString), so AddImq() needs no
 // configuration object at registration time. Used by the IMQ program and by AddImq() alike; ReadOptions
@@ -79,6 +79,7 @@ internal static class ImqCoreServices
         services.AddSingleton<MapWatcher>();
         services.AddSingleton<NodeHeartbeat>();
         services.AddSingleton<BossService>();
+        services.AddSingleton<NodeDrain>();
         services.AddSingleton<ClusterOwnership>();
         services.AddSingleton<ReplicaImages>();
         services.AddSingleton<ReplicaLinks>();

@@ -147,5 +147,10 @@ public sealed class ImqOptions
         /// may be before the boss declares it dead and hands its buckets to their replicas, 2 to 60. Read by
         /// the boss, so give every node the same value. Default 5.</summary>
         public int DeadAfterSeconds { get; set; } = 5;
+
+        /// <summary><c>Imq:Cluster:DrainTimeoutSeconds</c>: how long the IMQ program, sent SIGTERM, waits for the boss
+        /// to move this node's buckets to other nodes before it tells its clients and stops, 0 to 3600; 0 stops at
+        /// once (the boss then hands its buckets to their replicas, as for a crash). Default 60.</summary>
+        public int DrainTimeoutSeconds { get; set; } = 60;
     }
 }

@@ -40,6 +40,11 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
             failures.Add("Imq:Cluster:DeadAfterSeconds must be between 2 and 60");
         }
 
+        if (options.Cluster.DrainTimeoutSeconds is < 0 or > 3600)
+        {
+            failures.Add("Imq:Cluster:DrainTimeoutSeconds must be between 0 and 3600");
+        }
+
         foreach (var role in options.Roles)
         {
             if (role is not ("gateway" or "queue" or "admin" or "boss"))

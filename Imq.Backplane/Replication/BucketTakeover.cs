@@ -24,7 +24,6 @@ internal sealed partial class BucketTakeover(
 {
     public void OnMapChanging(BucketMap old, BucketMap next)
     {
-        links.OnMapChanging(old, next);
         var self = settings.NodeId;
         release.OnMapChanging(next, self);
         var installed = 0;
@@ -71,6 +70,9 @@ internal sealed partial class BucketTakeover(
             installed += queues.Count;
         }
 
+        // Only now are the replicas of this node's buckets told what is due: the image of a bucket taken over
+        // above must be captured with its queues installed, or the new replicas would hold it empty.
+        links.OnMapChanging(old, next);
         Drop(old, next, self);
         if (installed > 0)
         {

@@ -219,9 +219,21 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
         }
 
         await call.RequestStream.WriteAsync(new ReplicaFrame { OwnerId = SelfId }, ct);
-        var acks = ReadAcksAsync(call.ResponseStream, ct);
-        var sends = SendAsync(call.RequestStream, ct);
-        await await Task.WhenAny(acks, sends);
+
+        // Both halves end with the stream: a sender left running after it broke would take the next stream's
+        // resync and pending images for itself and write them to the dead stream.
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var acks = ReadAcksAsync(call.ResponseStream, stream.Token);
+        var sends = SendAsync(call.RequestStream, stream.Token);
+        try
+        {
+            await await Task.WhenAny(acks, sends);
+        }
+        finally
+        {
+            await stream.CancelAsync();
+            await Task.WhenAll(acks, sends).ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
     }
 
     private async Task SendAsync(IClientStreamWriter<ReplicaFrame> stream, CancellationToken ct)
@@ -239,15 +251,18 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
                 bits = _bits;
                 if (_resync)
                 {
-                    // A new stream: the images hold everything made so far, so unsent changes go.
+                    // A new stream: the images hold everything made so far, so unsent changes go. Images due from
+                    // a map not in effect yet are sent too, and drops left from an earlier stream are not: the
+                    // replica may hold those buckets for another owner by now (it may be a new process, too).
                     _resync = false;
                     _unsent.Clear();
                     heldFrom = _head;
                     var (buckets, mapBits) = _images.ReplicatedTo(NodeId);
-                    var all = Rebase(buckets, mapBits);
-                    all.UnionWith(_imagesDue);
+                    var current = Rebase(buckets, mapBits);
+                    current.UnionWith(_imagesDue);
+                    images = current;
                     _imagesDue.Clear();
-                    images = all;
+                    _dropsDue.Clear();
                     bits = _bits;
                     _capturing = true;
                 }

@@ -69,7 +69,27 @@ internal sealed class ReplicaLinks(
     public void OnMapChanging(BucketMap old, BucketMap next)
     {
         images.Expect(next);
-        var self = settings.NodeId;
+        var (gained, lost) = Due(old, next, settings.NodeId);
+        foreach (var (replica, buckets) in lost)
+        {
+            if (_links.TryGetValue(replica, out var link))
+            {
+                link.DropsDue(buckets, next.Bits);
+            }
+        }
+
+        foreach (var (replica, buckets) in gained)
+        {
+            For(replica).ImagesDue(buckets, next.Bits);
+        }
+    }
+
+    /// <summary>
+    /// What a new map means for the replicas of <paramref name="self"/>'s buckets: per replica node, the buckets
+    /// of <paramref name="next"/> it is to get images of (newly replicated there), and those it is to drop.
+    /// </summary>
+    internal static (Dictionary<string, List<int>> Gained, Dictionary<string, List<int>> Lost) Due(BucketMap old, BucketMap next, string self)
+    {
         var gained = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (var bucket = 0; bucket < next.Owners.Count; bucket++)
         {
@@ -101,10 +121,10 @@ internal sealed class ReplicaLinks(
             {
                 foreach (var after in After(old, next, bucket))
                 {
-                    // Only a replica the bucket leaves forgets it. One that stays on it keeps its copy: as its new
-                    // owner it takes the bucket over from that copy, as a replica of a new owner it gets that
-                    // owner's image. (A former owner that is alive, declared dead or cut off, learns of the map
-                    // when its replicas do: its drop must not beat the promoted replica's takeover.)
+                    // Only a replica that holds the bucket nowhere in the new map drops it. One the bucket moves to
+                    // takes it out of its store itself when it applies the map (BucketTakeover), and one that stays a
+                    // replica under a new owner gets that owner's image: told to drop it on this other stream, it
+                    // could forget the bucket after the image, or before its own map arrives.
                     if (next.Owners[after] != replica && !next.ReplicasOf(after).Contains(replica, StringComparer.Ordinal))
                     {
                         (lost.TryGetValue(replica, out var list) ? list : lost[replica] = []).Add(after);
@@ -113,18 +133,7 @@ internal sealed class ReplicaLinks(
             }
         }
 
-        foreach (var (replica, buckets) in lost)
-        {
-            if (_links.TryGetValue(replica, out var link))
-            {
-                link.DropsDue(buckets, next.Bits);
-            }
-        }
-
-        foreach (var (replica, buckets) in gained)
-        {
-            For(replica).ImagesDue(buckets, next.Bits);
-        }
+        return (gained, lost);
     }
 
     /// <summary>Waits until every replica of the queue's bucket holds what this node has done to it so far.</summary>

@@ -4,7 +4,8 @@
 // under load the notice was lost; a write that completed is only in the connection's pipe, so the
 // notice counts as delivered once the client has gone. Runs as a lifecycle service's StoppingAsync
 // (which the host runs before ApplicationStopping when it is stopped in code) and from
-// ApplicationStopping itself for a SIGTERM / Ctrl+C, whichever comes first; the notice goes out once.
+// ApplicationStopping itself for a SIGTERM / Ctrl+C, whichever comes first; the notice goes out once, and
+// both wait for it (the host starts stopping from its own ApplicationStopping callback, which may run first).
 // Other endings (replaced, home_lost: SessionManager) do not wait for the hang-up.
 namespace Imq.Hubs.Sessions;
 
@@ -15,7 +16,8 @@ internal sealed class ShutdownNotice(SessionDelivery sessions, IHostApplicationL
 
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
 
-    private int _sent;
+    private readonly Lock _gate = new();
+    private Task? _sending;
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -35,13 +37,16 @@ internal sealed class ShutdownNotice(SessionDelivery sessions, IHostApplicationL
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private async Task SendOnceAsync()
+    private Task SendOnceAsync()
     {
-        if (Interlocked.Exchange(ref _sent, 1) != 0)
+        lock (_gate)
         {
-            return;
+            return _sending ??= Task.Run(SendAsync);
         }
+    }
 
+    private async Task SendAsync()
+    {
         try
         {
             await EndAllAsync().WaitAsync(Bound);

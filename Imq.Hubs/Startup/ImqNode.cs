@@ -79,6 +79,7 @@ internal static class ImqNode
         services.AddProblemDetails();
         services.AddSingleton<ReadyState>();
         services.AddHostedService<ShutdownNotice>();
+        services.AddSingleton<IHostLifetime, DrainingLifetime>();
         services.AddSingleton<NodeGauges>();
 
         var app = builder.Build();

@@ -1,9 +1,10 @@
 // The boss's reconciliation (Cluster/BossRound) run unchanged against a cluster in memory (SimulatedCluster,
 // which checks the protocol on every call): a newcomer takes buckets holding queues once it holds them as a
 // caught-up replica, and with replication off it is listed only for the move; a dead owner's buckets go to
-// their replicas at once; and over random histories of joins, deaths and queues the boss never drops a copy
-// before its replacement is ready and settles on fair shares with full, spread replica lists, after which it
-// writes nothing.
+// their replicas at once; a draining node hands every bucket to its replica, queues and all, and leaves every
+// list, never declared dead; and over random histories of joins, deaths, drains and queues the boss never
+// drops a copy before its replacement is ready and settles on fair shares with full, spread replica lists,
+// after which it writes nothing.
 using Imq.Backplane.Buckets;
 using Xunit.Abstractions;
 
@@ -87,10 +88,58 @@ public sealed class BossRoundTests(ITestOutputHelper output)
         BucketMapRules.AssertFairShares(settled);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public async Task A_draining_node_hands_its_buckets_holding_queues_to_their_replicas_and_leaves_every_list(int replicas)
+    {
+        var cluster = new SimulatedCluster(replicas, replicasCatchUp: true);
+        cluster.Live.UnionWith(["a", "b", "c"]);
+        var before = await SettleAsync(cluster);
+        cluster.Queues.AddRange(Enumerable.Range(0, 32).Select(i => (ulong)i << 59));
+        cluster.Draining.Add("c");
+
+        // Every reconciliation moves buckets or copies away from it, and none comes back to it.
+        var rounds = 0;
+        while (cluster.Stored.Names("c"))
+        {
+            Assert.True(++rounds <= 6, $"the drain is not done after {rounds} reconciliations: {cluster.Stored.ToJson()}");
+            await cluster.ReconcileAsync();
+        }
+
+        // Its buckets went to their replicas (with replication off, to nodes listed for the move first); no other
+        // bucket moved; the two nodes left replicate each other's buckets.
+        var drained = cluster.Stored;
+        Assert.All(Enumerable.Range(0, 32), b => Assert.Equal(
+            before.Owners[b] != "c" ? before.Owners[b] : replicas == 1 ? before.ReplicasOf(b).Single() : drained.Owners[b],
+            drained.Owners[b]));
+        Assert.Equal(before.BucketsPerNode()["c"], cluster.MovedWithQueues);
+        BucketMapRules.AssertReplicas(drained, ["a", "b"], replicas);
+
+        // It exits: the map settles without it.
+        cluster.Live.Remove("c");
+        var settled = await SettleAsync(cluster);
+        BucketMapRules.AssertValid(settled, cluster.Live);
+        BucketMapRules.AssertFairShares(settled);
+    }
+
+    [Fact]
+    public async Task A_draining_node_with_no_other_node_to_take_its_buckets_keeps_them()
+    {
+        var cluster = new SimulatedCluster(1, replicasCatchUp: true);
+        cluster.Live.UnionWith(["a", "b"]);
+        var before = await SettleAsync(cluster);
+        cluster.Draining.UnionWith(["a", "b"]);
+
+        var writes = cluster.Writes;
+        Assert.Same(before, await cluster.ReconcileAsync());
+        Assert.Equal(writes, cluster.Writes);
+    }
+
     [Fact]
     public async Task Over_random_histories_the_boss_keeps_the_protocol_and_settles_on_fair_shares_and_spread_replicas()
     {
-        int rounds = 0, movedWithQueues = 0, promotions = 0, waited = 0;
+        int rounds = 0, movedWithQueues = 0, promotions = 0, waited = 0, drained = 0;
         for (var seed = FirstSeed; seed < FirstSeed + Histories; seed++)
         {
             var random = new Random(seed);
@@ -104,7 +153,15 @@ public sealed class BossRoundTests(ITestOutputHelper output)
                 {
                     if (cluster.Live.Count == 0 || (cluster.Live.Count < 10 && random.Next(3) == 0))
                     {
-                        cluster.Live.Add($"n{next++}");
+                        // A new node, or one drained earlier starting again under its id (which clears its mark).
+                        var restarted = cluster.Draining.Where(n => !cluster.Live.Contains(n)).Order(StringComparer.Ordinal).FirstOrDefault();
+                        var node = restarted is not null && random.Next(2) == 0 ? restarted : $"n{next++}";
+                        cluster.Draining.Remove(node);
+                        cluster.Live.Add(node);
+                    }
+                    else if (random.Next(6) == 0 && cluster.Live.Count(n => !cluster.Draining.Contains(n)) > 1)
+                    {
+                        cluster.Draining.Add(cluster.Live.Where(n => !cluster.Draining.Contains(n)).Order(StringComparer.Ordinal).ElementAt(random.Next(cluster.Live.Count(n => !cluster.Draining.Contains(n)))));
                     }
                     else if (random.Next(6) == 0)
                     {
@@ -121,10 +178,15 @@ public sealed class BossRoundTests(ITestOutputHelper output)
                     var after = await cluster.ReconcileAsync();
                     waited += AssertNoCopyLeftEarly(cluster, before, after, replicas);
                     Assert.All(after.Owners, o => Assert.Contains(o, cluster.Live));
+                    drained += ExitDrained(cluster);
                     rounds++;
                 }
 
+                // Draining nodes finish (nothing holds them back once the queues are gone) and exit.
                 cluster.Queues.Clear();
+                await SettleAsync(cluster);
+                Assert.All(cluster.Draining.Where(cluster.Live.Contains), n => Assert.False(cluster.Stored.Names(n) && cluster.Live.Any(l => !cluster.Draining.Contains(l)), $"draining '{n}' is still in the settled map"));
+                ExitDrained(cluster);
                 var settled = await SettleAsync(cluster);
                 BucketMapRules.AssertValid(settled, cluster.Live);
                 BucketMapRules.AssertFairShares(settled);
@@ -139,8 +201,16 @@ public sealed class BossRoundTests(ITestOutputHelper output)
             }
         }
 
-        output.WriteLine($"{Histories} histories, {rounds} reconciliations: {movedWithQueues} buckets moved holding queues, {promotions} promoted, {waited} copies kept until their replacements were ready");
-        Assert.True(movedWithQueues > 100 && promotions > 100 && waited > 100, "the histories miss a corner of the boss");
+        output.WriteLine($"{Histories} histories, {rounds} reconciliations: {movedWithQueues} buckets moved holding queues, {promotions} promoted, {waited} copies kept until their replacements were ready, {drained} nodes drained");
+        Assert.True(movedWithQueues > 100 && promotions > 100 && waited > 100 && drained > 20, "the histories miss a corner of the boss");
+    }
+
+    /// <summary>Draining nodes the map names nowhere exit (leave the live set), as NodeDrain does; how many did.</summary>
+    private static int ExitDrained(SimulatedCluster cluster)
+    {
+        var gone = cluster.Live.Where(n => cluster.Draining.Contains(n) && !cluster.Stored.Names(n)).ToList();
+        cluster.Live.ExceptWith(gone);
+        return gone.Count;
     }
 
     /// <summary>
@@ -156,7 +226,7 @@ public sealed class BossRoundTests(ITestOutputHelper output)
             return 0;
         }
 
-        var count = BucketReplicas.CountFor(replicas, cluster.Live.Count);
+        var count = BucketReplicas.CountFor(replicas, cluster.Live.Count(n => !cluster.Draining.Contains(n)));
         var shift = after.Bits - before.Bits;
         var waiting = 0;
         for (var bucket = 0; bucket < after.Owners.Count; bucket++)

@@ -57,10 +57,16 @@ internal static partial class BucketMapRules
     /// keeps it; a bucket of a dead owner with a live replica goes to one of its live replicas (the one owning
     /// fewest at that moment, ties: ordinal id); one without goes to a live node that owns buckets; every
     /// owner is live (or the map is empty when no live node is left to own a bucket); replica lists keep their
-    /// live nodes in order, less the promoted owner; Moves lists exactly the buckets that changed owner.
+    /// live nodes in order, less the promoted owner; Moves lists exactly the buckets that changed owner. Nodes
+    /// in <paramref name="draining"/> are heirs only when no other candidate is: among a bucket's live
+    /// replicas, and among the holders that take buckets without one.
     /// </summary>
-    public static void AssertFailover(BucketMap before, IReadOnlySet<string> liveNodes, BucketMapChange change)
+    public static void AssertFailover(BucketMap before, IReadOnlySet<string> liveNodes, BucketMapChange change, IReadOnlySet<string>? draining = null)
     {
+        draining ??= new HashSet<string>();
+        List<string> Preferred(IEnumerable<string> candidates) =>
+            candidates.Any(n => !draining.Contains(n)) ? [.. candidates.Where(n => !draining.Contains(n))] : [.. candidates];
+
         var after = change.Map;
         Check(after.Version == before.Version + 1 && !change.Split, $"v{before.Version} failover: version {after.Version}, split {change.Split}");
         if (after.Owners.Count == 0)
@@ -75,7 +81,7 @@ internal static partial class BucketMapRules
         var counts = before.BucketsPerNode().Where(c => liveNodes.Contains(c.Key)).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
         foreach (var move in change.Moves.Where(m => before.ReplicasOf(m.Bucket).Any(liveNodes.Contains)))
         {
-            var alive = before.ReplicasOf(move.Bucket).Where(liveNodes.Contains).ToList();
+            var alive = Preferred(before.ReplicasOf(move.Bucket).Where(liveNodes.Contains));
             var heir = First(alive.ToDictionary(n => n, n => counts.GetValueOrDefault(n), StringComparer.Ordinal), (held, best) => held < best);
             Check(move.To == heir, $"v{before.Version} failover: bucket {move.Bucket} went to '{move.To}', not to its live replica '{heir}' owning fewest");
             counts[heir] = counts.GetValueOrDefault(heir) + 1;
@@ -93,7 +99,8 @@ internal static partial class BucketMapRules
             else
             {
                 Check(moved.TryGetValue(bucket, out var move) && move.From == owner && move.To == after.Owners[bucket], $"v{after.Version}: bucket {bucket} of dead '{owner}' has no matching move");
-                Check(alive.Count == 0 ? counts.ContainsKey(after.Owners[bucket]) : alive.Contains(after.Owners[bucket]), $"v{after.Version}: bucket {bucket} went to '{after.Owners[bucket]}', not to a live replica ({string.Join(',', alive)}) or holder");
+                Check(alive.Count == 0 ? counts.ContainsKey(after.Owners[bucket]) : Preferred(alive).Contains(after.Owners[bucket]), $"v{after.Version}: bucket {bucket} went to '{after.Owners[bucket]}', not to a live replica ({string.Join(',', alive)}) or holder");
+                Check(alive.Count > 0 || !draining.Contains(after.Owners[bucket]) || counts.Keys.All(draining.Contains), $"v{after.Version}: bucket {bucket} without a live replica went to draining '{after.Owners[bucket]}'");
             }
 
             var expected = alive.Where(n => n != after.Owners[bucket]);

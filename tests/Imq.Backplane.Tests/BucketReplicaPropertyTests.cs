@@ -145,7 +145,7 @@ public sealed class BucketReplicaPropertyTests(ITestOutputHelper output)
     /// random replica lists naming owners, nodes that own nothing and nodes that are gone; and the live queue
     /// nodes: the owners and maybe a few that own nothing yet.
     /// </summary>
-    private static (BucketMap Map, List<string> Live) RandomMap(Random random)
+    internal static (BucketMap Map, List<string> Live) RandomMap(Random random)
     {
         var bits = random.Next(BucketMap.InitialBits, 11);
         var owners = Enumerable.Range(0, random.Next(1, Math.Min(40, (1 << bits) / BucketMap.MinBucketsPerNode) + 1)).Select(i => $"node-{i}").ToArray();

@@ -4,7 +4,9 @@
 // reconciliation, so it has caught up. Every call checks the boss's side of the protocol: a node is asked
 // only about buckets it owns, in the stored map's numbering; asked to give a bucket up only once the stored
 // map lists the receiving node as its replica, and at most once per reconciliation; and whatever it gave up
-// has moved by the end of the reconciliation, so nothing stays frozen for nothing.
+// has moved by the end of the reconciliation, so nothing stays frozen for nothing. A draining node (live) loses
+// buckets only by giving them up, never gains one (unless it holds a dead owner's only live copy) and is never
+// listed anew as a replica.
 using Imq.Backplane.Buckets;
 using Imq.Backplane.Cluster;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,6 +24,9 @@ internal sealed class SimulatedCluster(int replicas, bool replicasCatchUp) : IBo
     /// <summary>The live queue nodes.</summary>
     public HashSet<string> Live { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The nodes marked draining (live or not).</summary>
+    public HashSet<string> Draining { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The hashes of the queues that exist: a bucket holds queues when one of them falls in it.</summary>
     public List<ulong> Queues { get; } = [];
 
@@ -33,7 +38,7 @@ internal sealed class SimulatedCluster(int replicas, bool replicasCatchUp) : IBo
     {
         _atStart = Stored;
         _givenUp.Clear();
-        var result = await BossRound.RunAsync(this, Live, Stored, replicas, NullLogger.Instance, default);
+        var result = await BossRound.RunAsync(this, Live, Draining, Stored, replicas, NullLogger.Instance, default);
         Assert.Same(Stored, result);
         foreach (var (node, (taker, buckets)) in _givenUp)
         {
@@ -45,10 +50,18 @@ internal sealed class SimulatedCluster(int replicas, bool replicasCatchUp) : IBo
         for (var bucket = 0; shift >= 0 && bucket < Stored.Owners.Count; bucket++)
         {
             var (before, after) = (_atStart.Owners[bucket >> shift], Stored.Owners[bucket]);
+            var listedBefore = _atStart.ReplicasOf(bucket >> shift);
+            Assert.All(Stored.ReplicasOf(bucket).Where(IsDraining), r => Assert.True(
+                listedBefore.Contains(r) || r == before,
+                $"draining '{r}' was listed anew as a replica of bucket {bucket}"));
             if (before == after)
             {
                 continue;
             }
+
+            Assert.True(
+                !IsDraining(after) || (!Live.Contains(before) && listedBefore.Where(Live.Contains).All(IsDraining)),
+                $"bucket {bucket} went from '{before}' to draining '{after}'");
 
             if (Live.Contains(before))
             {
@@ -63,6 +76,8 @@ internal sealed class SimulatedCluster(int replicas, bool replicasCatchUp) : IBo
 
         return Stored;
     }
+
+    private bool IsDraining(string node) => Live.Contains(node) && Draining.Contains(node);
 
     /// <summary>Buckets that moved between live nodes while holding queues (their receivers had caught up).</summary>
     public int MovedWithQueues { get; private set; }

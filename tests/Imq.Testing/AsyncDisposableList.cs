@@ -45,6 +45,23 @@ public sealed class AsyncDisposableList<T> : IReadOnlyList<T>
         return item;
     }
 
+    /// <summary>Puts <paramref name="item"/> in the place of <paramref name="old"/> (which the caller disposes) and returns it.</summary>
+    public T Replace(T old, T item)
+    {
+        lock (_items)
+        {
+            var index = _items.FindIndex(i => ReferenceEquals(i, old));
+            if (index < 0)
+            {
+                throw new ArgumentException("the item to replace is not in the list", nameof(old));
+            }
+
+            _items[index] = item;
+        }
+
+        return item;
+    }
+
     public IEnumerator<T> GetEnumerator()
     {
         lock (_items)

@@ -16,9 +16,10 @@ public sealed partial class NodeProcess : IAsyncDisposable
     private readonly ArrivalLog<string> _output = new();
     private readonly AsyncDisposableList<TestClient> _clients = new();
 
-    private NodeProcess(string id, Process process, Uri url, Uri grpc)
+    private NodeProcess(string id, IReadOnlyList<string>? roles, Process process, Uri url, Uri grpc)
     {
         Id = id;
+        Roles = roles;
         _process = process;
         Url = url;
         GrpcUrl = grpc;
@@ -31,6 +32,9 @@ public sealed partial class NodeProcess : IAsyncDisposable
     }
 
     public string Id { get; }
+
+    /// <summary>The roles it was started with (null: all of them), so that it can be started again the same way.</summary>
+    public IReadOnlyList<string>? Roles { get; }
 
     public Uri Url { get; }
 
@@ -84,7 +88,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
             info.Environment[key] = value;
         }
 
-        var node = new NodeProcess(id, Process.Start(info)!, new Uri($"http://127.0.0.1:{port}"), grpc);
+        var node = new NodeProcess(id, roles, Process.Start(info)!, new Uri($"http://127.0.0.1:{port}"), grpc);
         try
         {
             // /readyz answers ready once the node has started and holds a map: the two lines it logs for them.
@@ -133,6 +137,36 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// <summary>A connected server client (the API key); returns once Welcome has arrived, disposed with the node at the latest.</summary>
     public async Task<TestClient> ConnectServerAsync(Wire wire = Wire.MessagePack) =>
         _clients.Add(await TestClient.ConnectAsync(TestClient.BuildConnection(Url, TestNode.ApiKey, wire)));
+
+    /// <summary>
+    /// Sends the process SIGTERM, as an orchestrator stopping it would (a cluster node drains first, then tells
+    /// its clients and exits). <c>Process.Kill</c> is SIGKILL on Linux, so the signal goes through kill(1).
+    /// </summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0 && IsRunning)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed with {kill.ExitCode}");
+        }
+    }
+
+    /// <summary>Waits until the process has exited on its own (a drain ends that way), within <paramref name="timeout"/>; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            throw new TimeoutException($"node {Id} did not exit within {timeout.TotalSeconds} s: {Output}");
+        }
+
+        return _process.ExitCode;
+    }
 
     /// <summary>Kills the process at once, as a crash would.</summary>
     public void Kill()

@@ -77,6 +77,23 @@ public sealed class TestCluster : IAsyncDisposable
     public async Task<NodeProcess> AddNodeAsync(string? id = null, IReadOnlyList<string>? roles = null, Func<Uri, Task<Uri>>? advertise = null) =>
         _nodes.Add(await NodeProcess.StartAsync(id ?? $"node-{_nodes.Count + 1}", NodeConnectionString, roles, advertise, _settings));
 
+    /// <summary>
+    /// Starts <paramref name="node"/>, which has exited, again under the same id, roles and settings (new ports
+    /// and data folder, as a process restarted elsewhere), in its place in <see cref="Nodes"/>; returns once it
+    /// answers /readyz.
+    /// </summary>
+    public async Task<NodeProcess> RestartAsync(NodeProcess node)
+    {
+        if (node.IsRunning)
+        {
+            throw new InvalidOperationException($"node {node.Id} is still running");
+        }
+
+        var restarted = _nodes.Replace(node, await NodeProcess.StartAsync(node.Id, ConnectionString, node.Roles, settings: _settings));
+        await node.DisposeAsync();
+        return restarted;
+    }
+
     /// <summary>Waits until every node's /api/v1/cluster shows <paramref name="queueNodes"/> nodes holding buckets, at one map version.</summary>
     public Task<JsonElement> WaitForMapAsync(int queueNodes) => WaitForMapAsync(queueNodes, _ => true);
 

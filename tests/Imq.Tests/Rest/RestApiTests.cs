@@ -134,6 +134,14 @@ public sealed class RestApiTests(NodeFixture fixture) : IClassFixture<NodeFixtur
     }
 
     [Fact]
+    public async Task A_single_node_cannot_be_drained()
+    {
+        var self = (await Rest.GetFromJsonAsync<JsonElement>("/api/v1/cluster")).GetProperty("nodes")[0].GetProperty("id").GetString();
+        await AssertProblem(await Rest.PostAsync($"/api/v1/cluster/nodes/{self}/drain", null), HttpStatusCode.BadRequest, "invalid");
+        await AssertProblem(await Rest.PostAsync("/api/v1/cluster/nodes/no-such-node/drain", null), HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
     public async Task Metrics_are_prometheus_text()
     {
         var queue = await fixture.NewQueueAsync();

@@ -19,6 +19,8 @@ public sealed class BadConfigurationTests
     [InlineData("Imq:Roles:0", "janitor", "Imq:Roles: unknown role 'janitor' (use gateway, queue, admin, boss)")]
     [InlineData("Imq:Cluster:Replicas", "4", "Imq:Cluster:Replicas must be between 0 and 3")]
     [InlineData("Imq:Cluster:DeadAfterSeconds", "1", "Imq:Cluster:DeadAfterSeconds must be between 2 and 60")]
+    [InlineData("Imq:Cluster:DrainTimeoutSeconds", "-1", "Imq:Cluster:DrainTimeoutSeconds must be between 0 and 3600")]
+    [InlineData("Imq:Cluster:DrainTimeoutSeconds", "3601", "Imq:Cluster:DrainTimeoutSeconds must be between 0 and 3600")]
     public async Task A_node_with_a_bad_value_does_not_start_and_names_the_key(string key, string value, string message)
     {
         var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
