@@ -23,12 +23,23 @@ internal sealed class ReplicaLinks(
 
     private readonly ConcurrentDictionary<string, ReplicaLink> _links = new(StringComparer.Ordinal);
 
-    public ReplicaLink For(string node) => _links.GetOrAdd(node, n =>
+    public ReplicaLink For(string node)
     {
-        var link = new ReplicaLink(settings.NodeId, n, () => ownership.UrlOf(n), images, logger);
-        link.Start();
+        if (_links.TryGetValue(node, out var link))
+        {
+            return link;
+        }
+
+        // Only the link that wins a race runs: one made and dropped by a racing caller never starts.
+        var made = new ReplicaLink(settings.NodeId, node, () => ownership.UrlOf(node), images, logger);
+        link = _links.GetOrAdd(node, made);
+        if (ReferenceEquals(link, made))
+        {
+            link.Start();
+        }
+
         return link;
-    });
+    }
 
     public bool IsReplica(string node, int bucket, int bits)
     {
