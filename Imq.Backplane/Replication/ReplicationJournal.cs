@@ -10,27 +10,27 @@ namespace Imq.Backplane.Replication;
 
 internal sealed class ReplicationJournal(MapWatcher watcher, ClusterSettings settings, ReplicaLinks links) : IQueueJournal
 {
-    public void Created(string queue, IReadOnlyList<MountSpec> mounts) => Send(queue, () => JournalEntries.Created(queue, mounts));
+    public void Created(string queue, IReadOnlyList<MountSpec> mounts) => Send(queue, (queue, mounts), static s => JournalEntries.Created(s.queue, s.mounts));
 
-    public void Deleted(string queue) => Send(queue, () => JournalEntries.Deleted(queue));
+    public void Deleted(string queue) => Send(queue, queue, JournalEntries.Deleted);
 
-    public void Sequenced(SequencedEvent e) => Send(e.Queue, () => JournalEntries.Sequenced(e));
+    public void Sequenced(SequencedEvent e) => Send(e.Queue, e, JournalEntries.Sequenced);
 
-    public void MemberAdded(string queue, Member member) => Send(queue, () => JournalEntries.MemberAdded(queue, member));
+    public void MemberAdded(string queue, Member member) => Send(queue, (queue, member), static s => JournalEntries.MemberAdded(s.queue, s.member));
 
-    public void MemberRemoved(string queue, Member member) => Send(queue, () => JournalEntries.MemberRemoved(queue, member));
+    public void MemberRemoved(string queue, Member member) => Send(queue, (queue, member), static s => JournalEntries.MemberRemoved(s.queue, s.member));
 
-    public void SessionChanged(string userId, Member? holder) => Send(Names.HomeQueueOf(userId), () => JournalEntries.Session(userId, holder));
+    public void SessionChanged(string userId, Member? holder) => Send(Names.HomeQueueOf(userId), (userId, holder), static s => JournalEntries.Session(s.userId, s.holder));
 
-    /// <summary>Builds the entry only when the queue's bucket has replicas (the closure is the cost otherwise).</summary>
-    private void Send(string queue, Func<JournalEntry> build)
+    /// <summary>Builds the entry only when the queue's bucket has replicas: otherwise a change costs one map lookup, no allocation.</summary>
+    private void Send<TState>(string queue, TState state, Func<TState, JournalEntry> build)
     {
         if (ReplicasOf(queue, out var bucket) is not { } replicas)
         {
             return;
         }
 
-        var entry = build();
+        var entry = build(state);
         entry.Bucket = bucket;
         for (var i = 0; i < replicas.Count; i++)
         {

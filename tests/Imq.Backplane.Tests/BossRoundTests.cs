@@ -22,7 +22,7 @@ public sealed class BossRoundTests(ITestOutputHelper output)
     {
         var cluster = new SimulatedCluster(replicas, replicasCatchUp: true);
         cluster.Live.UnionWith(["a", "b"]);
-        await SettleAsync(cluster);
+        await cluster.SettleAsync();
         cluster.Queues.AddRange(Enumerable.Range(0, 32).Select(i => (ulong)i << 59));
         cluster.Live.Add("c");
 
@@ -39,7 +39,7 @@ public sealed class BossRoundTests(ITestOutputHelper output)
         Assert.All(share, m => Assert.Equal("c", moved.Owners[m.Bucket]));
 
         // Then the copies settle: every bucket has its replicas, spread, and the boss writes nothing more.
-        var settled = await SettleAsync(cluster);
+        var settled = await cluster.SettleAsync();
         BucketMapRules.AssertValid(settled, cluster.Live);
         BucketMapRules.AssertReplicas(settled, cluster.Live, replicas);
         BucketMapRules.AssertReplicaSpread(settled, cluster.Live);
@@ -50,7 +50,7 @@ public sealed class BossRoundTests(ITestOutputHelper output)
     {
         var cluster = new SimulatedCluster(1, replicasCatchUp: false);
         cluster.Live.UnionWith(["a", "b"]);
-        await SettleAsync(cluster);
+        await cluster.SettleAsync();
         cluster.Queues.AddRange(Enumerable.Range(0, 32).Where(i => i % 4 == 0).Select(i => (ulong)i << 59));
         cluster.Live.Add("c");
         var planned = cluster.Stored.WithNode("c");
@@ -64,7 +64,7 @@ public sealed class BossRoundTests(ITestOutputHelper output)
 
         // Buckets holding queues never moved; once they empty, nothing is left to wait for.
         cluster.Queues.Clear();
-        var even = await SettleAsync(cluster);
+        var even = await cluster.SettleAsync();
         BucketMapRules.AssertValid(even, cluster.Live);
         BucketMapRules.AssertFairShares(even);
         BucketMapRules.AssertReplicas(even, cluster.Live, 1);
@@ -75,7 +75,7 @@ public sealed class BossRoundTests(ITestOutputHelper output)
     {
         var cluster = new SimulatedCluster(1, replicasCatchUp: true);
         cluster.Live.UnionWith(["a", "b", "c"]);
-        var before = await SettleAsync(cluster);
+        var before = await cluster.SettleAsync();
         BucketMapRules.AssertReplicas(before, cluster.Live, 1);
 
         cluster.Live.Remove("b");
@@ -83,7 +83,7 @@ public sealed class BossRoundTests(ITestOutputHelper output)
 
         Assert.All(Enumerable.Range(0, 32), b => Assert.Equal(before.Owners[b] == "b" ? before.ReplicasOf(b).Single() : before.Owners[b], after.Owners[b]));
         BucketMapRules.AssertReplicas(after, cluster.Live, 1);
-        var settled = await SettleAsync(cluster);
+        var settled = await cluster.SettleAsync();
         BucketMapRules.AssertValid(settled, cluster.Live);
         BucketMapRules.AssertFairShares(settled);
     }
@@ -95,7 +95,7 @@ public sealed class BossRoundTests(ITestOutputHelper output)
     {
         var cluster = new SimulatedCluster(replicas, replicasCatchUp: true);
         cluster.Live.UnionWith(["a", "b", "c"]);
-        var before = await SettleAsync(cluster);
+        var before = await cluster.SettleAsync();
         cluster.Queues.AddRange(Enumerable.Range(0, 32).Select(i => (ulong)i << 59));
         cluster.Draining.Add("c");
 
@@ -118,7 +118,7 @@ public sealed class BossRoundTests(ITestOutputHelper output)
 
         // It exits: the map settles without it.
         cluster.Live.Remove("c");
-        var settled = await SettleAsync(cluster);
+        var settled = await cluster.SettleAsync();
         BucketMapRules.AssertValid(settled, cluster.Live);
         BucketMapRules.AssertFairShares(settled);
     }
@@ -128,7 +128,7 @@ public sealed class BossRoundTests(ITestOutputHelper output)
     {
         var cluster = new SimulatedCluster(1, replicasCatchUp: true);
         cluster.Live.UnionWith(["a", "b"]);
-        var before = await SettleAsync(cluster);
+        var before = await cluster.SettleAsync();
         cluster.Draining.UnionWith(["a", "b"]);
 
         var writes = cluster.Writes;
@@ -184,10 +184,10 @@ public sealed class BossRoundTests(ITestOutputHelper output)
 
                 // Draining nodes finish (nothing holds them back once the queues are gone) and exit.
                 cluster.Queues.Clear();
-                await SettleAsync(cluster);
+                await cluster.SettleAsync();
                 Assert.All(cluster.Draining.Where(cluster.Live.Contains), n => Assert.False(cluster.Stored.Names(n) && cluster.Live.Any(l => !cluster.Draining.Contains(l)), $"draining '{n}' is still in the settled map"));
                 ExitDrained(cluster);
-                var settled = await SettleAsync(cluster);
+                var settled = await cluster.SettleAsync();
                 BucketMapRules.AssertValid(settled, cluster.Live);
                 BucketMapRules.AssertFairShares(settled);
                 BucketMapRules.AssertReplicas(settled, cluster.Live, settled.Owners.Count == 0 ? 0 : BucketReplicas.CountFor(replicas, cluster.Live.Count));
@@ -245,22 +245,5 @@ public sealed class BossRoundTests(ITestOutputHelper output)
         }
 
         return waiting;
-    }
-
-    /// <summary>Reconciles until a reconciliation writes nothing (within 30), and returns the map.</summary>
-    private static async Task<BucketMap> SettleAsync(SimulatedCluster cluster)
-    {
-        for (var round = 0; round < 30; round++)
-        {
-            var writes = cluster.Writes;
-            await cluster.ReconcileAsync();
-            if (cluster.Writes == writes)
-            {
-                return cluster.Stored;
-            }
-        }
-
-        Assert.Fail($"the boss kept writing: {cluster.Stored.ToJson()}");
-        return cluster.Stored;
     }
 }

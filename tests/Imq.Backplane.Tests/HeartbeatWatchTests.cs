@@ -80,7 +80,7 @@ public sealed class HeartbeatWatchTests
     {
         var cluster = new SimulatedCluster(1, replicasCatchUp: true);
         cluster.Live.UnionWith(["a", "b", "c"]);
-        var before = await SettleAsync(cluster);
+        var before = await cluster.SettleAsync();
         var watch = NewWatch();
         var beats = new Dictionary<string, double> { ["a"] = 0, ["b"] = 0, ["c"] = 0 };
 
@@ -133,21 +133,4 @@ public sealed class HeartbeatWatchTests
     private static HeartbeatWatch NewWatch() => HeartbeatWatch.For(new ClusterSettings { NodeId = "boss", Roles = "boss", DeadAfter = DeadAfter, HeartbeatInterval = Interval });
 
     private static TimeSpan Seconds(double s) => TimeSpan.FromSeconds(s);
-
-    /// <summary>Reconciles until a reconciliation writes nothing, and returns the map.</summary>
-    private static async Task<BucketMap> SettleAsync(SimulatedCluster cluster)
-    {
-        for (var round = 0; round < 30; round++)
-        {
-            var writes = cluster.Writes;
-            await cluster.ReconcileAsync();
-            if (cluster.Writes == writes)
-            {
-                return cluster.Stored;
-            }
-        }
-
-        Assert.Fail($"the boss kept writing: {cluster.Stored.ToJson()}");
-        return cluster.Stored;
-    }
 }

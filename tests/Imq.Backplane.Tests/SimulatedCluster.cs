@@ -119,4 +119,21 @@ internal sealed class SimulatedCluster(int replicas, bool replicasCatchUp) : IBo
 
         return Task.FromResult(ready);
     }
+
+    /// <summary>Reconciles until a reconciliation writes nothing (within 30 rounds), and returns the stored map.</summary>
+    public async Task<BucketMap> SettleAsync()
+    {
+        for (var round = 0; round < 30; round++)
+        {
+            var writes = Writes;
+            await ReconcileAsync();
+            if (Writes == writes)
+            {
+                return Stored;
+            }
+        }
+
+        Assert.Fail($"the boss kept writing: {Stored.ToJson()}");
+        return Stored;
+    }
 }
