@@ -7,7 +7,7 @@ namespace Imq.Backplane.Hosting;
 
 /// <summary>The <c>Imq</c> configuration section: this node's name and roles, keys, limits, the engine,
 /// the hub and the cluster it joins. Set in code with <c>AddImq(options => ...)</c>.</summary>
-public sealed class ImqOptions
+public sealed partial class ImqOptions
 {
     /// <summary>The configuration section these options are bound from: <c>Imq</c>.</summary>
     public const string Section = "Imq";

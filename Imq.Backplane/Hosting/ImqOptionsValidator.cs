@@ -53,12 +53,36 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
             }
         }
 
+        CheckReliable(options.Reliable, failures);
         if (options.IsCluster)
         {
             CheckCluster(options.Cluster, failures);
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckReliable(ImqOptions.ReliableSection reliable, List<string> failures)
+    {
+        if (reliable.TtlDays is < 1 or > 365)
+        {
+            failures.Add("Imq:Reliable:TtlDays must be between 1 and 365");
+        }
+
+        if (reliable.MaxPerUser is < 1 or > 100_000)
+        {
+            failures.Add("Imq:Reliable:MaxPerUser must be between 1 and 100000");
+        }
+
+        if (reliable.PageSize is < 1 or > 1000)
+        {
+            failures.Add("Imq:Reliable:PageSize must be between 1 and 1000");
+        }
+
+        if (reliable.IdempotencyHours is < 24 or > 720)
+        {
+            failures.Add("Imq:Reliable:IdempotencyHours must be between 24 and 720");
+        }
     }
 
     private static void CheckCluster(ImqOptions.ClusterSection cluster, List<string> failures)

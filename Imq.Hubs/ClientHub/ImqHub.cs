@@ -75,7 +75,22 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         Names.CheckUserId(userId);
         var checkedData = ClientArguments.CheckData(data, options.Limits.MaxMessageBytes);
         TakeBudget(session);
-        return await direct.SendAsync(session.UserId, userId, checkedData, reliable ?? false, id, Context.ConnectionAborted);
+        var sender = session.UserId ?? DirectMessenger.ServerSender;
+        return await direct.SendAsync(sender, session.UserId, userId, checkedData, reliable ?? false, id, Context.ConnectionAborted);
+    }
+
+    /// <summary>The caller has handled the reliable messages with these ids: they leave its mailbox.</summary>
+    public async Task Ack(string?[]? ids)
+    {
+        var session = Live();
+        if (session.UserId is not { } userId)
+        {
+            throw ImqException.Forbidden("servers have no mailbox to acknowledge");
+        }
+
+        var checkedIds = DirectMessenger.CheckAckIds(ids);
+        TakeBudget(session);
+        await direct.AckAsync(userId, checkedIds, Context.ConnectionAborted);
     }
 
     public async Task<ClientSnapshot> Resume(string queue, long lastSeq)

@@ -34,7 +34,7 @@ internal static class UserEndpoints
                 Names.CheckUserId(from);
             }
 
-            var status = await direct.SendAsync(from, userId, data, reliable, id, http.RequestAborted);
+            var status = await direct.SendAsync(DirectMessenger.ServerSender, from, userId, data, reliable, id, http.RequestAborted);
             return Results.Json(new { status }, RestJson.Options);
         });
 

@@ -48,6 +48,8 @@ internal static class ImqNode
         services.AddSingleton<ClusterView>();
         services.AddSingleton<SessionManager>();
         services.AddSingleton<DirectMessenger>();
+        services.AddSingleton<ReliablePruning>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReliablePruning>());
         services.AddSingleton<IAccessPolicy, DefaultAccessPolicy>();
         services.AddSingleton<TokenIssuer>();
         if (options.IsCluster)
@@ -103,12 +105,9 @@ internal static class ImqNode
         return app;
     }
 
-    /// <summary>Applies the store's schema; runs before the node takes traffic.</summary>
-    public static async Task PrepareAsync(WebApplication app, CancellationToken ct = default)
-    {
-        await app.Services.GetRequiredService<IReliableStore>().MigrateAsync(ct);
-        await app.Services.GetRequiredService<IReliableStore>().PruneAnswersAsync(DateTimeOffset.UtcNow.AddHours(-48), ct);
-    }
+    /// <summary>Applies the store's schema; runs before the node takes traffic (and before the store's pruning loop starts).</summary>
+    public static Task PrepareAsync(WebApplication app, CancellationToken ct = default) =>
+        app.Services.GetRequiredService<IReliableStore>().MigrateAsync(ct);
 
     private static void OnStarted(WebApplication app, ImqOptions options, NodeSecrets secrets)
     {

@@ -167,6 +167,37 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("\"now\"", directs[1].Arg<JsonData>(1).ToString());
     }
 
+    [Fact]
+    public async Task A_reliable_message_to_a_user_on_another_gateway_comes_again_at_each_login_until_acknowledged()
+    {
+        var sender = "alice-" + Guid.NewGuid().ToString("N")[..8];
+        var user = "bob-" + Guid.NewGuid().ToString("N")[..8];
+        var alice = await ConnectAsync(Cluster.Nodes[0], sender);
+        var bob = await ConnectAsync(Cluster.Nodes[1], user);
+        Assert.Equal("delivered", await alice.InvokeAsync<string>("SendToUser", user, JsonData.Parse("""{"gift":2}"""), true, "x-1"));
+        var first = await bob.WaitForAsync("Direct");
+        Assert.Equal(sender, first.Arg<string>(0));
+        var id = first.Arg<string>(2);
+        await bob.StopAsync();
+
+        // Not acknowledged: the next login, on a third gateway, gets it again with the same id.
+        var again = await ConnectAsync(Cluster.Nodes[2], user);
+        var second = await again.WaitForAsync("Direct");
+        Assert.Equal(id, second.Arg<string>(2));
+        Assert.Equal("""{"gift":2}""", second.Arg<JsonData>(1).ToString());
+        Assert.Equal("delivered", await alice.InvokeAsync<string>("SendToUser", user, JsonData.Parse("""{"gift":2}"""), true, "x-1"));
+        await again.AckAsync(id);
+        await again.StopAsync();
+
+        // Acknowledged: a later login gets only what was sent since (oldest first: had "gift" come again, it would come first).
+        var answer = await alice.InvokeAsync<string>("SendToUser", user, JsonData.Parse("\"later\""), true, null);
+        Assert.True(answer is "stored" or "delivered", answer);
+        var third = await ConnectAsync(Cluster.Nodes[1], user);
+        var later = await third.WaitForAsync("Direct");
+        Assert.Equal("\"later\"", later.Arg<JsonData>(1).ToString());
+        Assert.Equal(1, third.Count("Direct"));
+    }
+
     private async Task<TestClient> ConnectAsync(NodeProcess node, string userId, Wire wire = Wire.Json) =>
         _clients.Add(await node.ConnectUserAsync(userId, wire));
 

@@ -1,6 +1,7 @@
 // A loopback TCP relay between a client and a node (or between nodes and PostgreSQL), so a test can cut
 // a connection the hard way (RST, no WebSocket close) as a crashing client or a dropped network would, and
-// keep it cut for a while (new connections are reset as they come) before letting connections through again.
+// keep it cut for a while (new connections are reset as they come) before letting connections through again;
+// or drop every byte both ways while the connections stay open, as a network that silently went away.
 using System.Net;
 using System.Net.Sockets;
 using Imq.Testing;
@@ -15,6 +16,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ArrivalLog<DateTime> _refused = new();
     private volatile bool _silenced;
+    private volatile bool _blackholed;
     private volatile bool _refusing;
 
     private TcpProxy(Uri target)
@@ -35,6 +37,12 @@ public sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>From now on the client's bytes are dropped while its connections stay open: a client gone silent.</summary>
     public void SilenceClients() => _silenced = true;
+
+    /// <summary>
+    /// From now on every byte is dropped, both ways, while the connections stay open: the network silently went
+    /// away. Neither end is told; the server's writes succeed and reach nobody.
+    /// </summary>
+    public void Blackhole() => _blackholed = true;
 
     /// <summary>Resets every relayed connection and every new one until <see cref="Restore"/>: the network is down.</summary>
     public void Cut()
@@ -126,7 +134,7 @@ public sealed class TcpProxy : IAsyncDisposable
             int read;
             while ((read = await from.ReceiveAsync(buffer)) > 0)
             {
-                if (!(fromClient && _silenced))
+                if (!_blackholed && !(fromClient && _silenced))
                 {
                     await to.SendAsync(buffer.AsMemory(0, read));
                 }

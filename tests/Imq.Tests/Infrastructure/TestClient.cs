@@ -89,6 +89,9 @@ public sealed class TestClient : RecordingClient<ClientEvent>
 
     public int Count(string name) => Events.Count(e => e.Name == name);
 
+    /// <summary>Acknowledges reliable messages: Ack with <paramref name="ids"/> as its one argument.</summary>
+    public Task AckAsync(params string?[] ids) => InvokeAsync("Ack", (object)ids);
+
     private void Record(string name, params Type[] types)
     {
         Connection.On(name, types, args =>

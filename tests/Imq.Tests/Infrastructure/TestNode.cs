@@ -17,13 +17,15 @@ public sealed class TestNode : IAsyncDisposable
     public const string ApiKey = "test-api-key-0123456789abcdef";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<WebApplicationBuilder>? _configure;
     private readonly AsyncDisposableList<TestClient> _clients = new();
     private WebApplication? _app;
 
-    private TestNode(string dataDir, Dictionary<string, string?> settings)
+    private TestNode(string dataDir, Dictionary<string, string?> settings, Action<WebApplicationBuilder>? configure)
     {
         DataDir = dataDir;
         _settings = settings;
+        _configure = configure;
     }
 
     public string DataDir { get; }
@@ -34,10 +36,11 @@ public sealed class TestNode : IAsyncDisposable
 
     public IServiceProvider Services => _app!.Services;
 
-    public static async Task<TestNode> StartAsync(Dictionary<string, string?>? settings = null, string? dataDir = null)
+    /// <summary>Starts a node; <paramref name="configure"/> may replace services (a clock) before the node's own are added.</summary>
+    public static async Task<TestNode> StartAsync(Dictionary<string, string?>? settings = null, string? dataDir = null, Action<WebApplicationBuilder>? configure = null)
     {
         dataDir ??= Directory.CreateTempSubdirectory("imq-test-").FullName;
-        var node = new TestNode(dataDir, settings ?? []);
+        var node = new TestNode(dataDir, settings ?? [], configure);
         await node.StartAppAsync();
         return node;
     }
@@ -109,6 +112,8 @@ public sealed class TestNode : IAsyncDisposable
             {
                 b.Logging.AddFilter(logFilter, LogLevel.Trace);
             }
+
+            _configure?.Invoke(b);
         });
         await ImqNode.PrepareAsync(_app);
         await _app.StartAsync();

@@ -21,6 +21,10 @@ public sealed class BadConfigurationTests
     [InlineData("Imq:Cluster:DeadAfterSeconds", "1", "Imq:Cluster:DeadAfterSeconds must be between 2 and 60")]
     [InlineData("Imq:Cluster:DrainTimeoutSeconds", "-1", "Imq:Cluster:DrainTimeoutSeconds must be between 0 and 3600")]
     [InlineData("Imq:Cluster:DrainTimeoutSeconds", "3601", "Imq:Cluster:DrainTimeoutSeconds must be between 0 and 3600")]
+    [InlineData("Imq:Reliable:TtlDays", "0", "Imq:Reliable:TtlDays must be between 1 and 365")]
+    [InlineData("Imq:Reliable:MaxPerUser", "0", "Imq:Reliable:MaxPerUser must be between 1 and 100000")]
+    [InlineData("Imq:Reliable:PageSize", "1001", "Imq:Reliable:PageSize must be between 1 and 1000")]
+    [InlineData("Imq:Reliable:IdempotencyHours", "23", "Imq:Reliable:IdempotencyHours must be between 24 and 720")]
     public async Task A_node_with_a_bad_value_does_not_start_and_names_the_key(string key, string value, string message)
     {
         var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
