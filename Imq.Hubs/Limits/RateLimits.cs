@@ -30,12 +30,15 @@ internal sealed class RateLimits : IDisposable
     /// <summary>Takes one of the user's Send, SetState and SendToUser calls; over the budget: <c>rate_limited</c>.</summary>
     public void TakeOperation(Session session)
     {
-        if (!session.IsServer && !TryTake(_userOps, session.UserId!))
+        if (!session.IsServer && !TryTakeOperation(session.UserId!))
         {
             throw new ImqException(ErrorCodes.RateLimited, FormattableString.Invariant(
                 $"user {session.UserId} is over {_limits.UserOpsPerSecond} sends, state changes and direct messages per second, {_limits.UserOpsBurst} at once (Imq:Limits:UserOpsPerSecond, UserOpsBurst); slow down"));
         }
     }
+
+    /// <summary>Takes one operation of <paramref name="userId"/>'s budget; false when it is spent.</summary>
+    internal bool TryTakeOperation(string userId) => TryTake(_userOps, userId);
 
     /// <summary>Takes one of the user's Join and Resume calls; over the budget: <c>rate_limited</c>.</summary>
     public void TakeJoin(Session session)
