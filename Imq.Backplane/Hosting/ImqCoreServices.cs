@@ -49,6 +49,7 @@ internal static class ImqCoreServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ImqOptions>, ImqOptionsValidator>());
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ImqOptions>>().Value);
         services.AddSingleton(sp => Core(sp).Engine);
+        services.AddSingleton(sp => EngineLimits(Core(sp).Limits));
         services.TryAddSingleton<QueueEngine>();
         services.AddSingleton(sp => new LocalGateway(Core(sp).ResolvedNodeId));
         services.AddSingleton<RemoteGateways>();
@@ -108,6 +109,15 @@ internal static class ImqCoreServices
 
         return options;
     }
+
+    /// <summary>The engine's share of <c>Imq:Limits</c>: the limits checked where each queue's operations run.</summary>
+    private static QueueLimits EngineLimits(ImqOptions.LimitsSection limits) => new()
+    {
+        MaxMounts = limits.MaxMountsPerQueue,
+        MaxStateKeys = limits.MaxKeysPerStateMount,
+        MaxStateBytes = limits.MaxBytesPerStateMount,
+        MaxMembers = limits.MaxMembersPerQueue,
+    };
 
     private static ImqOptions Core(IServiceProvider sp) => sp.GetRequiredService<ImqOptions>();
 }

@@ -32,7 +32,7 @@ public sealed partial class ImqOptions
     /// <summary><c>Imq:Auth</c>: how client tokens are signed, minted and checked; see <see cref="AuthSection"/>.</summary>
     public AuthSection Auth { get; set; } = new();
 
-    /// <summary><c>Imq:Limits</c>: message size and per-user rate limits; see <see cref="LimitsSection"/>.</summary>
+    /// <summary><c>Imq:Limits</c>: sizes, counts and rates; see <see cref="LimitsSection"/>.</summary>
     public LimitsSection Limits { get; set; } = new();
 
     /// <summary><c>Imq:Engine</c>: the queue engine's settings, bound straight into the engine's own options
@@ -90,20 +90,59 @@ public sealed partial class ImqOptions
         public int MaxTokenTtlSeconds { get; set; } = 7 * 24 * 3600;
     }
 
-    /// <summary>The <c>Imq:Limits</c> section.</summary>
+    /// <summary>The <c>Imq:Limits</c> section: sizes and counts (over one: <c>too_large</c>) and rates (over one:
+    /// <c>rate_limited</c>).</summary>
     public sealed class LimitsSection
     {
         /// <summary><c>Imq:Limits:MaxMessageBytes</c>: the largest <c>data</c> (or state <c>changes</c>) as
         /// compact UTF-8 JSON, 1 to 1048576. Default 65536 (64 KiB).</summary>
         public int MaxMessageBytes { get; set; } = 64 * 1024;
 
+        /// <summary><c>Imq:Limits:MaxMountsPerQueue</c>: how many mounts a queue may have, 1 to 10000.
+        /// Default 64.</summary>
+        public int MaxMountsPerQueue { get; set; } = QueueLimits.DefaultMaxMounts;
+
+        /// <summary><c>Imq:Limits:MaxKeysPerStateMount</c>: how many keys a state mount may hold, 1 to 1000000.
+        /// Default 1000.</summary>
+        public int MaxKeysPerStateMount { get; set; } = QueueLimits.DefaultMaxStateKeys;
+
+        /// <summary><c>Imq:Limits:MaxBytesPerStateMount</c>: how large a state mount's map may be as compact
+        /// UTF-8 JSON (keys and values), 2 to 4194304. Default 262144 (256 KiB).</summary>
+        public int MaxBytesPerStateMount { get; set; } = QueueLimits.DefaultMaxStateBytes;
+
+        /// <summary><c>Imq:Limits:MaxMembersPerQueue</c>: how many members a queue may have (listening servers
+        /// and an app hub's connections included), 1 to 10000000. Default 100000.</summary>
+        public int MaxMembersPerQueue { get; set; } = QueueLimits.DefaultMaxMembers;
+
+        /// <summary><c>Imq:Limits:MaxQueuesPerConnection</c>: how many queues one hub connection may be in at
+        /// once (Join and Resume past it answer too_large; Leave frees one), 1 to 1000000. Default 1000.</summary>
+        public int MaxQueuesPerConnection { get; set; } = 1_000;
+
         /// <summary><c>Imq:Limits:UserOpsPerSecond</c>: sends, state changes and direct messages per second a
-        /// user may make (servers are not limited); positive. Default 100.</summary>
+        /// user may make, over all its connections to this gateway (servers are not limited); 0.001 to 1000000.
+        /// Default 100.</summary>
         public double UserOpsPerSecond { get; set; } = 100;
 
-        /// <summary><c>Imq:Limits:UserOpsBurst</c>: how many operations a user may make at once above the
-        /// steady rate; at least 1. Default 200.</summary>
+        /// <summary><c>Imq:Limits:UserOpsBurst</c>: how many such operations a user may make at once (the
+        /// bucket the rate refills); 1 to 1000000. Default 200.</summary>
         public int UserOpsBurst { get; set; } = 200;
+
+        /// <summary><c>Imq:Limits:UserJoinsPerSecond</c>: joins and resumes per second a user may make, over
+        /// all its connections to this gateway (servers are not limited); 0.001 to 1000000. Default 20.</summary>
+        public double UserJoinsPerSecond { get; set; } = 20;
+
+        /// <summary><c>Imq:Limits:UserJoinsBurst</c>: how many joins and resumes a user may make at once (a
+        /// client resuming its queues after a reconnect makes one per queue); 1 to 1000000. Default 20.</summary>
+        public int UserJoinsBurst { get; set; } = 20;
+
+        /// <summary><c>Imq:Limits:ConnectsPerIpPerSecond</c>: new hub connections per second from one client
+        /// address; the ones over it are refused with HTTP 429 before any work is done for them. 0.001 to
+        /// 1000000. Default 50.</summary>
+        public double ConnectsPerIpPerSecond { get; set; } = 50;
+
+        /// <summary><c>Imq:Limits:ConnectsPerIpBurst</c>: how many new hub connections one client address may
+        /// open at once; 1 to 1000000. Default 50.</summary>
+        public int ConnectsPerIpBurst { get; set; } = 50;
     }
 
     /// <summary>The <c>Imq:Hub</c> section.</summary>

@@ -10,15 +10,7 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
     public ValidateOptionsResult Validate(string? name, ImqOptions options)
     {
         var failures = new List<string>();
-        if (options.Limits.MaxMessageBytes is < 1 or > 1024 * 1024)
-        {
-            failures.Add("Imq:Limits:MaxMessageBytes must be between 1 and 1048576");
-        }
-
-        if (options.Limits.UserOpsPerSecond <= 0 || options.Limits.UserOpsBurst < 1)
-        {
-            failures.Add("Imq:Limits:UserOpsPerSecond must be positive and Imq:Limits:UserOpsBurst at least 1");
-        }
+        CheckLimits(options.Limits, failures);
 
         if (options.Hub.KeepAliveSeconds < 1 || options.Hub.ClientTimeoutSeconds <= options.Hub.KeepAliveSeconds)
         {
@@ -82,6 +74,41 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
         if (reliable.IdempotencyHours is < 24 or > 720)
         {
             failures.Add("Imq:Reliable:IdempotencyHours must be between 24 and 720");
+        }
+    }
+
+    private static void CheckLimits(ImqOptions.LimitsSection limits, List<string> failures)
+    {
+        if (limits.MaxMessageBytes is < 1 or > 1024 * 1024)
+        {
+            failures.Add("Imq:Limits:MaxMessageBytes must be between 1 and 1048576");
+        }
+
+        Between("MaxMountsPerQueue", limits.MaxMountsPerQueue, 1, 10_000, failures);
+        Between("MaxKeysPerStateMount", limits.MaxKeysPerStateMount, 1, 1_000_000, failures);
+        Between("MaxBytesPerStateMount", limits.MaxBytesPerStateMount, 2, 4 * 1024 * 1024, failures);
+        Between("MaxMembersPerQueue", limits.MaxMembersPerQueue, 1, 10_000_000, failures);
+        Between("MaxQueuesPerConnection", limits.MaxQueuesPerConnection, 1, 1_000_000, failures);
+        Rate("UserOps", limits.UserOpsPerSecond, limits.UserOpsBurst, failures);
+        Rate("UserJoins", limits.UserJoinsPerSecond, limits.UserJoinsBurst, failures);
+        Rate("ConnectsPerIp", limits.ConnectsPerIpPerSecond, limits.ConnectsPerIpBurst, failures);
+    }
+
+    private static void Rate(string key, double perSecond, int burst, List<string> failures)
+    {
+        if (!(perSecond is >= 0.001 and <= 1_000_000))
+        {
+            failures.Add($"Imq:Limits:{key}PerSecond must be between 0.001 and 1000000");
+        }
+
+        Between(key + "Burst", burst, 1, 1_000_000, failures);
+    }
+
+    private static void Between(string key, int value, int min, int max, List<string> failures)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add(FormattableString.Invariant($"Imq:Limits:{key} must be between {min} and {max}"));
         }
     }
 

@@ -4,6 +4,7 @@
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Hosting;
 using Imq.Hubs.ClientProtocol;
+using Imq.Hubs.Limits;
 using Imq.Hubs.Reliable;
 using Imq.Hubs.Sessions;
 using Imq.QueueServer.Model;
@@ -12,7 +13,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace Imq.Hubs.ClientHub;
 
 // No [Authorize]: CallerAuthentication refuses connections without a valid token before they get here.
-internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, DirectMessenger direct, ImqOptions options, SessionDelivery gateway) : Hub
+internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, DirectMessenger direct, ImqOptions options, SessionDelivery gateway, RateLimits rates) : Hub
 {
     // Found by connection id rather than kept in Context.Items, which SignalR would allocate per connection.
     private Session Session => gateway.Find(Context.ConnectionId)
@@ -22,6 +23,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
     {
         var session = Live();
         Names.CheckPublicQueue(queue);
+        rates.TakeJoin(session);
         if (!session.IsServer && !await policy.MayJoinAsync(session, queue))
         {
             throw ImqException.Forbidden($"users may not join {queue}");
@@ -49,7 +51,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         Names.CheckPublicQueue(queue);
         Names.CheckMount(mount);
         var checkedData = ClientArguments.CheckData(data, options.Limits.MaxMessageBytes);
-        TakeBudget(session);
+        rates.TakeOperation(session);
         var mustBeMember = !session.IsServer && policy.SendRequiresMembership(session, queue, mount) ? session.Ref : null;
         return await router.SendAsync(queue, mount, session.UserId, checkedData, mustBeMember);
     }
@@ -65,7 +67,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
             throw ImqException.Forbidden($"only servers may set state on {queue} '{mount}'");
         }
 
-        TakeBudget(session);
+        rates.TakeOperation(session);
         return await router.SetStateAsync(queue, mount, parsed, expectedVersion, session.IsServer ? null : session.Ref);
     }
 
@@ -74,7 +76,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         var session = Live();
         Names.CheckUserId(userId);
         var checkedData = ClientArguments.CheckData(data, options.Limits.MaxMessageBytes);
-        TakeBudget(session);
+        rates.TakeOperation(session);
         var sender = session.UserId ?? DirectMessenger.ServerSender;
         return await direct.SendAsync(sender, session.UserId, userId, checkedData, reliable ?? false, id, Context.ConnectionAborted);
     }
@@ -89,7 +91,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         }
 
         var checkedIds = DirectMessenger.CheckAckIds(ids);
-        TakeBudget(session);
+        rates.TakeOperation(session);
         await direct.AckAsync(userId, checkedIds, Context.ConnectionAborted);
     }
 
@@ -102,6 +104,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
             throw ImqException.Invalid("lastSeq must not be negative");
         }
 
+        rates.TakeJoin(session);
         if (!session.IsServer && !await policy.MayJoinAsync(session, queue))
         {
             throw ImqException.Forbidden($"users may not join {queue}");
@@ -110,11 +113,17 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         return ClientSnapshot.From(await TrackAsync(session, queue, () => router.ResumeAsync(queue, session.Ref, lastSeq)));
     }
 
-    /// <summary>Records the membership before joining, so a disconnect racing the join still leaves the queue.</summary>
+    /// <summary>Records the membership before joining, so a disconnect racing the join still leaves the queue;
+    /// a connection in Imq:Limits:MaxQueuesPerConnection queues already may join no other.</summary>
     private async Task<QueueSnapshot> TrackAsync(Session session, string queue, Func<Task<QueueSnapshot>> join)
     {
         var known = session.Queues.Contains(queue);
-        session.Queues.Add(queue);
+        var max = options.Limits.MaxQueuesPerConnection;
+        if (!session.Queues.TryAdd(queue, max))
+        {
+            throw ImqException.TooLarge($"this connection is in {session.Queues.Count} queues; the limit is {max} queues per connection (Imq:Limits:MaxQueuesPerConnection): leave one first");
+        }
+
         try
         {
             var snapshot = await join();
@@ -133,14 +142,6 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
             }
 
             throw;
-        }
-    }
-
-    private static void TakeBudget(Session session)
-    {
-        if (!session.Budget.TryTake())
-        {
-            throw new ImqException(ErrorCodes.RateLimited, "too many operations; slow down");
         }
     }
 

@@ -1,6 +1,6 @@
 // One client connection on this gateway, as the engine sees it (a Member): the SignalR connection
 // it writes to, its reference anywhere in the cluster, the queues it is a member of (for leaving them
-// on disconnect and moving them on replacement), and its send budget.
+// on disconnect and moving them on replacement).
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Wire;
 using Imq.QueueServer.Engine;
@@ -10,12 +10,11 @@ namespace Imq.Hubs.Sessions;
 
 internal sealed class Session : Member, ILocalMember
 {
-    public Session(HubConnectionContext connection, string? userId, bool isServer, SessionDelivery handler, TokenBucket budget)
+    public Session(HubConnectionContext connection, string? userId, bool isServer, SessionDelivery handler)
         : base(userId, isListener: isServer, handler.Process, connection.ConnectionId)
     {
         IsServer = isServer;
         Connection = connection;
-        Budget = budget;
         Handler = handler;
         Ref = new MemberRef { GatewayId = handler.Process.Id, ConnectionId = connection.ConnectionId, UserId = userId ?? "", IsListener = isServer };
     }
@@ -33,8 +32,6 @@ internal sealed class Session : Member, ILocalMember
     /// <summary>Queues this connection is a member of (or listens to, for servers); one lock, small table,
     /// since a connection is in few queues and an idle one in none.</summary>
     public QueueSet Queues { get; } = new();
-
-    public TokenBucket Budget { get; }
 
     /// <summary>Set once a newer connection of the same user has taken over.</summary>
     public bool Replaced { get; set; }

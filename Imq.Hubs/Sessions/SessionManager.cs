@@ -6,7 +6,6 @@
 // NodeLossTracker decides), those queues' members are told, and sessions whose home queue was among them
 // end with SessionEnded("home_lost"). Ending every session at shutdown is ShutdownNotice's.
 using Imq.Backplane.Gateway;
-using Imq.Backplane.Hosting;
 using Imq.Backplane.Wire;
 using Imq.Hubs.Auth;
 using Imq.Hubs.ClientProtocol;
@@ -20,7 +19,6 @@ internal sealed partial class SessionManager(
     QueueRouter router,
     SessionDelivery gateway,
     DirectMessenger direct,
-    ImqOptions options,
     TimeProvider clock,
     ILogger<SessionManager> logger)
 {
@@ -33,8 +31,7 @@ internal sealed partial class SessionManager(
     {
         var isServer = connection.User.IsServer();
         var userId = isServer ? null : connection.UserIdentifier;
-        var budget = isServer ? TokenBucket.Unlimited : new TokenBucket(options.Limits.UserOpsPerSecond, options.Limits.UserOpsBurst, clock);
-        var session = new Session(connection, userId, isServer, gateway, budget);
+        var session = new Session(connection, userId, isServer, gateway);
         gateway.Register(session);
 
         if (userId is not null)

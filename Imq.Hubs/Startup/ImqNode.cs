@@ -6,6 +6,7 @@ using Imq.Backplane.Hosting;
 using Imq.Hubs.Auth;
 using Imq.Hubs.ClientHub;
 using Imq.Hubs.ClientProtocol;
+using Imq.Hubs.Limits;
 using Imq.Hubs.Reliable;
 using Imq.Hubs.Rest;
 using Imq.Hubs.Sessions;
@@ -62,6 +63,7 @@ internal static class ImqNode
         }
         services.AddSingleton<IUserIdProvider, ImqUserIdProvider>();
         services.AddSingleton<CallerAuthenticator>();
+        services.AddSingleton<RateLimits>();
 
         services.AddSignalR(o =>
             {
@@ -89,6 +91,7 @@ internal static class ImqNode
         // Hub connections skip the exception handler: SignalR handles its own errors, and a middleware
         // that awaits a connection's request keeps its state for the connection's whole life.
         app.UseWhen(context => !context.Request.Path.StartsWithSegments(HubPath), other => other.UseExceptionHandler());
+        app.UseConnectLimit(HubPath);
         app.UseCallerAuthentication(HubPath);
         app.MapHub<ImqHub>(HubPath);
         app.MapImqRest();

@@ -10,6 +10,9 @@ internal sealed class MemberTable
 
     public int UserCount => _users.Count;
 
+    /// <summary>Every member, listeners included.</summary>
+    public int Count { get; private set; }
+
     public int GroupCount => _groups.Count;
 
     public IEnumerable<string> UserIds => _users.Keys;
@@ -34,6 +37,7 @@ internal sealed class MemberTable
 
         group.Index[member] = group.Items.Count;
         group.Items.Add(member);
+        Count++;
         if (!member.IsListener && member.UserId is { } userId)
         {
             _users[userId] = member;
@@ -59,6 +63,7 @@ internal sealed class MemberTable
         }
 
         group.Items.RemoveAt(last);
+        Count--;
         if (group.Items.Count == 0)
         {
             _groups.Remove(group);

@@ -22,9 +22,10 @@ internal sealed partial class Queue
             var mount = new Mount(m.Name, m.Type) { Version = m.Version };
             if (m.State is not null)
             {
+                // Taken as it is, even over this node's limits: the owner accepted it.
                 foreach (var (key, value) in m.State)
                 {
-                    mount.State![key] = value;
+                    mount.Set(key, value);
                 }
             }
 

@@ -114,16 +114,11 @@ internal sealed partial class Queue
             throw ImqException.Conflict($"mount '{mountName}' of {Name} is at version {mount.Version}, not {expected}");
         }
 
+        // Checked whole before anything changes: a change over a limit leaves the mount as it was.
+        mount.CheckChanges(changes, Limits, Name);
         foreach (var (key, value) in changes)
         {
-            if (value is null || value.IsNull)
-            {
-                mount.State.Remove(key);
-            }
-            else
-            {
-                mount.State[key] = value;
-            }
+            mount.Set(key, value);
         }
 
         var e = new StateEvent(Name, mountName, changes, ++_seq);
@@ -142,6 +137,11 @@ internal sealed partial class Queue
             {
                 return m.Type == type ? m.Version : throw ImqException.Conflict($"mount '{name}' of {Name} exists as a {MountTypes.ToWire(m.Type)} mount");
             }
+        }
+
+        if (_mounts.Count >= Limits.MaxMounts)
+        {
+            throw ImqException.TooLarge($"{Name} has {_mounts.Count} mounts; the limit is {Limits.MaxMounts} mounts per queue (Imq:Limits:MaxMountsPerQueue)");
         }
 
         var mount = new Mount(name, type);
@@ -231,6 +231,12 @@ internal sealed partial class Queue
         _members ??= new MemberTable();
         var userId = member.IsListener ? null : member.UserId;
         var previous = userId is null ? null : _members.FindUser(userId);
+        if (previous is null && _members.Count >= Limits.MaxMembers && !_members.Contains(member))
+        {
+            // A new member only: joining again, or a user's newer connection taking the place of its older one, adds none.
+            throw ImqException.TooLarge($"{Name} has {_members.Count} members; the limit is {Limits.MaxMembers} members per queue (Imq:Limits:MaxMembersPerQueue)");
+        }
+
         if (previous is not null && !ReferenceEquals(previous, member))
         {
             RemoveFromTable(previous);

@@ -35,6 +35,8 @@ internal sealed partial class Queue : IThreadPoolWorkItem
 
     public string Name { get; }
 
+    private QueueLimits Limits => _engine.LimitsFor(Name);
+
     /// <summary>Runs <paramref name="op"/> after every operation submitted before it, and before every one after it.</summary>
     public ValueTask<TResult> Run<TState, TResult>(Func<Queue, TState, TResult> op, TState state)
     {

@@ -13,14 +13,18 @@ internal sealed class QueueEngine
     private readonly ConcurrentDictionary<string, Queue> _queues = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
 
-    public QueueEngine(QueueEngineOptions options, ILogger<QueueEngine>? logger = null)
+    public QueueEngine(QueueEngineOptions options, QueueLimits? limits = null, ILogger<QueueEngine>? logger = null)
     {
         Options = options;
+        Limits = limits ?? QueueLimits.Default;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         Sessions = new SessionDirectory(this);
     }
 
     public QueueEngineOptions Options { get; }
+
+    /// <summary>The limits of every queue (from <c>Imq:Limits</c>); see <see cref="LimitsFor"/>.</summary>
+    public QueueLimits Limits { get; }
 
     public EngineCounters Counters { get; } = new();
 
@@ -34,10 +38,20 @@ internal sealed class QueueEngine
 
     public int QueueCount => _queues.Count;
 
+    /// <summary>The limits that hold for <paramref name="queue"/>: the same for every queue today; limits set per
+    /// queue-name pattern would be chosen here.</summary>
+    public QueueLimits LimitsFor(string queue) => Limits;
+
     /// <summary>Creates a queue with its mounts; an existing queue is left as it is (returns false).</summary>
     public bool CreateQueue(string queue, IReadOnlyList<MountSpec> mounts)
     {
         Names.CheckQueue(queue);
+        var limits = LimitsFor(queue);
+        if (mounts.Count > limits.MaxMounts)
+        {
+            throw ImqException.TooLarge($"{queue} was given {mounts.Count} mounts; the limit is {limits.MaxMounts} mounts per queue (Imq:Limits:MaxMountsPerQueue)");
+        }
+
         CheckMounts(mounts);
         if (_queues.ContainsKey(queue))
         {

@@ -26,5 +26,23 @@ internal sealed class QueueSet
         names[queue] = 0;
     }
 
+    /// <summary>Adds <paramref name="queue"/> unless the set holds <paramref name="max"/> others already (false);
+    /// true when it was there already.</summary>
+    public bool TryAdd(string queue, int max)
+    {
+        lock (this)
+        {
+            if (!Contains(queue) && (_names?.Count ?? 0) >= max)
+            {
+                return false;
+            }
+
+            Add(queue);
+            return true;
+        }
+    }
+
+    public int Count => _names?.Count ?? 0;
+
     public bool Remove(string queue) => _names?.TryRemove(queue, out _) == true;
 }

@@ -35,10 +35,11 @@ public sealed class JsonData : IEquatable<JsonData>
     /// <summary>Wraps bytes that the caller guarantees to be compact, valid JSON (written by Utf8JsonWriter).</summary>
     public static JsonData FromTrustedUtf8(byte[] compactUtf8) => compactUtf8.Length == 4 && compactUtf8[0] == (byte)'n' ? Null : new JsonData(compactUtf8);
 
-    /// <summary>Writes a parsed element in compact form, checking the nesting depth.</summary>
+    /// <summary>Writes a parsed element in compact form, checking the nesting depth and that every number fits a
+    /// double (<c>1e400</c> does not: a client reading it would get infinity, which JSON cannot carry).</summary>
     public static JsonData FromElement(JsonElement element)
     {
-        CheckDepth(element, 0);
+        CheckValue(element, 0);
         if (element.ValueKind == JsonValueKind.Null)
         {
             return Null;
@@ -89,7 +90,7 @@ public sealed class JsonData : IEquatable<JsonData>
         return hash.ToHashCode();
     }
 
-    private static void CheckDepth(JsonElement element, int depth)
+    private static void CheckValue(JsonElement element, int depth)
     {
         switch (element.ValueKind)
         {
@@ -101,7 +102,7 @@ public sealed class JsonData : IEquatable<JsonData>
 
                 foreach (var p in element.EnumerateObject())
                 {
-                    CheckDepth(p.Value, depth);
+                    CheckValue(p.Value, depth);
                 }
 
                 break;
@@ -113,7 +114,15 @@ public sealed class JsonData : IEquatable<JsonData>
 
                 foreach (var item in element.EnumerateArray())
                 {
-                    CheckDepth(item, depth);
+                    CheckValue(item, depth);
+                }
+
+                break;
+            case JsonValueKind.Number:
+                // TryGetDouble answers infinity for a number too large for a double, such as 1e400.
+                if (!element.TryGetDouble(out var number) || !double.IsFinite(number))
+                {
+                    throw ImqException.Invalid("data holds a number out of range (it must fit a double, as 1e308 does and 1e400 does not)");
                 }
 
                 break;

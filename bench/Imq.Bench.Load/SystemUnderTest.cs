@@ -152,6 +152,10 @@ internal sealed class SystemUnderTest : IDisposable
                 ["Imq__DataDir"] = dataDir,
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Logging__LogLevel__Imq"] = "Information",
+
+                // The load generator opens every connection from loopback, faster than one address may by default.
+                ["Imq__Limits__ConnectsPerIpPerSecond"] = "1000000",
+                ["Imq__Limits__ConnectsPerIpBurst"] = "1000000",
             };
             foreach (var (key, value) in env.ImqEnv)
             {

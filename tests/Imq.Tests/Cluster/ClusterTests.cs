@@ -198,6 +198,23 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal(1, third.Count("Direct"));
     }
 
+    [Fact]
+    public async Task Queue_limits_are_checked_by_the_owner_whichever_gateway_the_call_came_through()
+    {
+        var map = TestCluster.BucketMapOf(await Cluster.WaitForMapAsync(3));
+        var queue = TestCluster.QueueOwnedBy(map, Cluster.Nodes[2].Id, "/game/limits-");
+        var server = await ConnectServerAsync(Cluster.Nodes[0]);
+        var tooMany = JsonData.Parse("[" + string.Join(',', Enumerable.Range(0, 65).Select(i => $$"""{"name":"m{{i}}","type":"state"}""")) + "]");
+        var e = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => server.InvokeAsync("CreateQueue", queue, tooMany));
+        Assert.Contains("HubException: too_large: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(Imq:Limits:MaxMountsPerQueue)", e.Message, StringComparison.Ordinal);
+
+        await server.InvokeAsync("CreateQueue", queue, JsonData.Parse("""[{"name":"score","type":"state"}]"""));
+        var thousandAndOne = JsonData.Parse("{" + string.Join(',', Enumerable.Range(0, 1001).Select(i => $"\"k{i}\":{i}")) + "}");
+        Assert.Equal("too_large", await HubErrors.CodeOf(() => server.InvokeAsync<long>("SetState", queue, "score", thousandAndOne, null)));
+        Assert.Equal(1, await server.InvokeAsync<long>("SetState", queue, "score", JsonData.Parse("""{"k0":0}"""), null));
+    }
+
     private async Task<TestClient> ConnectAsync(NodeProcess node, string userId, Wire wire = Wire.Json) =>
         _clients.Add(await node.ConnectUserAsync(userId, wire));
 

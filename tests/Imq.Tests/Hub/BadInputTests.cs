@@ -82,6 +82,8 @@ public sealed class BadInputTests(NodeFixture fixture) : IClassFixture<NodeFixtu
             Assert.Equal("invalid", await HubErrors.CodeOf(() => raw.InvokeCoreAsync<long>("Send", [queue, "chat", DateTime.UtcNow])));
             Assert.Equal("invalid", await HubErrors.CodeOf(() => raw.InvokeCoreAsync<long>("Send", [queue, "chat", new Dictionary<int, string> { [1] = "a" }])));
             Assert.Equal("invalid", await HubErrors.CodeOf(() => raw.InvokeCoreAsync<long>("Send", [queue, "chat", double.NaN])));
+            Assert.Equal("invalid", await HubErrors.CodeOf(() => raw.InvokeCoreAsync<long>("Send", [queue, "chat", new object[] { float.PositiveInfinity }])));
+            Assert.Equal("invalid", await HubErrors.CodeOf(() => raw.InvokeCoreAsync<long>("Send", [queue, "chat", double.NegativeInfinity])));
             object deep = "leaf";
             for (var i = 0; i < 40; i++)
             {
@@ -95,6 +97,42 @@ public sealed class BadInputTests(NodeFixture fixture) : IClassFixture<NodeFixtu
         {
             await raw.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task Numbers_out_of_range_of_a_double_are_invalid_on_the_hub_and_REST()
+    {
+        var queue = await fixture.NewQueueAsync();
+        var path = "/api/v1/queues/" + Uri.EscapeDataString(queue);
+        var alice = await Node.ConnectUserAsync("alice-1e400");
+        var server = await Node.ConnectServerAsync();
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
+
+        // The JSON client writes these elements as they are: 1e400 reaches the hub as written.
+        using var huge = System.Text.Json.JsonDocument.Parse("""{"x":1e400}""");
+        using var changes = System.Text.Json.JsonDocument.Parse("""{"a":-1e400}""");
+        var e = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => alice.InvokeAsync<long>("Send", queue, "chat", huge.RootElement));
+        Assert.Contains("HubException: invalid: data holds a number out of range", e.Message, StringComparison.Ordinal);
+        Assert.Equal("invalid", await HubErrors.CodeOf(() => alice.InvokeAsync<string>("SendToUser", "bob-1e400", huge.RootElement, true, null)));
+        Assert.Equal("invalid", await HubErrors.CodeOf(() => server.InvokeAsync<long>("Send", queue, "chat", huge.RootElement)));
+        Assert.Equal("invalid", await HubErrors.CodeOf(() => server.InvokeAsync<long>("SetState", queue, "score", changes.RootElement, null)));
+
+        foreach (var (request, body) in new[]
+        {
+            (new HttpRequestMessage(HttpMethod.Post, path + "/mounts/chat/messages"), """{"data":[1e400]}"""),
+            (new HttpRequestMessage(HttpMethod.Patch, path + "/mounts/score/state"), """{"changes":{"a":-1E+400}}"""),
+            (new HttpRequestMessage(HttpMethod.Post, "/api/v1/users/bob-1e400/messages"), """{"data":1e400,"reliable":true}"""),
+        })
+        {
+            request.Content = ImqRest.Json(body);
+            var problem = await ImqRest.ProblemOf(await Node.Rest.SendAsync(request));
+            Assert.Equal((System.Net.HttpStatusCode.BadRequest, "invalid"), (problem.Status, problem.Code));
+            Assert.Contains("out of range", problem.Detail, StringComparison.Ordinal);
+        }
+
+        // Nothing was published or stored; 1e308 still fits.
+        Assert.Equal(1, await alice.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("1e308")));
+        Assert.Equal("1e308", (await alice.WaitForAsync("Message")).Arg<JsonData>(3).ToString());
     }
 
     [Fact]

@@ -80,6 +80,10 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
         info.Environment["Imq__Limits__UserOpsPerSecond"] = "100000";
         info.Environment["Imq__Limits__UserOpsBurst"] = "100000";
+        info.Environment["Imq__Limits__UserJoinsPerSecond"] = "100000";
+        info.Environment["Imq__Limits__UserJoinsBurst"] = "100000";
+        info.Environment["Imq__Limits__ConnectsPerIpPerSecond"] = "100000";
+        info.Environment["Imq__Limits__ConnectsPerIpBurst"] = "100000";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Imq"] = "Information";
         info.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";

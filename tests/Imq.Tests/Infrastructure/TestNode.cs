@@ -97,12 +97,23 @@ public sealed class TestNode : IAsyncDisposable
 
     private async Task StartAppAsync()
     {
-        var settings = new Dictionary<string, string?>(_settings)
+        // Every test client connects from 127.0.0.1 and many join at once: the per-address and per-user join
+        // rates are raised unless the test sets them (the tests of those limits do).
+        var settings = new Dictionary<string, string?>
         {
-            ["Imq:DataDir"] = DataDir,
-            ["Imq:ApiKeys:0"] = ApiKey,
-            ["urls"] = "http://127.0.0.1:0",
+            ["Imq:Limits:ConnectsPerIpPerSecond"] = "1000000",
+            ["Imq:Limits:ConnectsPerIpBurst"] = "1000000",
+            ["Imq:Limits:UserJoinsPerSecond"] = "1000000",
+            ["Imq:Limits:UserJoinsBurst"] = "1000000",
         };
+        foreach (var (key, value) in _settings)
+        {
+            settings[key] = value;
+        }
+
+        settings["Imq:DataDir"] = DataDir;
+        settings["Imq:ApiKeys:0"] = ApiKey;
+        settings["urls"] = "http://127.0.0.1:0";
         _app = ImqNode.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(settings);
