@@ -6,8 +6,8 @@ using System.Net;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Testing;
-using Microsoft.AspNetCore.SignalR;
 using Imq.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR;
 using static Imq.Tests.Infrastructure.ImqRest;
 
 namespace Imq.Tests.Cluster;
