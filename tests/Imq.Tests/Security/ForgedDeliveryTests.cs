@@ -16,6 +16,7 @@ using Imq.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -48,6 +49,23 @@ public sealed class ForgedDeliveryTests
             await stop.CancelAsync();
             await run.ContinueWith(static _ => { }, TaskScheduler.Default);
             link.Channel.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Hub_messages_as_signalrs_own_protocols_write_them_pass_the_check()
+    {
+        HubMessage[] messages = [new InvocationMessage("Notify", ["text", 42, new { nested = "value" }]), new InvocationMessage("id-1", "Ask", []), new CompletionMessage("id-1", null, "answer", hasResult: true)];
+        IHubProtocol[] protocols = [new JsonHubProtocol(), new MessagePackHubProtocol()];
+        foreach (var protocol in protocols)
+        {
+            foreach (var message in messages)
+            {
+                var bytes = protocol.GetMessageBytes(message).ToArray();
+                Assert.Equal(bytes, PeerInput.HubFrame(protocol.Name, ByteString.CopyFrom(bytes)));
+                var doubled = bytes.Concat(bytes).ToArray();
+                Assert.Throws<ImqException>(() => PeerInput.HubFrame(protocol.Name, ByteString.CopyFrom(doubled)));
+            }
         }
     }
 
