@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.Gateway;
 
-internal sealed partial class NodeLink
+internal sealed class NodeLink
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
