@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts or stops a local IMQ cluster on loopback: N node processes (every role; default 3) sharing a
-# throwaway PostgreSQL, gRPC between them. Clients may use any node's URL; an API key and a JWT signing
-# key are generated for the cluster. restart-all is a rolling restart (docs/OPERATIONS.md, "Drain and
+# throwaway PostgreSQL, gRPC between them (on loopback only). Clients may use any node's URL; an API key, a
+# JWT signing key and the cluster's secret are generated for the cluster (kept in $state/cluster.env). restart-all is a rolling restart (docs/OPERATIONS.md, "Drain and
 # rolling restart"): one node at a time is drained (SIGTERM), started again under its id once it has
 # exited, and must answer /readyz and hold buckets again before the next one goes.
 #   scripts/cluster.sh start [N]    # prints each node's URL and the API key
@@ -49,12 +49,14 @@ start() {
   pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   as_pg "$(pgbin_of)/initdb" -D "$state/pg/data" -U postgres -A trust >/dev/null
   as_pg "$(pgbin_of)/pg_ctl" -D "$state/pg/data" -l "$state/pg/log" -w -o "-p $pgport -k $state/pg -c listen_addresses=127.0.0.1" start >/dev/null
-  local key signing
+  local key signing secret
   key="imq_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
   signing=$(head -c 48 /dev/urandom | base64)
+  secret=$(head -c 48 /dev/urandom | base64)
   echo "$key" > "$state/api-key.txt"
   # What every node is started with, kept so that restart-all starts each one again the same way.
-  printf 'pgport=%q\nkey=%q\nsigning=%q\n' "$pgport" "$key" "$signing" > "$state/cluster.env"
+  printf 'pgport=%q\nkey=%q\nsigning=%q\nsecret=%q\n' "$pgport" "$key" "$signing" "$secret" > "$state/cluster.env"
+  chmod 600 "$state/cluster.env"
   for i in $(seq 1 "$nodes"); do start_node "$i"; done
   for i in $(seq 1 "$nodes"); do
     wait_ready "$i" || { echo "node-$i did not start; see $state/node-$i.log" >&2; exit 1; }
@@ -66,13 +68,14 @@ start() {
 
 # Starts node i in the background with the cluster's settings (its log is appended to, across restarts).
 start_node() {
-  local i=$1 port=$((5080 + $1)) grpc=$((6080 + $1)) pgport key signing
+  local i=$1 port=$((5080 + $1)) grpc=$((6080 + $1)) pgport key signing secret
   # shellcheck disable=SC1091
   . "$state/cluster.env"
   Imq__NodeId="node-$i" \
   Imq__DataDir="$state/node-$i" \
   Imq__ApiKeys__0="$key" \
   Imq__Auth__JwtSigningKey="$signing" \
+  Imq__Cluster__Secret="$secret" \
   Imq__Cluster__ConnectionString="Host=127.0.0.1;Port=$pgport;Username=postgres;Database=postgres" \
   Imq__Cluster__AdvertiseUrl="http://127.0.0.1:$grpc" \
     nohup dotnet "$root/Imq.Hubs/bin/Release/net10.0/Imq.Hubs.dll" --urls "http://127.0.0.1:$port" \

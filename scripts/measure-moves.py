@@ -6,7 +6,7 @@ drains the third node (POST /api/v1/cluster/nodes/{id}/drain) and times until it
 the map no longer names it.
   python3 scripts/measure-moves.py [rooms]
 """
-import http.client, json, os, subprocess, sys, time, concurrent.futures, urllib.parse
+import http.client, json, os, shlex, subprocess, sys, time, concurrent.futures, urllib.parse
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 state = "/tmp/imq-measure-moves"
@@ -21,6 +21,11 @@ def call(port, method, path, body=None, key=None):
     data = r.read()
     c.close()
     return r.status, (json.loads(data) if data and r.getheader("content-type", "").find("json") >= 0 else None)
+
+
+def shlex_unquote(value):
+    """A value as bash's printf %q wrote it into cluster.env."""
+    return shlex.split(value)[0] if value else ""
 
 
 def view(key):
@@ -45,9 +50,12 @@ try:
         ok = sum(pool.map(create, range(rooms)))
     print(f"{ok} of {rooms} rooms created (with one message each) in {time.time() - started:.1f} s")
 
+    # node-3 joins with the cluster's own signing key and secret (scripts/cluster.sh keeps them in cluster.env).
+    cluster_env = dict(line.split("=", 1) for line in open(f"{state}/cluster.env").read().split("\n") if "=" in line)
     node3 = subprocess.Popen(["dotnet", f"{root}/Imq.Hubs/bin/Release/net10.0/Imq.Hubs.dll", "--urls", "http://127.0.0.1:5083"], env=dict(
         os.environ, Imq__NodeId="node-3", Imq__DataDir=f"{state}/node-3", Imq__ApiKeys__0=key,
-        Imq__Auth__JwtSigningKey="measure-moves-signing-key-0123456789abcdef",
+        Imq__Auth__JwtSigningKey=shlex_unquote(cluster_env["signing"]),
+        Imq__Cluster__Secret=shlex_unquote(cluster_env["secret"]),
         Imq__Cluster__ConnectionString=f"Host=127.0.0.1;Port={pgport};Username=postgres;Database=postgres",
         Imq__Cluster__AdvertiseUrl="http://127.0.0.1:6083"), stdout=open(f"{state}/node-3.log", "w"), stderr=subprocess.STDOUT)
     joined = time.time()

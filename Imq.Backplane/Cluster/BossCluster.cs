@@ -22,12 +22,12 @@ internal interface IBossCluster
 }
 
 /// <summary>The cluster as it is: the map in PostgreSQL, the nodes at their registered gRPC addresses.</summary>
-internal sealed class LiveBossCluster(ClusterStore store, IReadOnlyList<ClusterNode> nodes) : IBossCluster
+internal sealed class LiveBossCluster(ClusterStore store, IReadOnlyList<ClusterNode> nodes, NodeChannels channels) : IBossCluster
 {
     private readonly Dictionary<string, string?> _urls = nodes.ToDictionary(n => n.Id, n => n.Url, StringComparer.Ordinal);
 
     public Task<bool> TryWriteMapAsync(BucketMap next, long expectedVersion, CancellationToken ct) => store.TryWriteMapAsync(next, expectedVersion, ct);
 
     public Task<HashSet<int>> AskAsync(string node, int bits, IReadOnlyList<int> buckets, bool giveUp, string toNode, CancellationToken ct) =>
-        BucketReleaseClient.AskAsync(_urls.GetValueOrDefault(node), bits, buckets, giveUp, toNode, ct);
+        BucketReleaseClient.AskAsync(channels, _urls.GetValueOrDefault(node), bits, buckets, giveUp, toNode, ct);
 }

@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.Cluster;
 
-internal sealed partial class BossService(ClusterStore store, ClusterSettings settings, ILogger<BossService> logger) : BackgroundService
+internal sealed partial class BossService(ClusterStore store, ClusterSettings settings, NodeChannels channels, ILogger<BossService> logger) : BackgroundService
 {
     private readonly RetryLog _tries = new(logger, "Trying the boss lock");
     private volatile bool _isBoss;
@@ -29,7 +29,7 @@ internal sealed partial class BossService(ClusterStore store, ClusterSettings se
         var nodes = watch.Live(await store.NodesWithAgesAsync(ct), HeartbeatWatch.Now());
         var live = nodes.Where(n => n.HasRole("queue")).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var draining = await store.DrainingNodesAsync(ct);
-        return await BossRound.RunAsync(new LiveBossCluster(store, nodes), live, draining, await store.ReadMapAsync(ct), settings.Replicas, logger, ct);
+        return await BossRound.RunAsync(new LiveBossCluster(store, nodes, channels), live, draining, await store.ReadMapAsync(ct), settings.Replicas, logger, ct);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -3,7 +3,6 @@
 // receiving node holds as a caught-up replica), and, when it is to give them up, to freeze those first.
 // A node that cannot be reached counts as having nothing ready: its buckets stay where they are until a
 // later reconciliation.
-using Grpc.Net.Client;
 using Imq.Backplane.Wire;
 
 namespace Imq.Backplane.Cluster;
@@ -17,7 +16,7 @@ internal static class BucketReleaseClient
     /// <paramref name="url"/> can hand to <paramref name="toNode"/> now (with no receiving node named: only
     /// those holding no queue); with <paramref name="giveUp"/> it also gives them up.
     /// </summary>
-    public static async Task<HashSet<int>> AskAsync(string? url, int bits, IReadOnlyList<int> buckets, bool giveUp, string? toNode, CancellationToken ct)
+    public static async Task<HashSet<int>> AskAsync(NodeChannels channels, string? url, int bits, IReadOnlyList<int> buckets, bool giveUp, string? toNode, CancellationToken ct)
     {
         if (url is null || buckets.Count == 0)
         {
@@ -26,10 +25,10 @@ internal static class BucketReleaseClient
 
         try
         {
-            using var channel = GrpcChannel.ForAddress(url);
+            using var channel = channels.Open(url);
             var request = new ReleaseBucketsRequest { Bits = bits, GiveUp = giveUp, ToNode = toNode ?? "" };
             request.Buckets.AddRange(buckets);
-            var reply = await new QueueNode.QueueNodeClient(channel).ReleaseBucketsAsync(request, deadline: DateTime.UtcNow.Add(Deadline), cancellationToken: ct);
+            var reply = await channels.Client(channel).ReleaseBucketsAsync(request, deadline: DateTime.UtcNow.Add(Deadline), cancellationToken: ct);
             return [.. reply.Empty];
         }
         catch (Grpc.Core.RpcException)

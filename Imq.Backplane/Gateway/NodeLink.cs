@@ -1,20 +1,23 @@
-// This gateway's one link to one queue node: a long-lived bidirectional gRPC stream (HTTP/2 without TLS
-// inside the cluster) that carries this gateway's calls to the node, batched, and brings back their
-// results and the node's events for this gateway's connections, in the order the node produced them.
-// A broken link is reopened; calls it had sent fail (they may have run), calls it had not sent fail as
-// never sent, so the router may retry them after looking at the map again.
+// This gateway's one link to one queue node: a long-lived bidirectional gRPC stream (HTTP/2, over TLS when the
+// node's address is https) that carries this gateway's calls to the node, in frames bounded by bytes, and
+// brings back their results and the node's events for this gateway's connections, in the order the node
+// produced them. What the node sends is checked as if a client had sent it: an event that does not read
+// (a value that is not JSON, a bad name) is dropped and logged, and the link goes on. A broken link is
+// reopened; calls it had sent fail (they may have run), calls it had not sent fail as never sent, so the
+// router may retry them after looking at the map again.
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Imq.Backplane.Cluster;
 using Imq.Backplane.Wire;
 using Imq.QueueServer.Model;
+using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.Gateway;
 
 internal sealed class NodeLink
 {
-    private const int MaxBatch = 256;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
@@ -22,21 +25,15 @@ internal sealed class NodeLink
     private Channel<PendingCall>? _outgoing;
     private long _nextId;
 
-    internal NodeLink(string nodeId, string url)
+    private readonly RejectLog _rejected;
+
+    internal NodeLink(string nodeId, string url, NodeChannels channels, ILogger logger)
     {
         NodeId = nodeId;
         Url = url;
-        Channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                KeepAlivePingDelay = TimeSpan.FromSeconds(15),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-            },
-            MaxReceiveMessageSize = 16 * 1024 * 1024,
-        });
-        Client = new QueueNode.QueueNodeClient(Channel);
+        Channel = channels.Open(url, longLived: true);
+        Client = channels.Client(Channel);
+        _rejected = new RejectLog(logger);
     }
 
     public string NodeId { get; }
@@ -105,15 +102,25 @@ internal sealed class NodeLink
     /// <summary>The first attempt to open the link failed: callers waiting for it go on (and fail fast).</summary>
     internal void FirstAttemptFailed() => _ready.TrySetResult();
 
+    /// <summary>Writes the calls in frames of at most <see cref="FrameLimits.BatchBytes"/> (a larger call goes alone).</summary>
     private static async Task WriteCallsAsync(IClientStreamWriter<GatewayFrame> stream, ChannelReader<PendingCall> calls, CancellationToken ct)
     {
         while (await calls.WaitToReadAsync(ct))
         {
             var frame = new GatewayFrame();
-            while (frame.Calls.Count < MaxBatch && calls.TryRead(out var call))
+            var bytes = 0L;
+            while (calls.TryPeek(out var next))
             {
-                call.Sent = true;
-                frame.Calls.Add(new Call { Id = call.Id, Operation = call.Request });
+                var call = new Call { Id = next.Id, Operation = next.Request };
+                var size = call.CalculateSize();
+                if (!FrameLimits.Fits(frame.Calls.Count, bytes, size) || !calls.TryRead(out _))
+                {
+                    break;
+                }
+
+                next.Sent = true;
+                frame.Calls.Add(call);
+                bytes += size;
             }
 
             await stream.WriteAsync(frame, ct);
@@ -128,7 +135,19 @@ internal sealed class NodeLink
             {
                 if (item.ItemCase == NodeItem.ItemOneofCase.Delivery)
                 {
-                    sink.OnDelivery(EventCodec.FromWire(item.Delivery.Event), item.Delivery.ConnectionIds);
+                    QueueEvent delivered;
+                    try
+                    {
+                        delivered = EventCodec.FromWire(item.Delivery.Event ?? throw ImqException.Invalid("the delivery holds no event"));
+                    }
+                    catch (ImqException e)
+                    {
+                        // Checked as a client's input would be: a bad event goes no further, the link stays.
+                        _rejected.Rejected("node " + NodeId, "a " + item.Delivery.Event?.KindCase + " event", e.Detail);
+                        continue;
+                    }
+
+                    sink.OnDelivery(delivered, item.Delivery.ConnectionIds);
                 }
                 else if (item.ItemCase == NodeItem.ItemOneofCase.Result && _pending.TryRemove(item.Result.Id, out var call))
                 {

@@ -18,7 +18,7 @@ internal interface IDeliverySink
     void OnLinkOpened(string nodeId, string? instanceId);
 }
 
-internal sealed partial class NodeLinks(string gatewayId, string instanceId, IDeliverySink sink, ILogger<NodeLinks> logger) : IAsyncDisposable
+internal sealed partial class NodeLinks(string gatewayId, string instanceId, IDeliverySink sink, Cluster.NodeChannels channels, ILogger<NodeLinks> logger) : IAsyncDisposable
 {
     private static readonly TimeSpan Reconnect = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan FirstAttemptTimeout = TimeSpan.FromSeconds(10);
@@ -37,7 +37,7 @@ internal sealed partial class NodeLinks(string gatewayId, string instanceId, IDe
             {
                 if (!_links.TryGetValue(nodeId, out link) || link.Url != url)
                 {
-                    _links[nodeId] = link = new NodeLink(nodeId, url);
+                    _links[nodeId] = link = new NodeLink(nodeId, url, channels, logger);
                     _ = KeepOpenAsync(link);
                 }
             }

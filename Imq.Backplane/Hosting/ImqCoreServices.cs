@@ -87,9 +87,20 @@ internal static class ImqCoreServices
         services.AddSingleton<ReplicationJournal>();
         services.AddSingleton<BucketTakeover>();
         services.AddSingleton<ProcessInstance>();
-        services.AddSingleton(sp => new NodeLinks(Core(sp).ResolvedNodeId, sp.GetRequiredService<ProcessInstance>().Id, sp.GetRequiredService<LocalGateway>(), sp.GetRequiredService<ILogger<NodeLinks>>()));
+        services.AddSingleton(sp => new ClusterSecret(Core(sp).Cluster.Secret ?? ""));
+        services.AddSingleton<NodeChannels>();
+        services.AddSingleton(sp => new NodeLinks(Core(sp).ResolvedNodeId, sp.GetRequiredService<ProcessInstance>().Id, sp.GetRequiredService<LocalGateway>(), sp.GetRequiredService<NodeChannels>(), sp.GetRequiredService<ILogger<NodeLinks>>()));
         services.AddHostedService<ClusterMembership>();
-        services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
+
+        // The node service's own options (an app's other gRPC services keep theirs): the cluster's secret on
+        // every call, and messages up to the size any single item between nodes may reach.
+        services.AddSingleton<ClusterSecretInterceptor>();
+        services.AddGrpc().AddServiceOptions<QueueNodeService>(o =>
+        {
+            o.Interceptors.Add<ClusterSecretInterceptor>();
+            o.MaxReceiveMessageSize = Wire.FrameLimits.MessageBytes;
+            o.MaxSendMessageSize = Wire.FrameLimits.MessageBytes;
+        });
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, GrpcEndpointSetup>();
         services.AddSingleton<IStartupFilter, GrpcServiceMapping>();
         return services;
@@ -97,14 +108,24 @@ internal static class ImqCoreServices
 
     /// <summary>The <c>Imq</c> section of <paramref name="configuration"/>, bound and checked by the same
     /// validator as start-up, for a host that needs its values while registering services (is it a cluster?
-    /// where is the data folder?). A bad value throws <see cref="OptionsValidationException"/> naming the key.</summary>
-    public static ImqOptions ReadOptions(IConfiguration configuration)
+    /// where is the data folder?). A bad value throws <see cref="OptionsValidationException"/> naming the key;
+    /// <paramref name="more"/> adds the host's own checks (the IMQ program's), run after the common ones.</summary>
+    public static ImqOptions ReadOptions(IConfiguration configuration, IValidateOptions<ImqOptions>? more = null)
     {
         var options = configuration.GetSection(ImqOptions.Section).Get<ImqOptions>() ?? new ImqOptions();
-        var result = new ImqOptionsValidator().Validate(Options.DefaultName, options);
-        if (result.Failed)
+        var failures = new List<string>();
+        foreach (var validator in more is null ? [new ImqOptionsValidator()] : new IValidateOptions<ImqOptions>[] { new ImqOptionsValidator(), more })
         {
-            throw new OptionsValidationException(Options.DefaultName, typeof(ImqOptions), result.Failures);
+            var result = validator.Validate(Options.DefaultName, options);
+            if (result.Failed)
+            {
+                failures.AddRange(result.Failures);
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(ImqOptions), failures);
         }
 
         return options;

@@ -164,10 +164,22 @@ public sealed partial class ImqOptions
         /// meaning a single node (with the embedded SQLite store in DataDir for the IMQ program).</summary>
         public string? ConnectionString { get; set; }
 
-        /// <summary><c>Imq:Cluster:AdvertiseUrl</c>: the http://host:port other nodes use to reach this one over
-        /// gRPC (HTTP/2 without TLS); this process listens for them on its port. Required when
-        /// ConnectionString is set. Default: none.</summary>
+        /// <summary><c>Imq:Cluster:AdvertiseUrl</c>: the http://host:port (HTTP/2 without TLS) or https://host:port
+        /// (HTTP/2 over TLS, with <see cref="Tls"/>) other nodes use to reach this one over gRPC; this process
+        /// listens for them on its port, on the address of its host (see <see cref="ListenAddress"/>). Required
+        /// when ConnectionString is set. Default: none.</summary>
         public string? AdvertiseUrl { get; set; }
+
+        /// <summary><c>Imq:Cluster:Secret</c>: the secret every node of the cluster shares (at least 32 bytes of
+        /// UTF-8, e.g. <c>openssl rand -base64 48</c>): each gRPC call between nodes carries it, and a node refuses
+        /// calls without it. Required when ConnectionString is set. Default: none.</summary>
+        public string? Secret { get; set; }
+
+        /// <summary><c>Imq:Cluster:ListenAddress</c>: the IP address the gRPC endpoint listens on, or <c>0.0.0.0</c>
+        /// or <c>*</c> for every interface (<c>::</c> for every IPv6 one). Default: none, meaning the host of
+        /// AdvertiseUrl (an IP address as it is, <c>localhost</c> as the loopback addresses, another host name as the
+        /// addresses it resolves to when the node starts).</summary>
+        public string? ListenAddress { get; set; }
 
         /// <summary><c>Imq:Cluster:ListenPort</c>: the port this process listens on for gRPC when it differs
         /// from AdvertiseUrl's (a port mapping, NAT or relay between the nodes). Default: none, meaning
@@ -176,6 +188,9 @@ public sealed partial class ImqOptions
 
         /// <summary>The port the gRPC endpoint listens on: <see cref="ListenPort"/>, else AdvertiseUrl's.</summary>
         internal int GrpcListenPort => ListenPort ?? new Uri(AdvertiseUrl!).Port;
+
+        /// <summary><c>Imq:Cluster:Tls</c>: TLS between nodes; see <see cref="TlsSection"/>.</summary>
+        public TlsSection Tls { get; set; } = new();
 
         /// <summary><c>Imq:Cluster:Replicas</c>: how many queue nodes besides its owner hold a copy of each
         /// bucket, 0 to 3; never more than the live queue nodes minus one, and 0 turns replication off. Read by
@@ -191,5 +206,23 @@ public sealed partial class ImqOptions
         /// to move this node's buckets to other nodes before it tells its clients and stops, 0 to 3600; 0 stops at
         /// once (the boss then hands its buckets to their replicas, as for a crash). Default 60.</summary>
         public int DrainTimeoutSeconds { get; set; } = 60;
+    }
+
+    /// <summary>The <c>Imq:Cluster:Tls</c> section: gRPC between nodes over TLS, turned on by an https
+    /// <c>Imq:Cluster:AdvertiseUrl</c>.</summary>
+    public sealed class TlsSection
+    {
+        /// <summary><c>Imq:Cluster:Tls:CertificatePath</c>: this node's certificate (PEM), served on its gRPC endpoint;
+        /// its names must include the host of AdvertiseUrl. Required with an https AdvertiseUrl. Default: none.</summary>
+        public string? CertificatePath { get; set; }
+
+        /// <summary><c>Imq:Cluster:Tls:KeyPath</c>: the private key of CertificatePath (PEM, unencrypted). Required with
+        /// an https AdvertiseUrl. Default: none.</summary>
+        public string? KeyPath { get; set; }
+
+        /// <summary><c>Imq:Cluster:Tls:CaPath</c>: the certificates (PEM) that other nodes' certificates must chain to,
+        /// the cluster's own authority, not a public one. Default: none, meaning CertificatePath itself (one
+        /// certificate shared by every node).</summary>
+        public string? CaPath { get; set; }
     }
 }

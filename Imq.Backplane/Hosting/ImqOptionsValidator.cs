@@ -46,6 +46,7 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
         }
 
         CheckReliable(options.Reliable, failures);
+        CheckPlaceholders(options, failures);
         if (options.IsCluster)
         {
             CheckCluster(options.Cluster, failures);
@@ -112,11 +113,57 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
         }
     }
 
+    /// <summary>The values appsettings.example.json shows start with this: running on them would make every copy of
+    /// the example share its keys.</summary>
+    public const string PlaceholderPrefix = "replace-with-";
+
+    /// <summary>How a secret or key can be made (named in the messages).</summary>
+    public const string HowToGenerate = "generate one with `openssl rand -base64 48`";
+
+    /// <summary>The fewest UTF-8 bytes of Imq:Cluster:Secret.</summary>
+    public const int MinSecretBytes = 32;
+
+    /// <summary>A value still holding the example configuration's placeholder.</summary>
+    public static bool IsPlaceholder(string? value) => value is not null && value.Trim().StartsWith(PlaceholderPrefix, StringComparison.OrdinalIgnoreCase);
+
+    private static void CheckPlaceholders(ImqOptions options, List<string> failures)
+    {
+        void Check(string key, bool placeholder)
+        {
+            if (placeholder)
+            {
+                failures.Add($"{key} still holds the example configuration's placeholder ('{PlaceholderPrefix}...'): set a random value of your own ({HowToGenerate})");
+            }
+        }
+
+        Check("Imq:ApiKeys", options.ApiKeys.Any(IsPlaceholder));
+        Check("Imq:Auth:JwtSigningKey", IsPlaceholder(options.Auth.JwtSigningKey));
+        Check("Imq:Cluster:Secret", IsPlaceholder(options.Cluster.Secret));
+    }
+
     private static void CheckCluster(ImqOptions.ClusterSection cluster, List<string> failures)
     {
-        if (string.IsNullOrEmpty(cluster.AdvertiseUrl) || !Uri.TryCreate(cluster.AdvertiseUrl, UriKind.Absolute, out var advertise) || advertise.Scheme != "http")
+        if (string.IsNullOrEmpty(cluster.AdvertiseUrl) || !Uri.TryCreate(cluster.AdvertiseUrl, UriKind.Absolute, out var advertise) || advertise.Scheme is not ("http" or "https"))
         {
-            failures.Add("Imq:Cluster:AdvertiseUrl must be set to this node's http://host:port for gRPC (HTTP/2 without TLS) when Imq:Cluster:ConnectionString is set");
+            failures.Add("Imq:Cluster:AdvertiseUrl must be set to this node's http://host:port (or https://host:port, with Imq:Cluster:Tls) for gRPC when Imq:Cluster:ConnectionString is set");
+        }
+        else if (advertise.Scheme == "https")
+        {
+            CheckTls(cluster.Tls, failures);
+        }
+
+        if (string.IsNullOrEmpty(cluster.Secret))
+        {
+            failures.Add($"Imq:Cluster:Secret must be set on every node of a cluster, the same on all of them (at least {MinSecretBytes} bytes; {HowToGenerate}): nodes refuse gRPC calls without it");
+        }
+        else if (!IsPlaceholder(cluster.Secret) && System.Text.Encoding.UTF8.GetByteCount(cluster.Secret) < MinSecretBytes)
+        {
+            failures.Add($"Imq:Cluster:Secret must be at least {MinSecretBytes} bytes of UTF-8 ({HowToGenerate})");
+        }
+
+        if (cluster.ListenAddress is { } listen && listen != "*" && !System.Net.IPAddress.TryParse(listen, out _))
+        {
+            failures.Add("Imq:Cluster:ListenAddress must be an IP address, or 0.0.0.0 or * for every interface");
         }
 
         if (cluster.ListenPort is < 1 or > 65535)
@@ -132,5 +179,27 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
         {
             failures.Add("Imq:Cluster:ConnectionString is not a valid PostgreSQL connection string: " + e.Message);
         }
+    }
+
+    private static void CheckTls(ImqOptions.TlsSection tls, List<string> failures)
+    {
+        void Check(string key, string? path, bool required, string what)
+        {
+            if (string.IsNullOrEmpty(path))
+            {
+                if (required)
+                {
+                    failures.Add($"{key} must name {what} (PEM) when Imq:Cluster:AdvertiseUrl is https");
+                }
+            }
+            else if (!File.Exists(path))
+            {
+                failures.Add($"{key}: there is no file at {path}");
+            }
+        }
+
+        Check("Imq:Cluster:Tls:CertificatePath", tls.CertificatePath, required: true, "this node's certificate");
+        Check("Imq:Cluster:Tls:KeyPath", tls.KeyPath, required: true, "the private key of this node's certificate");
+        Check("Imq:Cluster:Tls:CaPath", tls.CaPath, required: false, "");
     }
 }

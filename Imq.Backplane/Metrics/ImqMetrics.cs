@@ -1,5 +1,5 @@
-// IMQ's instruments (System.Diagnostics.Metrics, meter "Imq"): what crosses gRPC between processes and
-// what the engine publishes and delivers. Exported as Prometheus text at /metrics.
+// IMQ's instruments (System.Diagnostics.Metrics, meter "Imq"): what crosses gRPC between processes, the
+// calls refused at a node's door, and what the engine publishes and delivers. Exported as Prometheus text at /metrics.
 using System.Diagnostics.Metrics;
 
 namespace Imq.Backplane.Metrics;
@@ -21,4 +21,7 @@ internal static class ImqMetrics
 
     /// <summary>Batches (stream messages) a node sent to other gateways.</summary>
     public static readonly Counter<long> BatchesSent = Meter.CreateCounter<long>("imq_grpc_delivery_batches_sent_total");
+
+    /// <summary>gRPC calls this node refused because they did not carry the cluster's secret, by method.</summary>
+    public static readonly Counter<long> NodeCallsRefused = Meter.CreateCounter<long>("imq_node_calls_refused_total");
 }

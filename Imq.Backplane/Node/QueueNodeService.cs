@@ -15,6 +15,7 @@ namespace Imq.Backplane.Node;
 
 internal sealed partial class QueueNodeService(
     OperationExecutor executor,
+    Hosting.ImqOptions options,
     BucketRelease release,
     Replication.ReplicaStore replicas,
     RemoteGateways gateways,
@@ -28,6 +29,8 @@ internal sealed partial class QueueNodeService(
     // Past the time after which the boss declares a silent node dead: a link down for less is a short
     // break the gateway recovers from without losing its members.
     private static readonly TimeSpan GraceMargin = TimeSpan.FromSeconds(5);
+
+    private readonly RejectLog _rejected = new(logger);
 
     public override Task<ReleaseBucketsReply> ReleaseBuckets(ReleaseBucketsRequest request, ServerCallContext context) =>
         release.ReleaseAsync(request);
@@ -56,9 +59,9 @@ internal sealed partial class QueueNodeService(
     {
         // A node shutting down ends its links, so that shutdown does not wait for gateways to hang up.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        if (!await requestStream.MoveNext(ended.Token) || requestStream.Current.GatewayId.Length == 0)
+        if (!await requestStream.MoveNext(ended.Token) || requestStream.Current.GatewayId.Length is 0 or > 256)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "the first frame of a link names its gateway"));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the first frame of a link names its gateway (1-256 characters)"));
         }
 
         var first = requestStream.Current;
@@ -122,6 +125,18 @@ internal sealed partial class QueueNodeService(
 
     private async Task AnswerAsync(Call call, RemoteGateway gateway, CancellationToken ct)
     {
+        try
+        {
+            // Checked as a client's input would be, its JSON values re-encoded, before it runs.
+            PeerInput.CheckOperation(call.Operation ?? throw ImqException.Invalid("the call holds no operation"), options.Limits.MaxMessageBytes);
+        }
+        catch (ImqException e)
+        {
+            _rejected.Rejected("gateway " + gateway.Id, call.Operation?.OpCase.ToString() ?? "a call", e.Detail);
+            gateway.Answer(call.Id, new OperationReply { ErrorCode = e.Code, ErrorDetail = e.Detail });
+            return;
+        }
+
         OperationReply reply;
         try
         {

@@ -1,7 +1,8 @@
 // Another gateway as this node's engine sees it (IGateway): each event is encoded once and queued,
 // with the list of that gateway's recipients, for the one link the gateway keeps open to this node,
 // together with the results of the gateway's calls, in the order they happen. Deliver never blocks the
-// queue that calls it; the link's writer sends batches. Between two links of the gateway the items wait
+// queue that calls it; the link's writer sends batches of at most FrameLimits.BatchBytes (an item larger
+// than that goes alone), so no frame outgrows what the transport takes. Between two links of the gateway the items wait
 // in the outbox, and a batch whose write failed is written first on the next link; a link from a new
 // process instance of the gateway discards what was queued for the previous one.
 using System.Collections.Concurrent;
@@ -16,15 +17,13 @@ namespace Imq.Backplane.Node;
 
 internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
 {
-    private const int MaxBatch = 256;
-
     private readonly ConcurrentDictionary<string, RemoteMember> _members = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _pumping = new(1, 1);
-    private Channel<NodeItem> _outbox = NewOutbox();
+    private Channel<Outgoing> _outbox = NewOutbox();
 
     // A batch taken from the outbox whose write did not complete: the next link writes it first (if the
     // outbox it came from is still the current one).
-    private (NodeFrame Frame, Channel<NodeItem> From)? _unsent;
+    private (NodeFrame Frame, Channel<Outgoing> From)? _unsent;
     private string? _instance;
 
     public string Id => gatewayId;
@@ -59,14 +58,19 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
             }
         }
 
-        Volatile.Read(ref _outbox).Writer.TryWrite(new NodeItem { Delivery = delivery });
+        var item = new NodeItem { Delivery = delivery };
+        var size = item.CalculateSize();
+        Volatile.Read(ref _outbox).Writer.TryWrite(new Outgoing(item, size));
         Metrics.ImqMetrics.DeliveriesSent.Add(1);
-        Metrics.ImqMetrics.DeliveryBytesSent.Add(delivery.CalculateSize());
+        Metrics.ImqMetrics.DeliveryBytesSent.Add(size);
     }
 
     /// <summary>Queues the answer to a call, after every event the call caused.</summary>
-    public void Answer(ulong callId, OperationReply reply) =>
-        Volatile.Read(ref _outbox).Writer.TryWrite(new NodeItem { Result = new Result { Id = callId, Reply = reply } });
+    public void Answer(ulong callId, OperationReply reply)
+    {
+        var item = new NodeItem { Result = new Result { Id = callId, Reply = reply } };
+        Volatile.Read(ref _outbox).Writer.TryWrite(new Outgoing(item, item.CalculateSize()));
+    }
 
     private readonly Lock _streamGate = new();
     private long _generation;
@@ -195,9 +199,11 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
             while (await reader.WaitToReadAsync(ct))
             {
                 var frame = new NodeFrame();
-                while (frame.Items.Count < MaxBatch && reader.TryRead(out var item))
+                var bytes = 0L;
+                while (reader.TryPeek(out var next) && FrameLimits.Fits(frame.Items.Count, bytes, next.Size) && reader.TryRead(out _))
                 {
-                    frame.Items.Add(item);
+                    frame.Items.Add(next.Item);
+                    bytes += next.Size;
                 }
 
                 await WriteAsync(stream, frame, outbox, ct);
@@ -210,7 +216,7 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
     }
 
     /// <summary>Writes a batch; until the write completes it stays the unsent batch, which the next link writes first.</summary>
-    private async Task WriteAsync(IServerStreamWriter<NodeFrame> stream, NodeFrame frame, Channel<NodeItem> from, CancellationToken ct)
+    private async Task WriteAsync(IServerStreamWriter<NodeFrame> stream, NodeFrame frame, Channel<Outgoing> from, CancellationToken ct)
     {
         _unsent = (frame, from);
         await stream.WriteAsync(frame, ct);
@@ -218,7 +224,10 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
         Metrics.ImqMetrics.BatchesSent.Add(1);
     }
 
-    private static Channel<NodeItem> NewOutbox() => Channel.CreateUnbounded<NodeItem>(new UnboundedChannelOptions { SingleReader = true });
+    private static Channel<Outgoing> NewOutbox() => Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
+    /// <summary>An item waiting for the link, with its encoded size (counted once, when it is queued).</summary>
+    private readonly record struct Outgoing(NodeItem Item, int Size);
 }

@@ -47,7 +47,18 @@ internal sealed partial class BucketTakeover(
 
             foreach (var queue in queues)
             {
-                var image = queue.ToEngine(members.Find);
+                Imq.QueueServer.Model.QueueImage image;
+                try
+                {
+                    image = queue.ToEngine(members.Find);
+                }
+                catch (ImqException e)
+                {
+                    // The owner sent something no client could have: that queue is not installed.
+                    LogBadImage(logger, queue.Name, e.Detail);
+                    continue;
+                }
+
                 engine.Install(image);
                 foreach (var member in image.Members)
                 {
@@ -61,7 +72,7 @@ internal sealed partial class BucketTakeover(
 
             foreach (var (userId, holder) in sessions)
             {
-                if (members.Find(holder) is { } member)
+                if (Names.IsValidUserId(userId) && members.Find(holder) is { } member)
                 {
                     engine.Sessions.Restore(userId, member);
                 }
@@ -109,6 +120,9 @@ internal sealed partial class BucketTakeover(
             MemberResolver.Track(member, queue, isMember: false);
         }
     }
+
+    [LoggerMessage(EventId = 811, Level = LogLevel.Warning, Message = "Did not take over queue {Queue} from its replica: {Reason}")]
+    private static partial void LogBadImage(ILogger logger, string queue, string reason);
 
     [LoggerMessage(EventId = 810, Level = LogLevel.Information, Message = "Took over {Count} queues from replicas (map version {Version})")]
     private static partial void LogInstalled(ILogger logger, int count, long version);

@@ -4,7 +4,7 @@
 // the bucket's queues; the replica skips changes its images already hold. Callers wait for the
 // replica's acknowledgement before answering theirs, so nothing acknowledged is missing there.
 using Grpc.Core;
-using Grpc.Net.Client;
+using Imq.Backplane.Cluster;
 using Imq.Backplane.Wire;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +13,6 @@ namespace Imq.Backplane.Replication;
 internal sealed partial class ReplicaLink : IAsyncDisposable
 {
     private const int MaxBatchEntries = 512;
-    private const int MaxBatchBytes = 1024 * 1024;
 
     private readonly object _gate = new();
     private readonly Queue<JournalEntry> _unsent = new();
@@ -22,6 +21,7 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
     private readonly HashSet<int> _dropsDue = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly ReplicaImages _images;
+    private readonly NodeChannels _channels;
     private readonly ILogger _logger;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _bits;
@@ -35,12 +35,13 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
     private Task? _run;
     private int _disposed;
 
-    public ReplicaLink(string selfId, string nodeId, Func<string?> url, ReplicaImages images, ILogger logger)
+    public ReplicaLink(string selfId, string nodeId, Func<string?> url, ReplicaImages images, NodeChannels channels, ILogger logger)
     {
         SelfId = selfId;
         NodeId = nodeId;
         Url = url;
         _images = images;
+        _channels = channels;
         _logger = logger;
     }
 
@@ -208,8 +209,8 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
 
     private async Task StreamAsync(string url, CancellationToken ct)
     {
-        using var channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { MaxSendMessageSize = 64 * 1024 * 1024 });
-        using var call = new QueueNode.QueueNodeClient(channel).Replicate(cancellationToken: ct);
+        using var channel = _channels.Open(url, longLived: true);
+        using var call = _channels.Client(channel).Replicate(cancellationToken: ct);
         lock (_gate)
         {
             // Frames are counted per stream: the replica's count starts again too.
@@ -277,41 +278,54 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
                     frame = new ReplicaFrame { Bits = bits };
                     frame.Dropped.AddRange(_dropsDue);
                     _dropsDue.Clear();
-                    var bytes = 0;
-                    while (_unsent.Count > 0 && frame.Entries.Count < MaxBatchEntries && bytes < MaxBatchBytes)
+                    var bytes = 0L;
+                    while (_unsent.Count > 0 && frame.Entries.Count < MaxBatchEntries)
                     {
-                        var entry = _unsent.Dequeue();
-                        bytes += entry.CalculateSize();
-                        frame.Entries.Add(entry);
+                        var size = _unsent.Peek().CalculateSize();
+                        if (!FrameLimits.Fits(frame.Entries.Count, bytes, size))
+                        {
+                            break;
+                        }
+
+                        frame.Entries.Add(_unsent.Dequeue());
+                        bytes += size;
                     }
                 }
             }
 
+            List<ReplicaFrame> frames;
             if (images is not null)
             {
-                // Captured outside the lock: each queue's image reads the head inside the queue's own turn.
-                frame = new ReplicaFrame { Bits = bits, Position = heldFrom };
-                frame.Images.AddRange(await _images.CaptureAsync(images, bits, () => Head));
-                LogImagesSent(_logger, NodeId, frame.Images.Count, frame.Images.Sum(i => i.Queues.Count), bits);
+                // Captured outside the lock: each queue's image reads the head inside the queue's own turn. Sent in
+                // frames within the budget; the replica owes its images until it has acknowledged the last one.
+                var captured = await _images.CaptureAsync(images, bits, () => Head);
+                frames = ImageFrames.Split(captured, bits, heldFrom);
+                LogImagesSent(_logger, NodeId, captured.Count, captured.Sum(i => i.Queues.Count), bits, frames.Count);
             }
-
-            if (frame is null)
+            else if (frame is not null)
+            {
+                frames = [frame];
+            }
+            else
             {
                 await wake.WaitAsync(ct);
                 continue;
             }
 
-            lock (_gate)
+            for (var i = 0; i < frames.Count; i++)
             {
-                _framesSent++;
-                if (images is not null)
+                lock (_gate)
                 {
-                    _lastImageFrame = _framesSent;
-                    _capturing = false;
+                    _framesSent++;
+                    if (images is not null && i == frames.Count - 1)
+                    {
+                        _lastImageFrame = _framesSent;
+                        _capturing = false;
+                    }
                 }
-            }
 
-            await stream.WriteAsync(frame, ct);
+                await stream.WriteAsync(frames[i], ct);
+            }
         }
     }
 
@@ -346,8 +360,8 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
         throw new IOException($"replica {NodeId} closed the stream");
     }
 
-    [LoggerMessage(EventId = 801, Level = LogLevel.Information, Message = "Sending {Node} images of {Buckets} buckets ({Queues} queues, {Bits} bits)")]
-    private static partial void LogImagesSent(ILogger logger, string node, int buckets, int queues, int bits);
+    [LoggerMessage(EventId = 801, Level = LogLevel.Information, Message = "Sending {Node} images of {Buckets} buckets ({Queues} queues, {Bits} bits) in {Frames} frames")]
+    private static partial void LogImagesSent(ILogger logger, string node, int buckets, int queues, int bits, int frames);
 
     [LoggerMessage(EventId = 800, Level = LogLevel.Warning, Message = "Replication stream to {NodeId} failed: {Reason}")]
     private static partial void LogStreamFailed(ILogger logger, string nodeId, string reason);

@@ -15,6 +15,7 @@ internal sealed class ReplicaLinks(
     ClusterSettings settings,
     ClusterOwnership ownership,
     ReplicaImages images,
+    NodeChannels channels,
     ILogger<ReplicaLinks> logger) : IReplicaAcknowledgements, IAsyncDisposable
 {
     /// <summary>How long an operation waits for its replicas before answering unavailable (the boss
@@ -31,7 +32,7 @@ internal sealed class ReplicaLinks(
         }
 
         // Only the link that wins a race runs: one made and dropped by a racing caller never starts.
-        var made = new ReplicaLink(settings.NodeId, node, () => ownership.UrlOf(node), images, logger);
+        var made = new ReplicaLink(settings.NodeId, node, () => ownership.UrlOf(node), images, channels, logger);
         link = _links.GetOrAdd(node, made);
         if (ReferenceEquals(link, made))
         {

@@ -78,12 +78,26 @@ internal sealed class ReplicaStore(QueueEngineOptions engineOptions)
         }
     }
 
+    /// <summary>Replaces what the store holds of a bucket with its image; a further part of an image split over
+    /// frames (continued) adds to it instead, and a further part of one queue's image adds history and members.</summary>
     private void Replace(BucketImage image, int bits)
     {
-        Forget(image.Bucket, bits);
+        if (!image.Continued)
+        {
+            Forget(image.Bucket, bits);
+        }
+
         foreach (var queue in image.Queues)
         {
-            _queues[queue.Name] = ReplicaQueue.From(queue);
+            if (queue.Continued && _queues.TryGetValue(queue.Name, out var held))
+            {
+                held.History.AddRange(queue.History);
+                held.Members.AddRange(queue.Members);
+            }
+            else
+            {
+                _queues[queue.Name] = ReplicaQueue.From(queue);
+            }
         }
 
         foreach (var session in image.Sessions)
@@ -266,17 +280,19 @@ internal sealed class ReplicaQueue
 
     public void RemoveMember(MemberRef member) => Members.RemoveAll(m => Same(m, member));
 
-    /// <summary>The queue as the engine installs it, with each member reference resolved (null: gone, left out).</summary>
+    /// <summary>The queue as the engine installs it, with each member reference resolved (null: gone, left out).
+    /// What the owner sent is checked here as any input from another node is (PeerInput): a bad name or value
+    /// throws ImqException <c>invalid</c>.</summary>
     public Imq.QueueServer.Model.QueueImage ToEngine(Func<MemberRef, Member?> resolve)
     {
         var mounts = Mounts.Select(m => new MountSnapshot(
-            m.Name,
+            Names.CheckMount(m.Name),
             WireValues.FromWire(m.Kind),
             m.Version,
-            m.State?.ToDictionary(s => s.Key, s => WireValues.FromWire(s.Value), StringComparer.Ordinal))).ToList();
-        var history = History.Select(e => (SequencedEvent)EventCodec.FromWire(e)).ToList();
-        var members = Members.Select(resolve).OfType<Member>().ToList();
-        return new Imq.QueueServer.Model.QueueImage(Name, Seq, mounts, history, members);
+            m.State?.ToDictionary(s => WireValues.StateKey(s.Key), s => WireValues.FromWire(s.Value), StringComparer.Ordinal))).ToList();
+        var history = History.Select(e => EventCodec.FromWire(e) as SequencedEvent ?? throw ImqException.Invalid("a history entry is not a sequenced event")).ToList();
+        var members = Members.Select(m => resolve(PeerInput.Member(m))).OfType<Member>().ToList();
+        return new Imq.QueueServer.Model.QueueImage(Names.CheckQueue(Name), Seq, mounts, history, members);
     }
 
     private static bool Same(MemberRef a, MemberRef b) => a.GatewayId == b.GatewayId && a.ConnectionId == b.ConnectionId;

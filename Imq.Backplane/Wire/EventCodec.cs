@@ -1,6 +1,6 @@
 // Queue events and snapshots in their wire form (imq.proto's Event and QueueSnapshot): built once per
-// event and gateway on the node, read once per event on each gateway. Each event kind is converted in
-// both directions side by side, so its encoding and decoding cannot drift apart.
+// event and gateway on the node, read once per event on each gateway, checked as it is read (PeerInput).
+// Each event kind is converted in both directions side by side, so its encoding and decoding cannot drift apart.
 using Google.Protobuf;
 using Imq.Backplane.Gateway;
 using Imq.Backplane.SignalR;
@@ -77,25 +77,27 @@ internal static class EventCodec
         return wire;
     }
 
+    /// <summary>Reads an event another process wrote, checked as a client's input would be (PeerInput): names
+    /// follow the contract's rules and values are parsed; a bad one throws ImqException <c>invalid</c>.</summary>
     public static QueueEvent FromWire(Event wire)
     {
-        var queue = wire.Queue;
+        var queue = Names.CheckQueue(wire.Queue);
         return wire.KindCase switch
         {
-            Event.KindOneofCase.Message => new MessageEvent(queue, wire.Message.Mount, wire.Message.HasFrom ? wire.Message.From : null, WireValues.FromWire(wire.Message.Data), wire.Message.Seq),
-            Event.KindOneofCase.State => new StateEvent(queue, wire.State.Mount, WireValues.FromWire(wire.State.Changes), wire.State.Seq),
-            Event.KindOneofCase.Mounted => new MountedEvent(queue, wire.Mounted.Mount, WireValues.FromWire(wire.Mounted.Kind), wire.Mounted.Seq),
-            Event.KindOneofCase.Unmounted => new UnmountedEvent(queue, wire.Unmounted.Mount, wire.Unmounted.Seq),
-            Event.KindOneofCase.Presence => new PresenceEvent(queue, wire.Presence.UserId, wire.Presence.Joined),
-            Event.KindOneofCase.Joined => new JoinedEvent(queue, FromWire(wire.Joined.Snapshot)),
-            Event.KindOneofCase.Left => new LeftEvent(queue, wire.Left.Reason),
-            Event.KindOneofCase.Direct => new DirectEvent(queue, wire.Direct.HasFrom ? wire.Direct.From : null, WireValues.FromWire(wire.Direct.Data), wire.Direct.HasId ? wire.Direct.Id : null),
+            Event.KindOneofCase.Message => new MessageEvent(queue, Names.CheckMount(wire.Message.Mount), PeerInput.From(wire.Message.HasFrom, wire.Message.From), WireValues.FromWire(wire.Message.Data), wire.Message.Seq),
+            Event.KindOneofCase.State => new StateEvent(queue, Names.CheckMount(wire.State.Mount), WireValues.FromWire(wire.State.Changes), wire.State.Seq),
+            Event.KindOneofCase.Mounted => new MountedEvent(queue, Names.CheckMount(wire.Mounted.Mount), WireValues.FromWire(wire.Mounted.Kind), wire.Mounted.Seq),
+            Event.KindOneofCase.Unmounted => new UnmountedEvent(queue, Names.CheckMount(wire.Unmounted.Mount), wire.Unmounted.Seq),
+            Event.KindOneofCase.Presence => new PresenceEvent(queue, Names.CheckUserId(wire.Presence.UserId), wire.Presence.Joined),
+            Event.KindOneofCase.Joined => new JoinedEvent(queue, FromWire(wire.Joined.Snapshot ?? throw ImqException.Invalid("Joined carries no snapshot"))),
+            Event.KindOneofCase.Left => new LeftEvent(queue, PeerInput.Reason(wire.Left.Reason)),
+            Event.KindOneofCase.Direct => new DirectEvent(queue, PeerInput.From(wire.Direct.HasFrom, wire.Direct.From), WireValues.FromWire(wire.Direct.Data), wire.Direct.HasId ? wire.Direct.Id : null),
             Event.KindOneofCase.Adopted => new AdoptedEvent(queue),
-            Event.KindOneofCase.Replaced => new ReplacedEvent(queue, wire.Replaced.WinnerGateway, wire.Replaced.WinnerConnection),
+            Event.KindOneofCase.Replaced => new ReplacedEvent(queue, PeerInput.Id(wire.Replaced.WinnerGateway, "gateway"), PeerInput.Id(wire.Replaced.WinnerConnection, "connection")),
             Event.KindOneofCase.ReliablePending => new ReliablePendingEvent(queue),
             Event.KindOneofCase.HubInvocation => FromWire(queue, wire.HubInvocation),
-            Event.KindOneofCase.HubCompletion => new HubCompletionEvent(queue, wire.HubCompletion.InvocationId, wire.HubCompletion.Protocol, wire.HubCompletion.Completion.ToByteArray()),
-            var kind => throw new InvalidDataException($"unknown event kind {kind}"),
+            Event.KindOneofCase.HubCompletion => new HubCompletionEvent(queue, wire.HubCompletion.InvocationId, wire.HubCompletion.Protocol, PeerInput.HubFrame(wire.HubCompletion.Protocol, wire.HubCompletion.Completion)),
+            var kind => throw ImqException.Invalid($"unknown event kind {kind}"),
         };
     }
 
@@ -137,14 +139,19 @@ internal static class EventCodec
                 state = new Dictionary<string, JsonData>(m.State.Entries.Count, StringComparer.Ordinal);
                 foreach (var entry in m.State.Entries)
                 {
-                    state[entry.Key] = WireValues.FromWire(entry.Value);
+                    state[WireValues.StateKey(entry.Key)] = WireValues.FromWire(entry.Value);
                 }
             }
 
-            mounts.Add(new MountSnapshot(m.Name, WireValues.FromWire(m.Kind), m.Version, state));
+            mounts.Add(new MountSnapshot(Names.CheckMount(m.Name), WireValues.FromWire(m.Kind), m.Version, state));
         }
 
-        return new Imq.QueueServer.Model.QueueSnapshot(wire.Queue, wire.Seq, mounts, [.. wire.Members], wire.HasGap ? wire.Gap : null);
+        foreach (var member in wire.Members)
+        {
+            Names.CheckUserId(member);
+        }
+
+        return new Imq.QueueServer.Model.QueueSnapshot(Names.CheckQueue(wire.Queue), wire.Seq, mounts, [.. wire.Members], wire.HasGap ? wire.Gap : null);
     }
 
     private static Event.Types.HubInvocation ToWire(HubInvocationEvent h)
@@ -171,8 +178,8 @@ internal static class EventCodec
 
     private static HubInvocationEvent FromWire(string queue, Event.Types.HubInvocation wire) => new(
         queue,
-        wire.Messages.Select(m => (m.Protocol, m.Bytes.ToByteArray())).ToList(),
+        wire.Messages.Select(m => (m.Protocol, PeerInput.HubFrame(m.Protocol, m.Bytes))).ToList(),
         [.. wire.Excluded],
         wire.HasInvocationId ? wire.InvocationId : null,
-        wire.HasReplyTo ? wire.ReplyTo : null);
+        wire.HasReplyTo ? PeerInput.Id(wire.ReplyTo, "gateway") : null);
 }

@@ -16,8 +16,13 @@ internal static class WireValues
     /// <summary>Reads a value another process wrote; it is parsed again, so what reaches a client is JSON.</summary>
     public static JsonData FromWire(ByteString json) => JsonData.Parse(json.Span);
 
-    /// <summary>Reads a value the gateway that sent the operation wrote with Utf8JsonWriter.</summary>
+    /// <summary>Reads a value of an operation: written by this process's own gateway with Utf8JsonWriter, or
+    /// received from another gateway and already parsed and re-encoded by <see cref="PeerInput.CheckOperation"/>.</summary>
     public static JsonData FromGateway(ByteString json) => JsonData.FromTrustedUtf8(json.ToByteArray());
+
+    /// <summary>A state key: 1 to 256 characters, as at the client edge.</summary>
+    public static string StateKey(string key) =>
+        key.Length is 0 or > 256 ? throw ImqException.Invalid("state keys must be 1-256 characters") : key;
 
     public static MountKind ToWire(MountType type) => type == MountType.Message ? MountKind.Message : MountKind.State;
 
@@ -79,7 +84,7 @@ internal static class WireValues
         var changes = new Dictionary<string, JsonData?>(wire.Count, StringComparer.Ordinal);
         foreach (var change in wire)
         {
-            changes[change.Key] = change.HasValue ? read(change.Value) : null;
+            changes[StateKey(change.Key)] = change.HasValue ? read(change.Value) : null;
         }
 
         return changes;

@@ -38,10 +38,11 @@ internal static class ImqNode
         // Building needs values of the `Imq` section (cluster or not, DataDir, keep-alive): read here and
         // checked by the validator start-up runs, so a bad value stops the node before anything starts.
         // Services get their ImqOptions from AddImqCore, bound from the same configuration.
-        var options = ImqCoreServices.ReadOptions(builder.Configuration);
+        var options = ImqCoreServices.ReadOptions(builder.Configuration, new ProgramOptionsValidator());
         var secrets = NodeSecrets.Load(options);
 
         var services = builder.Services;
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ImqOptions>, ProgramOptionsValidator>());
         services.AddSingleton(secrets);
         services.TryAddSingleton(TimeProvider.System);
         services.AddImqCore();

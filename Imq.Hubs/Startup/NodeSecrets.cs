@@ -43,11 +43,8 @@ internal sealed class NodeSecrets
         byte[] jwtKey;
         if (!string.IsNullOrEmpty(options.Auth.JwtSigningKey))
         {
+            // At least 32 bytes: checked at start-up (ProgramOptionsValidator).
             jwtKey = System.Text.Encoding.UTF8.GetBytes(options.Auth.JwtSigningKey);
-            if (jwtKey.Length < 32)
-            {
-                throw new InvalidOperationException("Imq:Auth:JwtSigningKey must be at least 32 bytes of UTF-8");
-            }
         }
         else
         {

@@ -57,13 +57,21 @@ public sealed class JsonData : IEquatable<JsonData>
     /// <summary>A placeholder for a value that had no JSON equivalent; the hub answers <c>invalid</c> with the reason.</summary>
     public static JsonData Rejected(string reason) => new("null"u8.ToArray(), reason);
 
-    /// <summary>Parses JSON text (any whitespace) into the compact form; malformed text is <c>invalid</c>.</summary>
+    /// <summary>Parses JSON text (one value, any whitespace) into the compact form; malformed text, or anything
+    /// after the value, is <c>invalid</c>.</summary>
     public static JsonData Parse(ReadOnlySpan<byte> utf8)
     {
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth + 1 });
             using var doc = JsonDocument.ParseValue(ref reader);
+
+            // ParseValue stops after the first value: reading on throws if anything but whitespace follows.
+            if (reader.Read())
+            {
+                throw ImqException.Invalid("malformed JSON: more than one value");
+            }
+
             return FromElement(doc.RootElement);
         }
         catch (JsonException e)

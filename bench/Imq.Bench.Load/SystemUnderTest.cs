@@ -140,6 +140,8 @@ internal sealed class SystemUnderTest : IDisposable
 
     private void StartImq(BenchEnvironment env, int nodes, string? connectionString)
     {
+        // One random secret for the cluster's nodes (they refuse gRPC calls without it).
+        var secret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
         for (var i = 1; i <= nodes; i++)
         {
             var dataDir = Directory.CreateTempSubdirectory("imq-bench-").FullName;
@@ -172,6 +174,7 @@ internal sealed class SystemUnderTest : IDisposable
             {
                 settings["Imq__Cluster__ConnectionString"] = connectionString;
                 settings["Imq__Cluster__AdvertiseUrl"] = $"http://127.0.0.1:{FreePort()}";
+                settings["Imq__Cluster__Secret"] = secret;
             }
 
             _servers.Add(ServerProcess.Start($"{Name}-node{i}", env.ImqDll, FreePort(), [], settings, env.LogDir));

@@ -1,5 +1,5 @@
 // Two servers scaled out through IMQ (AddSignalR().AddImq()): two cluster nodes sharing a throwaway
-// PostgreSQL database, gRPC between them. Each cluster gets a database of its own, so concurrent tests
+// PostgreSQL database and a random cluster secret (no JWT key: the app keeps its own authentication), gRPC between them. Each cluster gets a database of its own, so concurrent tests
 // never meet. PostgreSQL comes from IMQ_TEST_POSTGRES (scripts/test.sh starts one and sets it).
 using Imq.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,6 +11,7 @@ public static class ImqCluster
     public static async Task<ConformanceCluster> StartAsync()
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync("imq_conf_");
+        var secret = ClusterSecrets.New();
         return await ConformanceCluster.StartAsync(
             i =>
             {
@@ -21,6 +22,7 @@ public static class ImqCluster
                         builder.Configuration["Imq:NodeId"] = $"conf-{i}";
                         builder.Configuration["Imq:Cluster:ConnectionString"] = connectionString;
                         builder.Configuration["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{grpc}";
+                        builder.Configuration["Imq:Cluster:Secret"] = secret;
                         signalR.AddImq();
                     },
                     grpc);

@@ -27,15 +27,12 @@ public sealed class FencingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestPostgres.CreateDatabaseAsync();
+        var (secret, jwtKey) = (ClusterSecrets.New(), ClusterSecrets.New());
         foreach (var id in new[] { "fence-a", "fence-b", "fence-c" })
         {
-            _nodes.Add(await TestNode.StartAsync(new Dictionary<string, string?>
-            {
-                ["Imq:NodeId"] = id,
-                ["Imq:Cluster:ConnectionString"] = _database,
-                ["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{FreePort.Next()}",
-                ["Imq:Auth:JwtSigningKey"] = "fencing-test-signing-key-0123456789abcdef",
-            }));
+            var settings = ClusterSecrets.NodeSettings(_database, FreePort.Next(), secret, jwtKey);
+            settings["Imq:NodeId"] = id;
+            _nodes.Add(await TestNode.StartAsync(settings));
         }
 
         using var settle = new CancellationTokenSource(Timeouts.ClusterSettle);

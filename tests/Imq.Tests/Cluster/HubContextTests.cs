@@ -18,15 +18,12 @@ public sealed class HubContextTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var database = await TestPostgres.CreateDatabaseAsync();
+        var (secret, jwtKey) = (ClusterSecrets.New(), ClusterSecrets.New());
         for (var i = 0; i < 2; i++)
         {
-            _nodes.Add(await TestNode.StartAsync(new Dictionary<string, string?>
-            {
-                ["Imq:NodeId"] = $"ctx-{i}",
-                ["Imq:Cluster:ConnectionString"] = database,
-                ["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{FreePort.Next()}",
-                ["Imq:Auth:JwtSigningKey"] = "hub-context-test-signing-key-0123456789",
-            }));
+            var settings = ClusterSecrets.NodeSettings(database, FreePort.Next(), secret, jwtKey);
+            settings["Imq:NodeId"] = $"ctx-{i}";
+            _nodes.Add(await TestNode.StartAsync(settings));
         }
 
         await StoredBucketMap.WaitForHoldersAsync(database, holders: 2, _nodes.Select(n => n.Services));

@@ -203,11 +203,7 @@ public sealed class ReliableMessageTests(NodeFixture fixture) : IClassFixture<No
     public async Task Stored_messages_survive_a_node_restart(string store)
     {
         var settings = store == "postgres"
-            ? new Dictionary<string, string?>
-            {
-                ["Imq:Cluster:ConnectionString"] = await TestPostgres.CreateDatabaseAsync(),
-                ["Imq:Cluster:AdvertiseUrl"] = $"http://127.0.0.1:{FreePort.Next()}",
-            }
+            ? ClusterSecrets.NodeSettings(await TestPostgres.CreateDatabaseAsync(), FreePort.Next(), ClusterSecrets.New(), ClusterSecrets.New())
             : null;
         await using var node = await TestNode.StartAsync(settings);
         var response = await node.Rest.PostAsync("/api/v1/users/dave-rs/messages", Json("""{"data":{"n":7},"reliable":true,"id":"r-1"}"""));

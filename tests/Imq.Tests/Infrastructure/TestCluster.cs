@@ -1,5 +1,5 @@
 // A real multi-process cluster on loopback: N node processes of the IMQ program (every role), one
-// PostgreSQL database of their own, gRPC between them on their advertise ports. Processes are killed at
+// PostgreSQL database and one random cluster secret of their own, gRPC between them on their advertise ports. Processes are killed at
 // the end; their output is kept for failure messages. On request the nodes reach PostgreSQL through a
 // TcpProxy, so a test can cut the database away from them (the test itself still reads it directly).
 using System.Net.Http.Json;
@@ -22,8 +22,20 @@ public sealed class TestCluster : IAsyncDisposable
         NodeConnectionString = postgres is null
             ? connectionString
             : new NpgsqlConnectionStringBuilder(connectionString) { Host = postgres.Url.Host, Port = postgres.Url.Port }.ConnectionString;
-        _settings = settings;
+
+        // A secret of its own (the test's settings may set another), given to every node.
+        var all = new Dictionary<string, string> { ["Imq__Cluster__Secret"] = ClusterSecrets.New() };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            all[key] = value;
+        }
+
+        Secret = all["Imq__Cluster__Secret"];
+        _settings = all;
     }
+
+    /// <summary>The secret the cluster's nodes share (Imq:Cluster:Secret), random for each cluster.</summary>
+    public string Secret { get; }
 
     /// <summary>The cluster's database, as the test reaches it (directly).</summary>
     public string ConnectionString { get; }
