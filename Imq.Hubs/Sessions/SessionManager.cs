@@ -7,6 +7,7 @@
 // end with SessionEnded("home_lost"). Ending every session at shutdown is ShutdownNotice's.
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Hosting;
+using Imq.Backplane.Metrics;
 using Imq.Backplane.Wire;
 using Imq.Hubs.Auth;
 using Imq.Hubs.ClientProtocol;
@@ -71,6 +72,7 @@ internal sealed partial class SessionManager(
     public async Task OnReplacedAsync(Session previous, ReplacedEvent replaced)
     {
         previous.Replaced = true;
+        previous.EndReason ??= DisconnectReasons.Replaced;
         var winner = new MemberRef { GatewayId = replaced.WinnerGateway, ConnectionId = replaced.WinnerConnection, UserId = previous.UserId ?? "" };
         foreach (var queue in previous.Queues.Keys)
         {

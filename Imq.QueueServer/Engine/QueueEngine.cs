@@ -34,6 +34,21 @@ internal sealed class QueueEngine
 
     public int QueueCount => _queues.Count;
 
+    /// <summary>The mounts of every queue held, counted now (for /metrics: walks the table without locking it).</summary>
+    public long MountCount
+    {
+        get
+        {
+            long total = 0;
+            foreach (var pair in _queues)
+            {
+                total += pair.Value.MountCount;
+            }
+
+            return total;
+        }
+    }
+
     /// <summary>Creates a queue with its mounts; an existing queue is left as it is (returns false).</summary>
     public bool CreateQueue(string queue, IReadOnlyList<MountSpec> mounts)
     {
