@@ -123,6 +123,22 @@ public sealed partial class MetricsTests(NodeFixture fixture) : IClassFixture<No
     }
 
     [Fact]
+    public async Task The_clients_of_a_stopping_node_count_as_shutdown()
+    {
+        const string Shutdown = """imq_disconnects_total{reason="shutdown"}""";
+        var before = await ValueAsync(Shutdown);
+        await using (var node = await TestNode.StartAsync())
+        {
+            var frank = await node.ConnectUserAsync("metrics-frank");
+            await node.StopAppAsync();
+            Assert.Equal("shutdown", (await frank.WaitForAsync("SessionEnded")).Arg<string>(0));
+        }
+
+        // The counters are the process's: the fixture's node shows what the stopped one counted.
+        await WaitForValueAsync(Shutdown, before + 1);
+    }
+
+    [Fact]
     public async Task A_silent_client_counts_as_timeout()
     {
         const string Timeout = """imq_disconnects_total{reason="timeout"}""";
