@@ -1,7 +1,8 @@
 // /metrics as an operator's Prometheus reads it: it asks for a server API key (unless anonymous reads are
-// allowed), it lists every metric docs/OPERATIONS.md names with the documented type, and the round-trip
-// histogram, the error counter and the disconnect counter move when a client does the matching thing.
-// The counters are process-wide, so these tests run alone (MetricsCollection) and expect exact steps.
+// allowed), it shows every metric docs/OPERATIONS.md lists, with the documented type, and no metric of
+// IMQ's that the docs miss, and the round-trip histogram, the error counter and the disconnect counter
+// move when a client does the matching thing. The counters are process-wide, so these tests run alone
+// (MetricsCollection) and expect exact steps.
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -55,10 +56,14 @@ public sealed partial class MetricsTests(NodeFixture fixture) : IClassFixture<No
 
         var documented = DocumentedMetrics();
         Assert.True(documented.Count >= 15, $"the metrics table of docs/OPERATIONS.md lists {documented.Count} metrics");
-        foreach (var (name, type) in documented.Where(m => !m.Name.StartsWith("imq_grpc_", StringComparison.Ordinal)))
+        foreach (var (name, type, _) in documented.Where(m => !m.ClusterOnly))
         {
             Assert.Contains($"# TYPE {name} {type}\n", text, StringComparison.Ordinal);
         }
+
+        // And the other way round: every metric of IMQ's that /metrics shows is in the table.
+        var exported = ExportedImqMetric().Matches(text).Select(m => m.Groups[1].Value);
+        Assert.Empty(exported.Except(documented.Select(m => m.Name)));
 
         var values = Parse(text);
         Assert.True(values["imq_queues{}"] >= 1, "this node holds " + queue);
@@ -188,10 +193,10 @@ public sealed partial class MetricsTests(NodeFixture fixture) : IClassFixture<No
         Assert.Contains("# TYPE imq_connections gauge\n", text, StringComparison.Ordinal);
     }
 
-    /// <summary>The (name, type) rows of the metrics table in docs/OPERATIONS.md.</summary>
-    private static List<(string Name, string Type)> DocumentedMetrics() =>
+    /// <summary>The rows of the metrics table in docs/OPERATIONS.md; those marked "cluster only" a single node never shows.</summary>
+    private static List<(string Name, string Type, bool ClusterOnly)> DocumentedMetrics() =>
         [.. DocRow().Matches(File.ReadAllText(Path.Combine(Repository.Root, "docs", "OPERATIONS.md")))
-            .Select(m => (m.Groups[1].Value, m.Groups[2].Value))];
+            .Select(m => (m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value.Contains("cluster only", StringComparison.Ordinal)))];
 
     /// <summary>Every sample of a scrape, by name and labels as written (<c>imq_queues{}</c>, <c>imq_errors_total{code="invalid",via="hub"}</c>).</summary>
     private static Dictionary<string, double> Parse(string text)
@@ -234,8 +239,11 @@ public sealed partial class MetricsTests(NodeFixture fixture) : IClassFixture<No
             $"{sample} is {values.GetValueOrDefault(sample)}, not {expected}: {string.Join(", ", values.Where(v => v.Key.StartsWith(name, StringComparison.Ordinal)))}");
     }
 
-    [GeneratedRegex(@"(?m)^\| `([a-z_]+)` \| (counter|gauge|histogram) \|")]
+    [GeneratedRegex(@"(?m)^\| `([a-z_]+)` \| (counter|gauge|histogram) \|(.*)$")]
     private static partial Regex DocRow();
+
+    [GeneratedRegex(@"(?m)^# TYPE (imq_[a-z_]+) ")]
+    private static partial Regex ExportedImqMetric();
 }
 
 /// <summary>The metrics tests, alone: IMQ's counters are process-wide, and other tests' calls would move them.</summary>
