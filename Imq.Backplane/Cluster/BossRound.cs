@@ -10,6 +10,7 @@
 // or a replica, and no node joins or evens out meanwhile. What the map becomes from the answers is pure and
 // lives in Buckets/.
 using Imq.Backplane.Buckets;
+using Imq.Backplane.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.Cluster;
@@ -25,6 +26,9 @@ internal sealed partial class BossRound
     private readonly IReadOnlySet<string> _draining;
     private readonly CancellationToken _ct;
     private BucketMap _stored;
+
+    /// <summary>What this round does, for counting the buckets it moves (imq_bucket_moves_total).</summary>
+    private string _kind = BucketMoveKinds.Rebalance;
 
     private BossRound(IBossCluster cluster, IReadOnlySet<string> live, IReadOnlySet<string> draining, BucketMap stored, int replicas, ILogger logger, CancellationToken ct)
     {
@@ -61,13 +65,17 @@ internal sealed partial class BossRound
             }
 
             // Written at once, before any move is negotiated: calls stop going to a dead node as soon as possible.
+            _kind = BucketMoveKinds.Failover;
             await WriteAsync(await SettleAsync(failover.Map, []));
             return;
         }
 
         var pins = new List<(int Bucket, string Node)>();
         var newcomer = _live.Order(StringComparer.Ordinal).FirstOrDefault(n => !_stored.BucketsPerNode().ContainsKey(n) && !_draining.Contains(n));
-        var moved = _stored.BucketsPerNode().Keys.Any(_draining.Contains) ? await DrainAsync(_stored, pins)
+        _kind = _stored.BucketsPerNode().Keys.Any(_draining.Contains) ? BucketMoveKinds.Drain
+            : newcomer is null ? BucketMoveKinds.Rebalance
+            : BucketMoveKinds.Join;
+        var moved = _kind == BucketMoveKinds.Drain ? await DrainAsync(_stored, pins)
             : newcomer is null ? await RebalanceAsync(_stored, pins)
             : await JoinAsync(_stored, newcomer, pins);
         if (moved is not null)
@@ -220,7 +228,10 @@ internal sealed partial class BossRound
         return plan.Apply(answers.SelectMany(a => a.Ready.Select(b => (b, a.Node))).ToHashSet());
     }
 
-    /// <summary>Writes <paramref name="next"/> over the map this round started from or last wrote, unless it is that map; false when another boss wrote first.</summary>
+    /// <summary>
+    /// Writes <paramref name="next"/> over the map this round started from or last wrote, unless it is that map;
+    /// false when another boss wrote first. Its moved buckets are counted under this round's kind of change.
+    /// </summary>
     private async Task<bool> WriteAsync(BucketMap next)
     {
         if (next.Version == _stored.Version)
@@ -234,8 +245,31 @@ internal sealed partial class BossRound
         }
 
         LogMapWritten(_logger, next.Version, next.Bits, _live.Count);
+        ImqMetrics.BucketMoves.Add(_kind, count: MovedBuckets(_stored, next));
+
         _stored = next;
         return true;
+    }
+
+    /// <summary>Buckets of <paramref name="next"/> whose owner is not their (or, after a split, their parent's) owner in <paramref name="previous"/>.</summary>
+    private static int MovedBuckets(BucketMap previous, BucketMap next)
+    {
+        if (previous.Owners.Count == 0 || next.Bits < previous.Bits)
+        {
+            return 0;
+        }
+
+        var shift = next.Bits - previous.Bits;
+        var moved = 0;
+        for (var bucket = 0; bucket < next.Owners.Count; bucket++)
+        {
+            if (!string.Equals(next.Owners[bucket], previous.Owners[bucket >> shift], StringComparison.Ordinal))
+            {
+                moved++;
+            }
+        }
+
+        return moved;
     }
 
     [LoggerMessage(EventId = 521, Level = LogLevel.Information, Message = "Bucket map version {Version} written ({Bits} bits, {Nodes} queue nodes)")]

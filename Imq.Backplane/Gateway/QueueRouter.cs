@@ -1,6 +1,8 @@
 // The gateway's way to every queue operation: to the node that owns the queue's bucket — this process's
 // engine directly (no network) or another node over gRPC — with a retry after a wrong_node answer
 // (the map moved: refresh it and ask the new owner). Errors come back as ImqException with their code.
+using System.Diagnostics;
+using Imq.Backplane.Metrics;
 using Imq.Backplane.Node;
 using Imq.Backplane.Wire;
 using Imq.QueueServer.Model;
@@ -129,79 +131,91 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
     /// <summary>The node that owns <paramref name="queue"/> under the current map.</summary>
     public string OwnerOf(string queue) => ownership.OwnerOf(queue).NodeId;
 
+    /// <summary>Runs <paramref name="request"/> on the queue's owner, timed into <see cref="ImqMetrics.RoundTrip"/> (retries included).</summary>
     private async Task<OperationReply> CallAsync(Operation request)
     {
-        for (var attempt = 1; ; attempt++)
+        var started = Stopwatch.GetTimestamp();
+        var remote = false;
+        try
         {
-            request.MapVersion = ownership.Version;
-            string node;
-            string? url;
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                (node, url) = ownership.OwnerOf(request.Queue);
-            }
-            catch (ImqException e) when (e.Code == ErrorCodes.Unavailable && attempt < Attempts)
-            {
-                // No map yet (a node just started): read it and try again.
-                await ownership.RefreshAsync(0, CancellationToken.None);
-                await Task.Delay(50 * attempt);
-                continue;
-            }
-            OperationReply reply;
-            if (node == ownership.SelfId)
-            {
-                reply = await executor.ExecuteAsync(request, CancellationToken.None);
-            }
-            else if (nodes is null || url is null)
-            {
-                await ownership.RefreshAsync(request.MapVersion, CancellationToken.None);
-                if (attempt >= Attempts)
-                {
-                    throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) has no known address");
-                }
-
-                continue;
-            }
-            else
-            {
+                request.MapVersion = ownership.Version;
+                string node;
+                string? url;
                 try
                 {
-                    var link = await nodes.ForAsync(node, url);
-                    Metrics.ImqMetrics.RemoteOperations.Add(1, new KeyValuePair<string, object?>("op", request.OpCase.ToString()));
-                    reply = await link.CallAsync(request);
+                    (node, url) = ownership.OwnerOf(request.Queue);
                 }
-                catch (NodeLinkException e)
+                catch (ImqException e) when (e.Code == ErrorCodes.Unavailable && attempt < Attempts)
                 {
-                    // Only a call that never reached the node is retried: one that was sent may have run.
-                    if (attempt >= Attempts || e.Sent)
-                    {
-                        throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) did not answer: {e.Message}");
-                    }
-
-                    // A node starting, stopping or just moved: look at the map again and retry.
-                    await ownership.RefreshAsync(request.MapVersion, CancellationToken.None);
+                    // No map yet (a node just started): read it and try again.
+                    await ownership.RefreshAsync(0, CancellationToken.None);
                     await Task.Delay(50 * attempt);
                     continue;
                 }
-            }
+                OperationReply reply;
+                if (node == ownership.SelfId)
+                {
+                    remote = false;
+                    reply = await executor.ExecuteAsync(request, CancellationToken.None);
+                }
+                else if (nodes is null || url is null)
+                {
+                    await ownership.RefreshAsync(request.MapVersion, CancellationToken.None);
+                    if (attempt >= Attempts)
+                    {
+                        throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) has no known address");
+                    }
 
-            if (reply.ErrorCode.Length == 0)
-            {
-                return reply;
-            }
+                    continue;
+                }
+                else
+                {
+                    try
+                    {
+                        remote = true;
+                        var link = await nodes.ForAsync(node, url);
+                        ImqMetrics.RemoteOperations.Add(1, RouteTags.Of(request.OpCase));
+                        reply = await link.CallAsync(request);
+                    }
+                    catch (NodeLinkException e)
+                    {
+                        // Only a call that never reached the node is retried: one that was sent may have run.
+                        if (attempt >= Attempts || e.Sent)
+                        {
+                            throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) did not answer: {e.Message}");
+                        }
 
-            if (reply.ErrorCode != OperationExecutor.WrongNode)
-            {
-                throw new ImqException(reply.ErrorCode, reply.ErrorDetail);
-            }
+                        // A node starting, stopping or just moved: look at the map again and retry.
+                        await ownership.RefreshAsync(request.MapVersion, CancellationToken.None);
+                        await Task.Delay(50 * attempt);
+                        continue;
+                    }
+                }
 
-            if (attempt >= Attempts)
-            {
-                throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} keeps moving; try again");
-            }
+                if (reply.ErrorCode.Length == 0)
+                {
+                    return reply;
+                }
 
-            await ownership.RefreshAsync(reply.MapVersion, CancellationToken.None);
-            await Task.Delay(25 * attempt);
+                if (reply.ErrorCode != OperationExecutor.WrongNode)
+                {
+                    throw new ImqException(reply.ErrorCode, reply.ErrorDetail);
+                }
+
+                if (attempt >= Attempts)
+                {
+                    throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} keeps moving; try again");
+                }
+
+                await ownership.RefreshAsync(reply.MapVersion, CancellationToken.None);
+                await Task.Delay(25 * attempt);
+            }
+        }
+        finally
+        {
+            ImqMetrics.RoundTrip.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, RouteTags.Of(request.OpCase), remote ? RouteTags.Remote : RouteTags.Local);
         }
     }
 

@@ -45,6 +45,9 @@ public sealed partial class ImqOptions
     /// <summary><c>Imq:Cluster</c>: the cluster this process joins, if any; see <see cref="ClusterSection"/>.</summary>
     public ClusterSection Cluster { get; set; } = new();
 
+    /// <summary><c>Imq:Metrics</c>: who may read <c>/metrics</c>; see <see cref="MetricsSection"/>.</summary>
+    public MetricsSection Metrics { get; set; } = new();
+
     /// <summary>Whether this process is a cluster node: true when <c>Imq:Cluster:ConnectionString</c> is set,
     /// false (a single node) by default.</summary>
     public bool IsCluster => !string.IsNullOrEmpty(Cluster.ConnectionString);
@@ -155,6 +158,15 @@ public sealed partial class ImqOptions
         /// <summary><c>Imq:Hub:ClientTimeoutSeconds</c>: how long a client may stay silent before the gateway
         /// drops it (and it leaves its queues); more than KeepAliveSeconds. Default 30.</summary>
         public int ClientTimeoutSeconds { get; set; } = 30;
+    }
+
+    /// <summary>The <c>Imq:Metrics</c> section.</summary>
+    public sealed class MetricsSection
+    {
+        /// <summary><c>Imq:Metrics:AllowAnonymous</c>: true lets anyone who reaches the node read
+        /// <c>/metrics</c>; false asks for a server API key of <c>Imq:ApiKeys</c>
+        /// (<c>Authorization: Bearer &lt;key&gt;</c>), as the REST API does. Default false.</summary>
+        public bool AllowAnonymous { get; set; }
     }
 
     /// <summary>The <c>Imq:Cluster</c> section.</summary>

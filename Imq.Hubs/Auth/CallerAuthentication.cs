@@ -42,6 +42,6 @@ internal static class CallerAuthentication
 
         context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
         var detail = caller.Failure ?? "a token is required: Authorization: Bearer <token> or ?access_token=<token>";
-        return Problems.Of(ErrorCodes.Unauthorized, detail).ExecuteAsync(context);
+        return Problems.ForHub(ErrorCodes.Unauthorized, detail).ExecuteAsync(context);
     }
 }

@@ -1,8 +1,10 @@
 // Turns IMQ's errors into the hub's error form, HubException("<code>: <detail>"), which clients see as
-// "... HubException: <code>: <detail>" and the connection survives. Rejected input is logged here at
-// Debug with its reason; SignalR's own dispatcher log (which would log every rejection as an Error with
-// a stack trace, letting any client fill the error log) is silenced in ImqNode, so unexpected failures
-// are logged here instead.
+// "... HubException: <code>: <detail>" and the connection survives; each is counted by code in
+// imq_errors_total (an unexpected failure as `internal`). Rejected input is logged here at Debug with its
+// reason; SignalR's own dispatcher log (which would log every rejection as an Error with a stack trace,
+// letting any client fill the error log) is silenced in ImqNode, so unexpected failures are logged here
+// instead.
+using Imq.Backplane.Metrics;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.SignalR;
 
@@ -19,11 +21,13 @@ internal sealed partial class ImqErrorFilter(ILogger<ImqErrorFilter> logger) : I
         catch (ImqException e)
         {
             LogRejected(logger, invocationContext.HubMethodName, invocationContext.Context.ConnectionId, e.Code, e.Detail);
+            ImqMetrics.HubError(e.Code);
             throw new HubException(e.Message);
         }
         catch (Exception e) when (e is not HubException and not OperationCanceledException)
         {
             LogFailed(logger, invocationContext.HubMethodName, invocationContext.Context.ConnectionId, e);
+            ImqMetrics.HubError(ImqMetrics.InternalError);
             throw;
         }
     }

@@ -3,6 +3,7 @@
 // engine on a single node). Errors leave as HubException("<code>: <detail>") via ImqErrorFilter.
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Hosting;
+using Imq.Backplane.Metrics;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Limits;
 using Imq.Hubs.Reliable;
@@ -143,6 +144,24 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Counts the connection's end by reason (imq_disconnects_total). SignalR calls this before the lifetime
+    /// manager lets the session go, so the reason the server gave, if any, is still on it; otherwise SignalR's
+    /// exception tells: none for a client's close (or a socket that broke: SignalR reports it the same way), a
+    /// cancellation for a client silent past the timeout, any other for a connection that failed.
+    /// </summary>
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        var reason = gateway.Find(Context.ConnectionId)?.EndReason ?? exception switch
+        {
+            null or HubException => DisconnectReasons.Closed,
+            OperationCanceledException => DisconnectReasons.Timeout,
+            _ => DisconnectReasons.Error,
+        };
+        ImqMetrics.Disconnects.Add(reason);
+        return Task.CompletedTask;
     }
 
     private Session Live()

@@ -1,9 +1,11 @@
 // Wraps a SignalR hub protocol so that arguments which cannot be bound (wrong types, missing or extra
 // arguments) answer "HubException: invalid: ..." like every other bad input, instead of SignalR's
-// generic binding failure that names no code.
+// generic binding failure that names no code (and are counted as such in imq_errors_total).
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.ExceptionServices;
+using Imq.Backplane.Metrics;
+using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
@@ -34,6 +36,7 @@ internal sealed class ImqHubProtocol(IHubProtocol inner) : IHubProtocol
         if (message is InvocationBindingFailureMessage failure && failure.BindingFailure.SourceException is not HubException)
         {
             var detail = failure.BindingFailure.SourceException.Message;
+            ImqMetrics.HubError(ErrorCodes.Invalid);
             message = new InvocationBindingFailureMessage(
                 failure.InvocationId,
                 failure.Target,

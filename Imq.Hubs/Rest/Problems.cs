@@ -1,5 +1,7 @@
 // RFC 9457 problem details for the REST API, with the stable error code as the `code` member and the
-// HTTP status that goes with each code (docs/PROTOCOL.md).
+// HTTP status that goes with each code (docs/PROTOCOL.md). Every problem answered over HTTP is counted in
+// imq_errors_total: as `rest`, or as `hub` for a refused hub connection.
+using Imq.Backplane.Metrics;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;
@@ -21,7 +23,21 @@ internal static class Problems
 
     public static IResult From(ImqException e) => Of(e.Code, e.Detail);
 
+    /// <summary>The answer to a REST request (or a /metrics read) that failed with <paramref name="code"/>.</summary>
     public static IResult Of(string code, string detail)
+    {
+        ImqMetrics.RestError(code);
+        return Build(code, detail);
+    }
+
+    /// <summary>The answer to a hub connection refused with <paramref name="code"/>.</summary>
+    public static IResult ForHub(string code, string detail)
+    {
+        ImqMetrics.HubError(code);
+        return Build(code, detail);
+    }
+
+    private static IResult Build(string code, string detail)
     {
         var status = StatusOf(code);
         return Results.Problem(

@@ -5,6 +5,7 @@
 // TokenEndpoints, ClusterEndpoints).
 using System.Text.Json;
 using Imq.Backplane.Hosting;
+using Imq.Backplane.Metrics;
 using Imq.Hubs.Auth;
 using Imq.QueueServer.Model;
 
@@ -62,6 +63,12 @@ internal static class RestApi
         catch (BadHttpRequestException e)
         {
             return Problems.Of(ErrorCodes.Invalid, e.Message);
+        }
+        catch (Exception)
+        {
+            // Answered 500 by the exception handler; counted here.
+            ImqMetrics.RestError(ImqMetrics.InternalError);
+            throw;
         }
     }
 }

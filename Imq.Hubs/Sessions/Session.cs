@@ -36,6 +36,12 @@ internal sealed class Session : Member, ILocalMember
     /// <summary>Set once a newer connection of the same user has taken over.</summary>
     public bool Replaced { get; set; }
 
+    /// <summary>
+    /// Why the server ended the connection (a <see cref="Imq.Backplane.Metrics.DisconnectReasons"/> value, set
+    /// before it asks the client to go), for imq_disconnects_total; null while the server has not ended it.
+    /// </summary>
+    public string? EndReason { get; set; }
+
     /// <summary>Set when SignalR has finished with the connection.</summary>
     public bool Disconnected { get; set; }
 

@@ -125,6 +125,7 @@ internal sealed partial class SessionDelivery : ILocalDeliveryHandler
     /// </summary>
     public static async Task EndAsync(Session session, string reason)
     {
+        session.EndReason ??= reason;
         try
         {
             await SendAsync(session, ClientEvents.SessionEnded, reason);

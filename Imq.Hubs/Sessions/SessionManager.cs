@@ -6,6 +6,7 @@
 // NodeLossTracker decides), those queues' members are told, and sessions whose home queue was among them
 // end with SessionEnded("home_lost"). Ending every session at shutdown is ShutdownNotice's.
 using Imq.Backplane.Gateway;
+using Imq.Backplane.Metrics;
 using Imq.Backplane.Wire;
 using Imq.Hubs.Auth;
 using Imq.Hubs.ClientProtocol;
@@ -68,6 +69,7 @@ internal sealed partial class SessionManager(
     public async Task OnReplacedAsync(Session previous, ReplacedEvent replaced)
     {
         previous.Replaced = true;
+        previous.EndReason ??= DisconnectReasons.Replaced;
         var winner = new MemberRef { GatewayId = replaced.WinnerGateway, ConnectionId = replaced.WinnerConnection, UserId = previous.UserId ?? "" };
         foreach (var queue in previous.Queues.Keys)
         {

@@ -85,7 +85,7 @@ internal static class ImqNode
         services.AddSingleton<ReadyState>();
         services.AddHostedService<ShutdownNotice>();
         services.AddSingleton<IHostLifetime, DrainingLifetime>();
-        services.AddSingleton<NodeGauges>();
+        services.AddNodeMetrics();
 
         var app = builder.Build();
 
@@ -97,7 +97,7 @@ internal static class ImqNode
         app.MapHub<ImqHub>(HubPath);
         app.MapImqRest();
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/metrics", (NodeGauges metrics) => Results.Text(metrics.Text.Render(), "text/plain; version=0.0.4"));
+        app.MapNodeMetrics(options);
         app.MapGet("/readyz", (ReadyState ready, IServiceProvider sp) =>
             ready.IsReady && (!options.IsCluster || sp.GetRequiredService<MapWatcher>().Current.Owners.Count > 0)
                 ? Results.Text("ready")

@@ -8,6 +8,9 @@ internal sealed partial class Queue
 {
     public bool IsDeleted => _deleted;
 
+    /// <summary>How many mounts the queue has; read without its executor (a level for /metrics).</summary>
+    public int MountCount => _mounts.Count;
+
     public bool IsEmpty => _mounts.Count == 0 && (_members is null || _members.UserCount == 0);
 
     public QueueSnapshot Snapshot(bool? gap = null)

@@ -42,6 +42,21 @@ internal sealed class QueueEngine
     /// queue-name pattern would be chosen here.</summary>
     public QueueLimits LimitsFor(string queue) => Limits;
 
+    /// <summary>The mounts of every queue held, counted now (for /metrics: walks the table without locking it).</summary>
+    public long MountCount
+    {
+        get
+        {
+            long total = 0;
+            foreach (var pair in _queues)
+            {
+                total += pair.Value.MountCount;
+            }
+
+            return total;
+        }
+    }
+
     /// <summary>Creates a queue with its mounts; an existing queue is left as it is (returns false).</summary>
     public bool CreateQueue(string queue, IReadOnlyList<MountSpec> mounts)
     {

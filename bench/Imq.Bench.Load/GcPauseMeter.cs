@@ -10,18 +10,31 @@ namespace Imq.Bench.Load;
 /// <summary>Milliseconds of GC pause during a step: all servers together, and the load process.</summary>
 internal sealed record GcPauses(double ServersMs, double LoadMs);
 
-internal sealed class GcPauseMeter(Uri[] servers, bool imq) : IDisposable
+internal sealed class GcPauseMeter : IDisposable
 {
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
-    private double[] _servers = [];
+    private readonly Uri[] _servers;
+    private readonly bool _imq;
+    private double[] _before = [];
     private TimeSpan _self;
 
+    /// <summary>Reads <paramref name="servers"/>; IMQ's /metrics with <paramref name="apiKey"/>, which it asks for.</summary>
+    public GcPauseMeter(Uri[] servers, bool imq, string? apiKey)
+    {
+        _servers = servers;
+        _imq = imq;
+        if (apiKey is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+    }
+
     public static GcPauseMeter From(Args a) =>
-        new([.. a.List("urls").Select(u => new Uri(u))], a.Get("kind", "imq") == "imq");
+        new([.. a.List("urls").Select(u => new Uri(u))], a.Get("kind", "imq") == "imq", a["apikey"]);
 
     public async Task StartAsync()
     {
-        _servers = await ReadAsync();
+        _before = await ReadAsync();
         _self = GC.GetTotalPauseDuration();
     }
 
@@ -29,33 +42,34 @@ internal sealed class GcPauseMeter(Uri[] servers, bool imq) : IDisposable
     {
         var load = (GC.GetTotalPauseDuration() - _self).TotalMilliseconds;
         var now = await ReadAsync();
-        if (now.Length != _servers.Length || now.Concat(_servers).Any(double.IsNaN))
+        if (now.Length != _before.Length || now.Concat(_before).Any(double.IsNaN))
         {
             return null;
         }
 
-        return new GcPauses(Math.Round(now.Zip(_servers, (after, before) => after - before).Sum(), 1), Math.Round(load, 1));
+        return new GcPauses(Math.Round(now.Zip(_before, (after, before) => after - before).Sum(), 1), Math.Round(load, 1));
     }
 
     public void Dispose() => _http.Dispose();
 
-    private Task<double[]> ReadAsync() => Task.WhenAll(servers.Select(ReadOneAsync));
+    private Task<double[]> ReadAsync() => Task.WhenAll(_servers.Select(ReadOneAsync));
 
     /// <summary>The server's total GC pause so far in ms, NaN when it could not be read.</summary>
     private async Task<double> ReadOneAsync(Uri server)
     {
         try
         {
-            if (!imq)
+            if (!_imq)
             {
                 var answer = await _http.GetFromJsonAsync<JsonElement>(new Uri(server, "/bench/gc"));
                 return answer.GetProperty("pauseMicroseconds").GetInt64() / 1000.0;
             }
 
-            const string Name = "imq_gc_pause_microseconds_total ";
+            // A sample line: name, its (here empty) labels, a space, the value.
+            const string Name = "imq_gc_pause_microseconds_total";
             var text = await _http.GetStringAsync(new Uri(server, "/metrics"));
-            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(Name, StringComparison.Ordinal));
-            return line is null ? double.NaN : double.Parse(line[Name.Length..], CultureInfo.InvariantCulture) / 1000.0;
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(Name + "{", StringComparison.Ordinal) || l.StartsWith(Name + " ", StringComparison.Ordinal));
+            return line is null ? double.NaN : double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture) / 1000.0;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or FormatException)
         {

@@ -1,6 +1,7 @@
 // Hot add moves live rooms: a node joining a cluster whose every bucket holds rooms gets its fair share
 // within 30 s, the rooms move with their history and members, and while messages flow to every room
-// no post fails and every member receives every acknowledged message once, in order.
+// no post fails and every member receives every acknowledged message once, in order; the boss counts the
+// moves in /metrics.
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -113,6 +114,16 @@ public sealed class LiveMoveTests(Xunit.Abstractions.ITestOutputHelper output) :
             Assert.Equal(acknowledged.GetValueOrDefault(room, []).DefaultIfEmpty(0).Max(), snapshot.GetProperty("seq").GetInt64());
             Assert.Equal(["alice-live", "bob-live"], snapshot.GetProperty("members").EnumerateArray().Select(m => m.GetString()).Order());
         }
+
+        // The boss counted the buckets it gave the newcomer (and, earlier, the second node) as join moves.
+        var joinMoves = 0L;
+        foreach (var node in _cluster.Nodes)
+        {
+            var line = (await node.Rest.GetStringAsync("/metrics")).Split('\n').Single(l => l.StartsWith("""imq_bucket_moves_total{kind="join"} """, StringComparison.Ordinal));
+            joinMoves += long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        Assert.True(joinMoves >= moved.BucketsPerNode()[added.Id], $"{joinMoves} join moves counted; the newcomer holds {moved.BucketsPerNode()[added.Id]} buckets");
     }
 
     private static int BucketMapFairShare(BucketMap map) => map.Owners.Count / map.BucketsPerNode().Count;
