@@ -32,7 +32,8 @@ public sealed class ImqOptions
     /// <summary><c>Imq:Auth</c>: how client tokens are signed, minted and checked; see <see cref="AuthSection"/>.</summary>
     public AuthSection Auth { get; set; } = new();
 
-    /// <summary><c>Imq:Limits</c>: message size and per-user rate limits; see <see cref="LimitsSection"/>.</summary>
+    /// <summary><c>Imq:Limits</c>: message size, per-user rate limits and the bound on a connection's unsent
+    /// events; see <see cref="LimitsSection"/>.</summary>
     public LimitsSection Limits { get; set; } = new();
 
     /// <summary><c>Imq:Engine</c>: the queue engine's settings, bound straight into the engine's own options
@@ -104,6 +105,19 @@ public sealed class ImqOptions
         /// <summary><c>Imq:Limits:UserOpsBurst</c>: how many operations a user may make at once above the
         /// steady rate; at least 1. Default 200.</summary>
         public int UserOpsBurst { get; set; } = 200;
+
+        /// <summary><c>Imq:Limits:MaxPendingBytesPerConnection</c>: how many bytes of events written to one
+        /// connection may wait for its transport to take them (a client reading too slowly). Past it the connection
+        /// is cut: it gets no further event, is told <c>SessionEnded("slow")</c> (an app hub's connection: a close
+        /// with error <c>slow</c>) with a close that allows reconnect, and is aborted if it has not taken that within
+        /// <see cref="SlowConsumerGraceSeconds"/>. Positive and at least MaxMessageBytes (keep it above the largest
+        /// message an app hub sends). Default 1048576 (1 MiB).</summary>
+        public int MaxPendingBytesPerConnection { get; set; } = 1024 * 1024;
+
+        /// <summary><c>Imq:Limits:SlowConsumerGraceSeconds</c>: how long a connection cut for reading too slowly has
+        /// to take its notice and hang up before the gateway aborts it (freeing what it holds for it), 1 to 60.
+        /// Default 5.</summary>
+        public int SlowConsumerGraceSeconds { get; set; } = 5;
     }
 
     /// <summary>The <c>Imq:Hub</c> section.</summary>

@@ -20,6 +20,16 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
             failures.Add("Imq:Limits:UserOpsPerSecond must be positive and Imq:Limits:UserOpsBurst at least 1");
         }
 
+        if (options.Limits.MaxPendingBytesPerConnection < 1 || options.Limits.MaxPendingBytesPerConnection < options.Limits.MaxMessageBytes)
+        {
+            failures.Add("Imq:Limits:MaxPendingBytesPerConnection must be positive and at least Imq:Limits:MaxMessageBytes");
+        }
+
+        if (options.Limits.SlowConsumerGraceSeconds is < 1 or > 60)
+        {
+            failures.Add("Imq:Limits:SlowConsumerGraceSeconds must be between 1 and 60");
+        }
+
         if (options.Hub.KeepAliveSeconds < 1 || options.Hub.ClientTimeoutSeconds <= options.Hub.KeepAliveSeconds)
         {
             failures.Add("Imq:Hub:ClientTimeoutSeconds must be greater than Imq:Hub:KeepAliveSeconds (at least 1)");

@@ -1,6 +1,8 @@
-// IMQ's instruments (System.Diagnostics.Metrics, meter "Imq"): what crosses gRPC between processes and
-// what the engine publishes and delivers. Exported as Prometheus text at /metrics.
+// IMQ's instruments (System.Diagnostics.Metrics, meter "Imq"): what crosses gRPC between processes, what
+// the engine publishes and delivers, and what gateways hold for their connections. Exported as Prometheus
+// text at /metrics; an app using AddImq() can export the meter "Imq" with its own exporter.
 using System.Diagnostics.Metrics;
+using Imq.Backplane.SignalR;
 
 namespace Imq.Backplane.Metrics;
 
@@ -21,4 +23,12 @@ internal static class ImqMetrics
 
     /// <summary>Batches (stream messages) a node sent to other gateways.</summary>
     public static readonly Counter<long> BatchesSent = Meter.CreateCounter<long>("imq_grpc_delivery_batches_sent_total");
+
+    /// <summary>Connections a gateway cut for reading too slowly (their unsent events passed
+    /// Imq:Limits:MaxPendingBytesPerConnection), labelled with the gateway.</summary>
+    public static readonly Counter<long> SlowConsumerCuts = Meter.CreateCounter<long>("imq_slow_consumer_cuts_total");
+
+    /// <summary>Bytes of events each gateway of the process has written to its connections that their
+    /// transports have not taken yet, labelled with the gateway; observed when read.</summary>
+    public static readonly ObservableGauge<long> GatewayPendingBytes = Meter.CreateObservableGauge("imq_gateway_pending_bytes", SlowConsumers.ObservePending);
 }

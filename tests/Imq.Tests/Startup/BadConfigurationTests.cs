@@ -14,6 +14,8 @@ public sealed class BadConfigurationTests
 {
     [Theory]
     [InlineData("Imq:Limits:MaxMessageBytes", "0", "Imq:Limits:MaxMessageBytes must be between 1 and 1048576")]
+    [InlineData("Imq:Limits:MaxPendingBytesPerConnection", "65535", "Imq:Limits:MaxPendingBytesPerConnection must be positive and at least Imq:Limits:MaxMessageBytes")]
+    [InlineData("Imq:Limits:SlowConsumerGraceSeconds", "0", "Imq:Limits:SlowConsumerGraceSeconds must be between 1 and 60")]
     [InlineData("Imq:Hub:ClientTimeoutSeconds", "15", "Imq:Hub:ClientTimeoutSeconds must be greater than Imq:Hub:KeepAliveSeconds (at least 1)")]
     [InlineData("Imq:Engine:HistoryLength", "-1", "Imq:Engine:HistoryLength must be between 0 and 100000")]
     [InlineData("Imq:Roles:0", "janitor", "Imq:Roles: unknown role 'janitor' (use gateway, queue, admin, boss)")]
