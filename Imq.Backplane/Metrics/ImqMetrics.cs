@@ -24,9 +24,10 @@ internal static class ImqMetrics
     /// <summary>Batches (stream messages) a node sent to other gateways.</summary>
     public static readonly Counter<long> BatchesSent = Meter.CreateCounter<long>("imq_grpc_delivery_batches_sent_total");
 
-    /// <summary>Connections a gateway cut for reading too slowly (their unsent events passed
-    /// Imq:Limits:MaxPendingBytesPerConnection), labelled with the gateway.</summary>
-    public static readonly Counter<long> SlowConsumerCuts = Meter.CreateCounter<long>("imq_slow_consumer_cuts_total");
+    /// <summary>Connections each gateway of the process has cut for reading too slowly (their unsent events
+    /// passed Imq:Limits:MaxPendingBytesPerConnection), labelled with the gateway; observed when read, so an
+    /// exporter started late still sees every cut.</summary>
+    public static readonly ObservableCounter<long> SlowConsumerCuts = Meter.CreateObservableCounter("imq_slow_consumer_cuts_total", SlowConsumers.ObserveCuts);
 
     /// <summary>Bytes of events each gateway of the process has written to its connections that their
     /// transports have not taken yet, labelled with the gateway; observed when read.</summary>

@@ -1,5 +1,6 @@
 // This gateway's bound on what its connections have not taken yet: the limit per connection, the total of
-// writes started and not completed (imq_gateway_pending_bytes), and the cut of a connection past its limit.
+// writes started and not completed (imq_gateway_pending_bytes), and the cut of a connection past its limit
+// (imq_slow_consumer_cuts_total).
 // A cut connection gets no further event; its farewell (ImqHub: SessionEnded("slow") then a close that allows
 // reconnect; an app hub: a close with error "slow" that allows reconnect) is queued behind what it already
 // has, and nobody but this type waits for it: if the client has not hung up within the grace time (one that
@@ -30,6 +31,7 @@ internal sealed partial class SlowConsumers : IDisposable
     private readonly ILogger _logger;
     private readonly KeyValuePair<string, object?> _tag;
     private long _pending;
+    private long _cuts;
 
     public SlowConsumers(ImqOptions options, LocalGateway gateway, ILogger<SlowConsumers> logger)
     {
@@ -38,6 +40,9 @@ internal sealed partial class SlowConsumers : IDisposable
         _tag = new("gateway", gateway.Id);
         _logger = logger;
         Gateways[this] = 0;
+
+        // Creates IMQ's instruments (if nothing has yet), so an exporter of the meter sees this gateway's from the start.
+        _ = ImqMetrics.GatewayPendingBytes;
     }
 
     /// <summary>Imq:Limits:MaxPendingBytesPerConnection.</summary>
@@ -48,6 +53,18 @@ internal sealed partial class SlowConsumers : IDisposable
 
     /// <summary>Bytes written to this gateway's connections that their transports have not taken yet.</summary>
     public long PendingBytes => Volatile.Read(ref _pending);
+
+    /// <summary>Connections this gateway has cut.</summary>
+    public long Cuts => Volatile.Read(ref _cuts);
+
+    /// <summary>The cut counter's reading: each gateway's cuts, labelled with the gateway.</summary>
+    public static IEnumerable<Measurement<long>> ObserveCuts()
+    {
+        foreach (var gateway in Gateways.Keys)
+        {
+            yield return new Measurement<long>(gateway.Cuts, gateway._tag);
+        }
+    }
 
     /// <summary>The gauge's reading: each gateway's pending bytes, labelled with the gateway.</summary>
     public static IEnumerable<Measurement<long>> ObservePending()
@@ -83,7 +100,7 @@ internal sealed partial class SlowConsumers : IDisposable
     /// <summary>Cuts a connection (called once per connection, with what it had pending): counted, logged, told, and aborted after the grace time unless it hangs up first.</summary>
     internal void Cut(OutboundBudget budget, long pending)
     {
-        ImqMetrics.SlowConsumerCuts.Add(1, _tag);
+        Interlocked.Increment(ref _cuts);
         LogCut(_logger, budget.Connection.ConnectionId, pending, MaxPendingBytes);
         _ = EndAsync(budget.Connection, budget.Farewell);
     }

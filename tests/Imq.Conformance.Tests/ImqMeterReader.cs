@@ -1,5 +1,5 @@
 // What an app that scales out through AddImq() reads of IMQ's meter ("Imq"), as its own metrics exporter
-// would: one gateway's pending bytes (observed when asked) and its slow-consumer cuts (summed as counted).
+// would: one gateway's pending bytes and its slow-consumer cuts, both observed when asked.
 using System.Diagnostics.Metrics;
 
 namespace Imq.Conformance.Tests;
@@ -32,7 +32,7 @@ public sealed class ImqMeterReader : IDisposable
                 {
                     if (instrument.Name == CutsName)
                     {
-                        Interlocked.Add(ref _cuts, value);
+                        Volatile.Write(ref _cuts, value);
                     }
                     else
                     {
@@ -44,8 +44,15 @@ public sealed class ImqMeterReader : IDisposable
         _listener.Start();
     }
 
-    /// <summary>Connections the gateway cut for reading too slowly since this reader started.</summary>
-    public long Cuts => Volatile.Read(ref _cuts);
+    /// <summary>Connections the gateway has cut for reading too slowly, now.</summary>
+    public long Cuts
+    {
+        get
+        {
+            _listener.RecordObservableInstruments();
+            return Volatile.Read(ref _cuts);
+        }
+    }
 
     /// <summary>The gateway's bytes written to connections and not yet taken by their transports, now.</summary>
     public long PendingBytes
