@@ -8,6 +8,7 @@ using Imq.Backplane.Cluster;
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Node;
 using Imq.Backplane.Replication;
+using Imq.Backplane.SignalR;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -52,6 +53,7 @@ internal static class ImqCoreServices
         services.AddSingleton(sp => EngineLimits(Core(sp).Limits));
         services.TryAddSingleton<QueueEngine>();
         services.AddSingleton(sp => new LocalGateway(Core(sp).ResolvedNodeId));
+        services.AddSingleton<SlowConsumers>();
         services.AddSingleton<RemoteGateways>();
         services.AddSingleton<MemberResolver>();
         services.AddSingleton<BucketRelease>();

@@ -32,7 +32,8 @@ public sealed partial class ImqOptions
     /// <summary><c>Imq:Auth</c>: how client tokens are signed, minted and checked; see <see cref="AuthSection"/>.</summary>
     public AuthSection Auth { get; set; } = new();
 
-    /// <summary><c>Imq:Limits</c>: sizes, counts and rates; see <see cref="LimitsSection"/>.</summary>
+    /// <summary><c>Imq:Limits</c>: sizes, counts and rates, and the bound on a connection's unsent events;
+    /// see <see cref="LimitsSection"/>.</summary>
     public LimitsSection Limits { get; set; } = new();
 
     /// <summary><c>Imq:Engine</c>: the queue engine's settings, bound straight into the engine's own options
@@ -146,6 +147,19 @@ public sealed partial class ImqOptions
         /// <summary><c>Imq:Limits:ConnectsPerIpBurst</c>: how many new hub connections one client address may
         /// open at once; 1 to 1000000. Default 50.</summary>
         public int ConnectsPerIpBurst { get; set; } = 50;
+
+        /// <summary><c>Imq:Limits:MaxPendingBytesPerConnection</c>: how many bytes of events written to one
+        /// connection may wait for its transport to take them (a client reading too slowly). Past it the connection
+        /// is cut: it gets no further event, is told <c>SessionEnded("slow")</c> (an app hub's connection: a close
+        /// with error <c>slow</c>) with a close that allows reconnect, and is aborted if it has not taken that within
+        /// <see cref="SlowConsumerGraceSeconds"/>. Positive and at least MaxMessageBytes (keep it above the largest
+        /// message an app hub sends). Default 1048576 (1 MiB).</summary>
+        public int MaxPendingBytesPerConnection { get; set; } = 1024 * 1024;
+
+        /// <summary><c>Imq:Limits:SlowConsumerGraceSeconds</c>: how long a connection cut for reading too slowly has
+        /// to take its notice and hang up before the gateway aborts it (freeing what it holds for it), 1 to 60.
+        /// Default 5.</summary>
+        public int SlowConsumerGraceSeconds { get; set; } = 5;
     }
 
     /// <summary>The <c>Imq:Hub</c> section.</summary>

@@ -12,6 +12,16 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
         var failures = new List<string>();
         CheckLimits(options.Limits, failures);
 
+        if (options.Limits.MaxPendingBytesPerConnection < 1 || options.Limits.MaxPendingBytesPerConnection < options.Limits.MaxMessageBytes)
+        {
+            failures.Add("Imq:Limits:MaxPendingBytesPerConnection must be positive and at least Imq:Limits:MaxMessageBytes");
+        }
+
+        if (options.Limits.SlowConsumerGraceSeconds is < 1 or > 60)
+        {
+            failures.Add("Imq:Limits:SlowConsumerGraceSeconds must be between 1 and 60");
+        }
+
         if (options.Hub.KeepAliveSeconds < 1 || options.Hub.ClientTimeoutSeconds <= options.Hub.KeepAliveSeconds)
         {
             failures.Add("Imq:Hub:ClientTimeoutSeconds must be greater than Imq:Hub:KeepAliveSeconds (at least 1)");

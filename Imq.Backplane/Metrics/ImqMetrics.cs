@@ -1,9 +1,11 @@
 // IMQ's process-wide instruments, on the meter "Imq" (System.Diagnostics.Metrics) that /metrics exports
 // whole: what crosses gRPC between processes, the round trip of every queue operation a gateway routes,
-// error answers by code, calls refused at a node's door for want of the cluster's secret, disconnects by reason and bucket moves. Each instrument's name is its name in
+// error answers by code, calls refused at a node's door for want of the cluster's secret, disconnects by reason, bucket moves,
+// and what gateways hold for their connections (slow consumers). Each instrument's name is its name in
 // /metrics. All are static and cheap on the hot path: constant tags, no allocation per measurement. A
 // node's own levels (connections, queues, ...) are NodeGauges', on a meter of the same name.
 using System.Diagnostics.Metrics;
+using Imq.Backplane.SignalR;
 using Imq.QueueServer.Model;
 
 namespace Imq.Backplane.Metrics;
@@ -28,6 +30,15 @@ internal static class ImqMetrics
 
     /// <summary>Batches (stream messages) a node sent to other gateways.</summary>
     public static readonly Counter<long> BatchesSent = Meter.CreateCounter<long>("imq_grpc_delivery_batches_sent_total");
+
+    /// <summary>Connections each gateway of the process has cut for reading too slowly (their unsent events
+    /// passed Imq:Limits:MaxPendingBytesPerConnection), labelled with the gateway; observed when read, so an
+    /// exporter started late still sees every cut.</summary>
+    public static readonly ObservableCounter<long> SlowConsumerCuts = Meter.CreateObservableCounter("imq_slow_consumer_cuts_total", SlowConsumers.ObserveCuts);
+
+    /// <summary>Bytes of events each gateway of the process has written to its connections that their
+    /// transports have not taken yet, labelled with the gateway; observed when read.</summary>
+    public static readonly ObservableGauge<long> GatewayPendingBytes = Meter.CreateObservableGauge("imq_gateway_pending_bytes", SlowConsumers.ObservePending);
 
     /// <summary>gRPC calls this node refused because they did not carry the cluster's secret, by method.</summary>
     public static readonly Counter<long> NodeCallsRefused = Meter.CreateCounter<long>("imq_node_calls_refused_total");

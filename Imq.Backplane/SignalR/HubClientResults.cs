@@ -38,7 +38,9 @@ internal sealed class HubClientResults(
             var invocation = new InvocationMessage(invocationId, methodName, args);
             if (target.GatewayId == gateway.Id && connections.TryGet(connectionId, out var local))
             {
-                await local.Connection!.WriteAsync(invocation, cancellationToken);
+                // Through the connection's budget like every other write to it: never awaited, dropped once it is cut
+                // (it then closes, which fails this wait).
+                local.Outbound!.Write(new SerializedHubMessage(invocation));
             }
             else
             {

@@ -1,47 +1,35 @@
-// This gateway's connections to one app hub: SignalR's connection store (what the hub's "all" listener
-// fans out to) and each connection's listener by connection id (what sends to a connection and client
-// results find). Writes are started without awaiting, in call order, so a slow client delays nobody
-// and order per connection holds.
+// This gateway's connections to one app hub, each by its listener (what the hub's "all" listener fans out
+// to, and what sends to a connection and client results find). Writes go through each connection's
+// outbound budget: started without awaiting, in call order, so a slow client delays nobody, order per
+// connection holds, and a connection that stops reading is cut instead of piling up writes.
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
-using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.SignalR;
 
-internal sealed class HubConnections(ILogger logger)
+internal sealed class HubConnections
 {
-    private readonly HubConnectionStore _connections = new();
     private readonly ConcurrentDictionary<string, HubListener> _listeners = new(StringComparer.Ordinal);
 
-    public void Add(HubConnectionContext connection, HubListener listener)
-    {
-        _connections.Add(connection);
-        _listeners[connection.ConnectionId] = listener;
-    }
+    public void Add(HubListener listener) => _listeners[listener.Connection!.ConnectionId] = listener;
 
     /// <summary>Forgets <paramref name="connection"/>: its listener, or null when it was never added or is already gone.</summary>
-    public HubListener? Remove(HubConnectionContext connection)
-    {
-        _connections.Remove(connection);
-        return _listeners.TryRemove(connection.ConnectionId, out var listener) ? listener : null;
-    }
+    public HubListener? Remove(HubConnectionContext connection) =>
+        _listeners.TryRemove(connection.ConnectionId, out var listener) ? listener : null;
 
     public bool TryGet(string connectionId, [NotNullWhen(true)] out HubListener? listener) =>
         _listeners.TryGetValue(connectionId, out listener);
 
-    public void Write(HubConnectionContext connection, SerializedHubMessage message) =>
-        _ = HubLog.ObserveAsync(logger, connection.WriteAsync(message));
-
     /// <summary>Writes <paramref name="message"/> to every connection here but the <paramref name="excluded"/>.</summary>
     public void WriteAll(SerializedHubMessage message, IReadOnlyList<string> excluded)
     {
-        foreach (var connection in _connections)
+        foreach (var (id, listener) in _listeners)
         {
-            if (!excluded.Contains(connection.ConnectionId))
+            if (!excluded.Contains(id))
             {
-                Write(connection, message);
+                listener.Outbound!.Write(message);
             }
         }
     }
@@ -55,7 +43,7 @@ internal sealed class HubConnections(ILogger logger)
             if (_listeners.TryGetValue(id, out var listener))
             {
                 message ??= new SerializedHubMessage(new InvocationMessage(methodName, args));
-                Write(listener.Connection!, message);
+                listener.Outbound!.Write(message);
             }
         }
     }
@@ -64,12 +52,12 @@ internal sealed class HubConnections(ILogger logger)
     public void WriteToUsers(IReadOnlyList<string> userIds, string methodName, object?[] args)
     {
         SerializedHubMessage? message = null;
-        foreach (var connection in _connections)
+        foreach (var (_, listener) in _listeners)
         {
-            if (connection.UserIdentifier is { } userId && userIds.Contains(userId))
+            if (listener.Connection!.UserIdentifier is { } userId && userIds.Contains(userId))
             {
                 message ??= new SerializedHubMessage(new InvocationMessage(methodName, args));
-                Write(connection, message);
+                listener.Outbound!.Write(message);
             }
         }
     }

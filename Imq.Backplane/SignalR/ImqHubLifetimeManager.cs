@@ -2,7 +2,8 @@
 // queue owned by one node (see HubQueueNames), so a message goes to the node that owns its group, user
 // or connection and from there once to each gateway holding recipients — never to every server. This
 // type keeps the hub's connections on this gateway, their groups and the per-gateway "all" and inbox
-// listeners, and writes what arrives for them. Serializing and publishing is HubPublisher's; finding
+// listeners, and writes what arrives for them (through each connection's OutboundBudget, so a connection
+// that stops reading is cut, not buffered without end). Serializing and publishing is HubPublisher's; finding
 // connections and users (locally on a single node, through directory queues in a cluster) is the
 // IHubDirectory's; client results are HubClientResults'.
 using System.Diagnostics.CodeAnalysis;
@@ -30,6 +31,7 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
     private readonly HubQueueNames _names = new(typeof(THub).FullName!);
     private readonly QueueRouter _router;
     private readonly LocalGateway _gateway;
+    private readonly SlowConsumers _slow;
     private readonly ILogger _logger;
     private readonly HubConnections _connections;
     private readonly HubPublisher _publisher;
@@ -51,13 +53,14 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
         IOptions<HubOptions> globalOptions,
         IOptions<HubOptions<THub>> hubOptions,
         ILogger<ImqHubLifetimeManager<THub>> logger)
-        : this(services.GetRequiredService<QueueRouter>(), services.GetRequiredService<LocalGateway>(), resolver, globalOptions, hubOptions, logger)
+        : this(services.GetRequiredService<QueueRouter>(), services.GetRequiredService<LocalGateway>(), services.GetRequiredService<SlowConsumers>(), resolver, globalOptions, hubOptions, logger)
     {
     }
 
     internal ImqHubLifetimeManager(
         QueueRouter router,
         LocalGateway gateway,
+        SlowConsumers slow,
         IHubProtocolResolver resolver,
         IOptions<HubOptions> globalOptions,
         IOptions<HubOptions<THub>> hubOptions,
@@ -65,10 +68,11 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
     {
         _router = router;
         _gateway = gateway;
+        _slow = slow;
         _logger = logger;
         var supported = hubOptions.Value.SupportedProtocols ?? globalOptions.Value.SupportedProtocols;
         var protocols = resolver.AllProtocols.Where(p => supported is null || supported.Contains(p.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
-        _connections = new HubConnections(logger);
+        _connections = new HubConnections();
         _publisher = new HubPublisher(router, protocols);
         _directory = router.IsCluster ? new ClusterHubDirectory(router, _names, _publisher, logger) : new SingleNodeHubDirectory(_connections);
         _results = new HubClientResults(router, _names, gateway, _connections, _publisher, resolver, logger);
@@ -84,8 +88,8 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
     {
         await _listening.Value;
         // "h." keeps the hub's member apart from other subscribers of the same connection (ImqHub's session).
-        var member = new HubListener("h." + connection.ConnectionId, connection, _gateway, this);
-        _connections.Add(connection, member);
+        var member = new HubListener("h." + connection.ConnectionId, _slow.For(connection), _gateway, this);
+        _connections.Add(member);
         _gateway.Register(member);
         await _directory.AddAsync(connection, Ref(member));
     }
@@ -233,14 +237,14 @@ public class ImqHubLifetimeManager<THub> : HubLifetimeManager<THub>, ILocalDeliv
             {
                 _connections.WriteAll(message, invocation.Excluded);
             }
-            else if (r is HubListener { Connection: { } connection } && !invocation.Excluded.Contains(connection.ConnectionId))
+            else if (r is HubListener { Outbound: { } outbound } && !invocation.Excluded.Contains(outbound.Connection.ConnectionId))
             {
                 if (invocation.InvocationId is { } id && invocation.ReplyTo is { } replyTo)
                 {
-                    _results.Forwarding(id, connection.ConnectionId, replyTo);
+                    _results.Forwarding(id, outbound.Connection.ConnectionId, replyTo);
                 }
 
-                _connections.Write(connection, message);
+                outbound.Write(message);
             }
         }
     }

@@ -15,7 +15,9 @@ public static class ImqSignalRBuilderExtensions
     /// cluster's parts, the gRPC node service and its Kestrel endpoint on <c>Imq:Cluster:AdvertiseUrl</c>)
     /// and registers <see cref="ImqHubLifetimeManager{THub}"/> as every hub's lifetime manager.</summary>
     /// <remarks>Reads the <c>Imq</c> configuration section into <see cref="ImqOptions"/>; of its keys a
-    /// SignalR app uses NodeId, Roles, Engine and Cluster. Without <c>Imq:Cluster:ConnectionString</c> the
+    /// SignalR app uses NodeId, Roles, Engine, Cluster, and Limits:MaxPendingBytesPerConnection and
+    /// Limits:SlowConsumerGraceSeconds (a connection whose unsent messages pass the limit is closed with
+    /// error "slow", reconnect allowed). Without <c>Imq:Cluster:ConnectionString</c> the
     /// process is a single node on its own. The options are checked when the app starts: a bad value (for
     /// example an unknown role) stops it with an <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>
     /// naming the key.</remarks>

@@ -1,7 +1,9 @@
 // One client connection on this gateway, as the engine sees it (a Member): the SignalR connection
-// it writes to, its reference anywhere in the cluster, the queues it is a member of (for leaving them
-// on disconnect and moving them on replacement).
+// it writes to (through its outbound budget, which cuts a connection that stops reading), its reference
+// anywhere in the cluster, the queues it is a member of (for leaving them on disconnect and moving them on
+// replacement).
 using Imq.Backplane.Gateway;
+using Imq.Backplane.SignalR;
 using Imq.Backplane.Wire;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.SignalR;
@@ -10,13 +12,14 @@ namespace Imq.Hubs.Sessions;
 
 internal sealed class Session : Member, ILocalMember
 {
-    public Session(HubConnectionContext connection, string? userId, bool isServer, SessionDelivery handler)
-        : base(userId, isListener: isServer, handler.Process, connection.ConnectionId)
+    public Session(OutboundBudget outbound, string? userId, bool isServer, SessionDelivery handler)
+        : base(userId, isListener: isServer, handler.Process, outbound.Connection.ConnectionId)
     {
         IsServer = isServer;
-        Connection = connection;
+        Outbound = outbound;
+        Connection = outbound.Connection;
         Handler = handler;
-        Ref = new MemberRef { GatewayId = handler.Process.Id, ConnectionId = connection.ConnectionId, UserId = userId ?? "", IsListener = isServer };
+        Ref = new MemberRef { GatewayId = handler.Process.Id, ConnectionId = Connection.ConnectionId, UserId = userId ?? "", IsListener = isServer };
     }
 
     public ILocalDeliveryHandler Handler { get; }
@@ -25,6 +28,9 @@ internal sealed class Session : Member, ILocalMember
     public bool IsServer { get; }
 
     public HubConnectionContext Connection { get; }
+
+    /// <summary>Where queue events for this connection are written: bounded by Imq:Limits:MaxPendingBytesPerConnection.</summary>
+    public OutboundBudget Outbound { get; }
 
     /// <summary>This connection as any node of the cluster names it.</summary>
     public MemberRef Ref { get; }

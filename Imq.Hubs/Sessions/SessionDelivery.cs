@@ -1,8 +1,10 @@
 // ImqHub's side of this process's gateway: how queue events reach ImqHub sessions (the connections
-// themselves are registered once, in the process's LocalGateway). Each event becomes one SignalR invocation, serialized once per protocol (SerializedHubMessage),
-// written to every recipient without awaiting, in call order, so a slow client delays nobody and order
-// per connection holds. Internal events (memberships moved or granted, session replaced, stored
-// messages waiting) update the session instead of reaching the client.
+// themselves are registered once, in the process's LocalGateway). Each event becomes one SignalR invocation,
+// serialized once per protocol (SerializedHubMessage), written to every recipient through its outbound
+// budget: without awaiting, in call order, so a slow client delays nobody and order per connection holds,
+// and a connection whose unsent events pass the limit is cut (SessionEnded("slow")). Internal events
+// (memberships moved or granted, session replaced, stored messages waiting) update the session instead of
+// reaching the client.
 using Imq.Backplane.Gateway;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Engine;
@@ -12,18 +14,16 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace Imq.Hubs.Sessions;
 
-internal sealed partial class SessionDelivery : ILocalDeliveryHandler
+internal sealed class SessionDelivery : ILocalDeliveryHandler
 {
     private int _count;
     private readonly IServiceProvider _services;
-    private readonly ILogger<SessionDelivery> _logger;
     private SessionManager? _sessions;
 
-    public SessionDelivery(LocalGateway process, IServiceProvider services, ILogger<SessionDelivery> logger)
+    public SessionDelivery(LocalGateway process, IServiceProvider services)
     {
         Process = process;
         _services = services;
-        _logger = logger;
         process.AddHandler(this);
     }
 
@@ -105,12 +105,7 @@ internal sealed partial class SessionDelivery : ILocalDeliveryHandler
         var message = new SerializedHubMessage(ToInvocation(queueEvent));
         for (var i = 0; i < recipients.Count; i++)
         {
-            var session = (Session)recipients[i];
-            var write = session.Connection.WriteAsync(message);
-            if (!write.IsCompletedSuccessfully)
-            {
-                _ = ObserveAsync(write, session.ConnectionId);
-            }
+            ((Session)recipients[i]).Outbound.Write(message);
         }
     }
 
@@ -149,19 +144,4 @@ internal sealed partial class SessionDelivery : ILocalDeliveryHandler
         DirectEvent d => new InvocationMessage(ClientEvents.Direct, [d.From, d.Data, d.Id]),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown queue event"),
     };
-
-    private async Task ObserveAsync(ValueTask write, string connectionId)
-    {
-        try
-        {
-            await write;
-        }
-        catch (Exception e)
-        {
-            LogWriteFailed(_logger, connectionId, e);
-        }
-    }
-
-    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "Write to connection {ConnectionId} failed")]
-    private static partial void LogWriteFailed(ILogger logger, string connectionId, Exception e);
 }

@@ -12,12 +12,13 @@ namespace Imq.Hubs.Sessions;
 internal sealed class SessionLifetimeManager(
     QueueRouter router,
     LocalGateway gateway,
+    SlowConsumers slow,
     IHubProtocolResolver resolver,
     IOptions<HubOptions> globalOptions,
     IOptions<HubOptions<ImqHub>> hubOptions,
     ILogger<ImqHubLifetimeManager<ImqHub>> logger,
     SessionManager sessions)
-    : ImqHubLifetimeManager<ImqHub>(router, gateway, resolver, globalOptions, hubOptions, logger)
+    : ImqHubLifetimeManager<ImqHub>(router, gateway, slow, resolver, globalOptions, hubOptions, logger)
 {
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {

@@ -4,21 +4,25 @@
 // Welcome and delivers stored reliable messages; when the connection goes away it leaves every queue,
 // so members see the user go. When a node is lost with queues no replica took over (LocalGateway's
 // NodeLossTracker decides), those queues' members are told, and sessions whose home queue was among them
-// end with SessionEnded("home_lost"). Ending every session at shutdown is ShutdownNotice's.
+// end with SessionEnded("home_lost"). Ending every session at shutdown is ShutdownNotice's; a connection
+// that reads too slowly is ended with SessionEnded("slow") by its outbound budget (SlowConsumers).
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Metrics;
+using Imq.Backplane.SignalR;
 using Imq.Backplane.Wire;
 using Imq.Hubs.Auth;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace Imq.Hubs.Sessions;
 
 internal sealed partial class SessionManager(
     QueueRouter router,
     SessionDelivery gateway,
+    SlowConsumers slow,
     DirectMessenger direct,
     TimeProvider clock,
     ILogger<SessionManager> logger)
@@ -26,13 +30,23 @@ internal sealed partial class SessionManager(
     public const string Replaced = "replaced";
     public const string HomeLost = "home_lost";
 
+    /// <summary>What a session cut for reading too slowly is told, behind the events it already has: then a close
+    /// that allows reconnect, so the client reconnects (elsewhere if need be) and resumes.</summary>
+    private static readonly HubMessage[] SlowFarewell =
+    [
+        new InvocationMessage(ClientEvents.SessionEnded, [SlowConsumers.Reason]),
+        new CloseMessage(error: null, allowReconnect: true),
+    ];
+
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
 
     public async Task OnConnectedAsync(HubConnectionContext connection)
     {
         var isServer = connection.User.IsServer();
         var userId = isServer ? null : connection.UserIdentifier;
-        var session = new Session(connection, userId, isServer, gateway);
+        var outbound = slow.For(connection);
+        outbound.Farewell = SlowFarewell;
+        var session = new Session(outbound, userId, isServer, gateway);
         gateway.Register(session);
 
         if (userId is not null)

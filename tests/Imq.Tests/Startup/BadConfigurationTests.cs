@@ -25,6 +25,8 @@ public sealed class BadConfigurationTests
     [InlineData("Imq:Limits:UserJoinsBurst", "2000000", "Imq:Limits:UserJoinsBurst must be between 1 and 1000000")]
     [InlineData("Imq:Limits:ConnectsPerIpPerSecond", "-1", "Imq:Limits:ConnectsPerIpPerSecond must be between 0.001 and 1000000")]
     [InlineData("Imq:Limits:ConnectsPerIpBurst", "0", "Imq:Limits:ConnectsPerIpBurst must be between 1 and 1000000")]
+    [InlineData("Imq:Limits:MaxPendingBytesPerConnection", "65535", "Imq:Limits:MaxPendingBytesPerConnection must be positive and at least Imq:Limits:MaxMessageBytes")]
+    [InlineData("Imq:Limits:SlowConsumerGraceSeconds", "0", "Imq:Limits:SlowConsumerGraceSeconds must be between 1 and 60")]
     [InlineData("Imq:Hub:ClientTimeoutSeconds", "15", "Imq:Hub:ClientTimeoutSeconds must be greater than Imq:Hub:KeepAliveSeconds (at least 1)")]
     [InlineData("Imq:Engine:HistoryLength", "-1", "Imq:Engine:HistoryLength must be between 0 and 100000")]
     [InlineData("Imq:Roles:0", "janitor", "Imq:Roles: unknown role 'janitor' (use gateway, queue, admin, boss)")]
