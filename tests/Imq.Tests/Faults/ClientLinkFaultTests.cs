@@ -164,11 +164,12 @@ public sealed class ClientLinkFaultTests(ClientLinkFaultTests.Node fixture, ITes
         tally.Report(output);
     }
 
-    /// <summary>A fresh queue with a message mount "chat", and a server client (not through any proxy) that writes to it.</summary>
+    /// <summary>A fresh queue with a message mount "chat", and a server client (not through any proxy, pinging
+    /// often enough for this gateway's short client timeout) that writes to it.</summary>
     private async Task<(string Queue, TestClient Writer)> RoomAsync()
     {
         var queue = "/room/link-" + Guid.NewGuid().ToString("N")[..10];
-        var writer = await Gateway.ConnectServerAsync();
+        var writer = await Gateway.ConnectAsync(TestNode.ApiKey, Wire.Json, b => b.WithKeepAliveInterval(TimeSpan.FromSeconds(1)));
         await writer.InvokeAsync("CreateQueue", queue, JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
         return (queue, writer);
     }
