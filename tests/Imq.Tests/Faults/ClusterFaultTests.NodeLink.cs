@@ -5,6 +5,7 @@
 // the link is down, within the link's call timeout when it hangs), never hangs; the owner goes on; members
 // are not told anything (no Left, no node_lost: the node is not lost, only a link); when the link is back
 // delivery resumes, and a member that sees a hole recovers it with Resume: no acknowledged message is lost.
+using System.Diagnostics;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
@@ -31,7 +32,9 @@ public sealed partial class ClusterFaultTests
         tally.Fault("gateway-node link reset, reconnects refused");
         await Direct.WaitForLineAsync($"Link to node {Relayed.Id} lost");
         acknowledged.AddRange(await SendAsync(writer, room, 10));
+        var clock = Stopwatch.StartNew();
         Assert.Equal("unavailable", await CodeWithinBoundAsync(() => far.InvokeAsync<long>("Send", room, "chat", JsonData.Parse("\"cut off\""))));
+        output.WriteLine($"link cut: a call answered unavailable after {clock.Elapsed.TotalSeconds:F1} s");
         fixture.Link.Restore();
         var marker = await writer.InvokeAsync<long>("Send", room, "chat", JsonData.Parse("\"after the cut\""));
         acknowledged.Add(marker);
@@ -54,7 +57,9 @@ public sealed partial class ClusterFaultTests
         fixture.Link.Blackhole();
         tally.Fault("gateway-node blackhole");
         acknowledged.AddRange(await SendAsync(writer, room, 10));
+        clock.Restart();
         Assert.Equal("unavailable", await CodeWithinBoundAsync(() => far.InvokeAsync<long>("Send", room, "chat", JsonData.Parse("\"into the void\""))));
+        output.WriteLine($"link blackholed: a call answered unavailable after {clock.Elapsed.TotalSeconds:F1} s");
         fixture.Link.Restore();
         marker = await writer.InvokeAsync<long>("Send", room, "chat", JsonData.Parse("\"after the blackhole\""));
         acknowledged.Add(marker);

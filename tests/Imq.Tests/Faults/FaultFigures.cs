@@ -80,11 +80,15 @@ internal sealed class FaultTally(string family)
         }
     }
 
-    /// <summary>Writes this test's figures and the run's totals to <paramref name="output"/> and adds them to the totals.</summary>
+    /// <summary>Writes this test's figures and the run's totals to <paramref name="output"/> and adds them to the
+    /// totals; the figures and the suite's summary line also go to the console, which `dotnet test` shows
+    /// for passing tests too.</summary>
     public void Report(ITestOutputHelper output)
     {
-        output.WriteLine($"fault suite | {Family}: {FaultsInjected} faults injected, {BadInputs} bad inputs tried, "
-            + $"{MessagesChecked} acknowledged messages checked, {MessagesLost} lost, {PastHistory} gone past the history ring (gap reported)");
+        var figures = $"fault suite | {Family}: {FaultsInjected} faults injected, {BadInputs} bad inputs tried, "
+            + $"{MessagesChecked} acknowledged messages checked, {MessagesLost} lost, {PastHistory} gone past the history ring (gap reported)";
+        output.WriteLine(figures);
+        Console.WriteLine(figures);
         lock (_gate)
         {
             if (_faults.Count > 0)
@@ -100,6 +104,10 @@ internal sealed class FaultTally(string family)
 
         var (totals, complete) = FaultFigures.Add(this);
         output.WriteLine((complete ? "fault suite total | " : "fault suite so far | ") + totals);
+        if (complete)
+        {
+            Console.WriteLine("fault suite total | " + totals);
+        }
     }
 }
 

@@ -17,6 +17,7 @@ internal sealed class RawHubSocket : IAsyncDisposable
     private readonly ArrivalLog<JsonElement> _frames = new();
     private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _closedSignal = new();
     private Task _reading = Task.CompletedTask;
 
     private RawHubSocket()
@@ -82,32 +83,32 @@ internal sealed class RawHubSocket : IAsyncDisposable
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException)
         {
-            _closed.TrySetResult("reset while sending: " + e.Message);
+            Closing("reset while sending: " + e.Message);
         }
     }
 
     /// <summary>The hub's completion of invocation <paramref name="invocationId"/>, or null if the socket closed first.</summary>
     public async Task<JsonElement?> CompletionOrCloseAsync(string invocationId)
     {
-        var completion = _frames.WaitForAsync(
-            frames => frames.FirstOrDefault(f => TypeOf(f) == 3 && f.GetProperty("invocationId").GetString() == invocationId) is { ValueKind: JsonValueKind.Object } found
-                ? (true, found)
-                : (false, default),
-            Timeouts.Event,
-            frames => $"no completion of {invocationId}; got: {string.Join(" | ", frames)}");
-        var first = await Task.WhenAny(completion, _closed.Task.WaitAsync(Timeouts.Event));
-        if (first == completion)
+        try
         {
-            return await completion;
+            return await _frames.WaitForAsync(
+                frames => CompletionIn(frames, invocationId) is { } found ? (true, found) : (false, default),
+                Timeouts.Event,
+                frames => $"no completion of {invocationId} and no close; got: {string.Join(" | ", frames)}",
+                _closedSignal.Token);
         }
-
-        // Closed: a completion sent just before the close still counts.
-        await first;
-        var frames = _frames.Items;
-        return frames.FirstOrDefault(f => TypeOf(f) == 3 && f.GetProperty("invocationId").GetString() == invocationId) is { ValueKind: JsonValueKind.Object } late
-            ? late
-            : null;
+        catch (OperationCanceledException) when (_closed.Task.IsCompleted)
+        {
+            // Closed: a completion sent just before the close still counts.
+            return CompletionIn(_frames.Items, invocationId);
+        }
     }
+
+    private static JsonElement? CompletionIn(IReadOnlyList<JsonElement> frames, string invocationId) =>
+        frames.FirstOrDefault(f => TypeOf(f) == 3 && f.GetProperty("invocationId").GetString() == invocationId) is { ValueKind: JsonValueKind.Object } found
+            ? found
+            : null;
 
     /// <summary>Waits until a frame matching <paramref name="match"/> has arrived and returns it.</summary>
     public Task<JsonElement> WaitForAsync(Func<JsonElement, bool> match, string what) =>
@@ -136,6 +137,16 @@ internal sealed class RawHubSocket : IAsyncDisposable
         await _reading.ContinueWith(static _ => { }, TaskScheduler.Default);
         _socket.Dispose();
         _stop.Dispose();
+        _closedSignal.Dispose();
+    }
+
+    /// <summary>Records how the socket closed and wakes every wait for an answer.</summary>
+    private void Closing(string how)
+    {
+        if (_closed.TrySetResult(how))
+        {
+            _closedSignal.Cancel();
+        }
     }
 
     private async Task ReadAsync()
@@ -149,7 +160,7 @@ internal sealed class RawHubSocket : IAsyncDisposable
                 var result = await _socket.ReceiveAsync(buffer, _stop.Token);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    _closed.TrySetResult($"close status {(int?)result.CloseStatus} {result.CloseStatusDescription}".TrimEnd());
+                    Closing($"close status {(int?)result.CloseStatus} {result.CloseStatusDescription}".TrimEnd());
                     return;
                 }
 
@@ -173,7 +184,7 @@ internal sealed class RawHubSocket : IAsyncDisposable
         }
         catch (Exception e)
         {
-            _closed.TrySetResult("reset: " + e.Message);
+            Closing("reset: " + e.Message);
         }
     }
 }
