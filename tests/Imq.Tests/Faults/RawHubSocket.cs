@@ -81,9 +81,10 @@ internal sealed class RawHubSocket : IAsyncDisposable
             using var timeout = new CancellationTokenSource(Timeouts.Event);
             await _socket.SendAsync(bytes, type, endOfMessage: true, timeout.Token);
         }
-        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
-            Closing("reset while sending: " + e.Message);
+            // The hub closed or reset the connection (the socket reports a reset while sending as a cancel).
+            Closing("reset while sending: " + (e.InnerException ?? e).Message);
         }
     }
 
