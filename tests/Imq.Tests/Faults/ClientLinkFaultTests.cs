@@ -49,6 +49,7 @@ public sealed class ClientLinkFaultTests(ClientLinkFaultTests.Node fixture, ITes
         proxy.Restore();
 
         var back = await ResumeAsync(proxy, "cut-user", Wire.Json, queue, lastSeen, acked[^1], expectGap: false);
+        tally.ResumedMessages(acked.Except(Seqs(queue, user)).Intersect(Seqs(queue, back)).Count());
         Assert.Empty(tally.Check(queue, acked, Seqs(queue, user, back)));
         await AssertGoesOnAsync(back, queue);
         await Health.AssertServesAsync(Gateway, queue);
@@ -76,6 +77,7 @@ public sealed class ClientLinkFaultTests(ClientLinkFaultTests.Node fixture, ITes
         proxy.Restore();
 
         var back = await ResumeAsync(proxy, "silent-user", Wire.MessagePack, queue, lastSeen, acked[^1], expectGap: false);
+        tally.ResumedMessages(acked.Except(Seqs(queue, user)).Intersect(Seqs(queue, back)).Count());
         Assert.Empty(tally.Check(queue, acked, Seqs(queue, user, back)));
         await AssertGoesOnAsync(back, queue);
         await Health.AssertServesAsync(Gateway, queue, Wire.MessagePack);
@@ -158,6 +160,7 @@ public sealed class ClientLinkFaultTests(ClientLinkFaultTests.Node fixture, ITes
         var replayed = Seqs(queue, back);
         Assert.Equal(held, replayed.Where(s => s <= missed[^1]));
         tally.GoneWithGap(missed.Count - held.Count);
+        tally.ResumedMessages(held.Intersect(replayed).Count());
         Assert.Empty(tally.Check(queue, before.Concat(held), Seqs(queue, user, back)));
         await AssertGoesOnAsync(back, queue);
         await Health.AssertServesAsync(Gateway, queue);

@@ -69,7 +69,8 @@ public sealed partial class ClusterFaultTests(ClusterFaultTests.FaultCluster fix
         {
             var snapshot = await member.InvokeAsync<ClientSnapshot>("Resume", room, hole.First);
             Assert.NotEqual(true, snapshot.Gap);
-            foreach (var missed in acknowledged.Except(received).ToList())
+            var missing = acknowledged.Except(received).ToList();
+            foreach (var missed in missing)
             {
                 try
                 {
@@ -80,6 +81,8 @@ public sealed partial class ClusterFaultTests(ClusterFaultTests.FaultCluster fix
                     break;
                 }
             }
+
+            tally.ResumedMessages(missing.Intersect(Seqs(member, room)).Count());
         }
 
         Assert.Empty(tally.Check(room, acknowledged, Seqs(member, room)));

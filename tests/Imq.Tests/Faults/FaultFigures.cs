@@ -38,6 +38,9 @@ internal sealed class FaultTally(string family)
     /// <summary>Messages a Resume reported as gone past the history ring (gap: true), which the protocol allows.</summary>
     public int PastHistory { get; private set; }
 
+    /// <summary>Acknowledged messages a member got only through Resume (the fault had kept them from it).</summary>
+    public int Resumed { get; private set; }
+
     /// <summary>Counts one fault injected, named for the report.</summary>
     public void Fault(string what)
     {
@@ -72,6 +75,14 @@ internal sealed class FaultTally(string family)
         return missing;
     }
 
+    public void ResumedMessages(int count)
+    {
+        lock (_gate)
+        {
+            Resumed += count;
+        }
+    }
+
     public void GoneWithGap(int count)
     {
         lock (_gate)
@@ -86,7 +97,8 @@ internal sealed class FaultTally(string family)
     public void Report(ITestOutputHelper output)
     {
         var figures = $"fault suite | {Family}: {FaultsInjected} faults injected, {BadInputs} bad inputs tried, "
-            + $"{MessagesChecked} acknowledged messages checked, {MessagesLost} lost, {PastHistory} gone past the history ring (gap reported)";
+            + $"{MessagesChecked} acknowledged messages checked, {Resumed} of them recovered by Resume, {MessagesLost} lost, "
+            + $"{PastHistory} gone past the history ring (gap reported)";
         output.WriteLine(figures);
         Console.WriteLine(figures);
         lock (_gate)
@@ -126,6 +138,7 @@ internal static class FaultFigures
     private static int _checked;
     private static int _lost;
     private static int _pastHistory;
+    private static int _resumed;
 
     public static (string Totals, bool Complete) Add(FaultTally tally)
     {
@@ -137,8 +150,10 @@ internal static class FaultFigures
             _checked += tally.MessagesChecked;
             _lost += tally.MessagesLost;
             _pastHistory += tally.PastHistory;
+            _resumed += tally.Resumed;
             var totals = $"{_reported} of {FactsInSuite} tests: {_faults} faults injected, {_badInputs} bad inputs tried, "
-                + $"{_checked} acknowledged messages checked, {_lost} messages lost, {_pastHistory} gone past the history ring (gap reported)";
+                + $"{_checked} acknowledged messages checked, {_resumed} of them recovered by Resume, {_lost} messages lost, "
+                + $"{_pastHistory} gone past the history ring (gap reported)";
             return (totals, _reported == FactsInSuite);
         }
     }
