@@ -4,6 +4,7 @@
 // have, nothing for message types the hub ignores, and a closed connection where SignalR itself must close
 // (a frame that is not a hub message, a frame over 4 MiB, a text message that is not UTF-8). After every row
 // a fresh user joins, sends and receives.
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -82,8 +83,7 @@ public sealed partial class HubFrameInputTests(NodeFixture fixture, ITestOutputH
         }
 
         // Every event the rows published reached both members, whatever its value.
-        var last = await fixture.Node.Rest.GetAsync("/api/v1/queues/" + Uri.EscapeDataString(queue));
-        var lastSeq = JsonDocument.Parse(await last.Content.ReadAsStringAsync()).RootElement.GetProperty("seq").GetInt64();
+        var lastSeq = (await fixture.Node.Rest.GetFromJsonAsync<JsonElement>("/api/v1/queues/" + Uri.EscapeDataString(queue))).GetProperty("seq").GetInt64();
         foreach (var watcher in watchers)
         {
             await watcher.WaitForAsync("Message", e => e.Arg<long>(4) == lastSeq);
