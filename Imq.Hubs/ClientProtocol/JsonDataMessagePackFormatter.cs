@@ -1,7 +1,8 @@
 // MessagePack side of the neutral data form. Writes JsonData as the equivalent MessagePack value and
 // reads only values that have a JSON equivalent: bin, extension types (timestamps), non-string map
-// keys, NaN/Infinity and nesting deeper than 32 come back as JsonData.Rejected, which the hub answers
-// with `invalid` (throwing here would surface as an opaque binding error).
+// keys, strings that are not UTF-8, NaN/Infinity and nesting deeper than 32 come back as
+// JsonData.Rejected, which the hub answers with `invalid` (throwing here would surface as an opaque
+// binding error).
 using System.Buffers;
 using System.Text.Json;
 using Imq.QueueServer.Model;
@@ -136,7 +137,7 @@ internal sealed class JsonDataMessagePackFormatter : IMessagePackFormatter<JsonD
                 json.WriteNumberValue(d);
                 break;
             case MessagePackType.String:
-                json.WriteStringValue(reader.ReadString());
+                json.WriteStringValue(ReadUtf8(ref reader));
                 break;
             case MessagePackType.Array:
                 CheckDepth(depth);
@@ -160,7 +161,7 @@ internal sealed class JsonDataMessagePackFormatter : IMessagePackFormatter<JsonD
                         throw ImqException.Invalid("data has a map key that is not a string");
                     }
 
-                    json.WritePropertyName(reader.ReadString()!);
+                    json.WritePropertyName(ReadUtf8(ref reader));
                     ReadValue(ref reader, json, depth + 1);
                 }
 
@@ -173,6 +174,14 @@ internal sealed class JsonDataMessagePackFormatter : IMessagePackFormatter<JsonD
             default:
                 throw ImqException.Invalid("data holds a value with no JSON equivalent");
         }
+    }
+
+    /// <summary>A MessagePack string's bytes, which must be UTF-8 (decoding them would silently turn what is not into U+FFFD).</summary>
+    private static ReadOnlySpan<byte> ReadUtf8(ref MessagePackReader reader)
+    {
+        var sequence = reader.ReadStringSequence()!.Value;
+        var bytes = sequence.IsSingleSegment ? sequence.FirstSpan : sequence.ToArray();
+        return System.Text.Unicode.Utf8.IsValid(bytes) ? bytes : throw ImqException.Invalid("data holds a string that is not UTF-8");
     }
 
     private static void CheckDepth(int depth)

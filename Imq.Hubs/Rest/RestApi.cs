@@ -64,6 +64,11 @@ internal static class RestApi
         {
             return Problems.Of(ErrorCodes.Invalid, e.Message);
         }
+        catch (System.Data.Common.DbException)
+        {
+            // What reads the cluster's database (GET /cluster, a drain's checks) while PostgreSQL is away.
+            return Problems.Of(ErrorCodes.Unavailable, "the cluster's database is unreachable; try again later");
+        }
         catch (Exception)
         {
             // Answered 500 by the exception handler; counted here.

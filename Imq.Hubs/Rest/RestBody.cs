@@ -1,6 +1,6 @@
 // Reads a REST request body as JSON with a size bound. A body over the bound is read to the end and
 // discarded (up to a further bound) before answering 413, so the client sees the answer instead of a
-// reset connection; malformed JSON is `invalid`.
+// reset connection; malformed JSON, and a body that is not UTF-8, is `invalid`.
 using System.Text.Json;
 using Imq.QueueServer.Model;
 using Microsoft.AspNetCore.Http.Features;
@@ -47,9 +47,16 @@ internal static class RestBody
             throw ImqException.Invalid("a JSON body is required");
         }
 
+        // The JSON reader does not check that strings are UTF-8, and reading such a string later throws.
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+        {
+            throw ImqException.Invalid("the body is not UTF-8");
+        }
+
         try
         {
-            return JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = JsonData.MaxDepth + 4 });
+            return JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = JsonData.MaxDepth + 4 });
         }
         catch (JsonException e)
         {

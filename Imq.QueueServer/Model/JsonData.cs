@@ -45,6 +45,13 @@ public sealed class JsonData : IEquatable<JsonData>
             return Null;
         }
 
+        // The JSON reader does not check that strings are UTF-8, and writing the element would silently turn
+        // what is not into U+FFFD: JSON is UTF-8, so such a value is refused instead of changed.
+        if (!System.Text.Unicode.Utf8.IsValid(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element)))
+        {
+            throw ImqException.Invalid("data holds a string that is not UTF-8");
+        }
+
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Indented = false }))
         {

@@ -6,10 +6,11 @@ namespace Imq.Tests.Infrastructure;
 public static class NodeMetrics
 {
     /// <summary>The value of <paramref name="name"/> with exactly <paramref name="labels"/> (e.g. <c>{gateway="n1"}</c>,
-    /// or "" for none) in GET /metrics; 0 when absent (a counter appears once it is first counted).</summary>
+    /// or "" for none, which the exporter writes <c>{}</c>) in GET /metrics; 0 when absent (a counter appears once it
+    /// is first counted).</summary>
     public static async Task<long> MetricAsync(this HttpClient rest, string name, string labels = "")
     {
-        var prefix = name + labels + " ";
+        var prefix = name + (labels.Length == 0 ? "{}" : labels) + " ";
         foreach (var line in (await rest.GetStringAsync("/metrics")).Split('\n'))
         {
             if (line.StartsWith(prefix, StringComparison.Ordinal))

@@ -1,7 +1,9 @@
 // A loopback TCP relay between a client and a node (or between nodes and PostgreSQL), so a test can cut
 // a connection the hard way (RST, no WebSocket close) as a crashing client or a dropped network would, and
-// keep it cut for a while (new connections are reset as they come) before letting connections through again;
-// or drop every byte both ways while the connections stay open, as a network that silently went away.
+// keep it cut for a while (new connections are reset as they come) before letting connections through again.
+// The fault suite's other network faults are here too: added latency per chunk, a silent blackhole (bytes
+// stop in both directions and nothing is closed, as on a dead route; they flow again on Restore, as TCP's
+// retransmissions would deliver them) and refusing new connections while established ones go on.
 using System.Net;
 using System.Net.Sockets;
 using Imq.Testing;
@@ -16,8 +18,9 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ArrivalLog<DateTime> _refused = new();
     private volatile bool _silenced;
-    private volatile bool _blackholed;
     private volatile bool _refusing;
+    private long _delayTicks;
+    private TaskCompletionSource _flowing = Flowing();
 
     private TcpProxy(Uri target)
     {
@@ -38,12 +41,6 @@ public sealed class TcpProxy : IAsyncDisposable
     /// <summary>From now on the client's bytes are dropped while its connections stay open: a client gone silent.</summary>
     public void SilenceClients() => _silenced = true;
 
-    /// <summary>
-    /// From now on every byte is dropped, both ways, while the connections stay open: the network silently went
-    /// away. Neither end is told; the server's writes succeed and reach nobody.
-    /// </summary>
-    public void Blackhole() => _blackholed = true;
-
     /// <summary>Resets every relayed connection and every new one until <see cref="Restore"/>: the network is down.</summary>
     public void Cut()
     {
@@ -51,8 +48,36 @@ public sealed class TcpProxy : IAsyncDisposable
         ResetAll();
     }
 
-    /// <summary>Relays new connections again.</summary>
-    public void Restore() => _refusing = false;
+    /// <summary>Resets every new connection as it comes, while the connections already relayed go on.</summary>
+    public void RefuseNew() => _refusing = true;
+
+    /// <summary>Holds every chunk for <paramref name="latency"/> before relaying it, in both directions (order kept).</summary>
+    public void Delay(TimeSpan latency) => Interlocked.Exchange(ref _delayTicks, latency.Ticks);
+
+    /// <summary>Bytes stop in both directions, on every connection and every new one, and nothing is closed:
+    /// each side's writes pile up in its socket buffers. <see cref="Restore"/> lets them through, in order.</summary>
+    public void Blackhole()
+    {
+        lock (_sockets)
+        {
+            if (_flowing.Task.IsCompleted)
+            {
+                _flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    /// <summary>Ends every fault: relays new connections again, without added latency, and lets held bytes through.</summary>
+    public void Restore()
+    {
+        _refusing = false;
+        _silenced = false;
+        Interlocked.Exchange(ref _delayTicks, 0);
+        lock (_sockets)
+        {
+            _flowing.TrySetResult();
+        }
+    }
 
     /// <summary>Waits until <paramref name="count"/> connections in all have been refused since the proxy started.</summary>
     public Task WaitForRefusedAsync(int count) =>
@@ -81,6 +106,11 @@ public sealed class TcpProxy : IAsyncDisposable
         _stop.Cancel();
         _listener.Stop();
         ResetAll();
+        lock (_sockets)
+        {
+            _flowing.TrySetResult();
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -107,7 +137,19 @@ public sealed class TcpProxy : IAsyncDisposable
             }
 
             var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await upstream.ConnectAsync(_target.Host, _target.Port);
+            try
+            {
+                await upstream.ConnectAsync(_target.Host, _target.Port);
+            }
+            catch (SocketException)
+            {
+                // The target is down (a killed node): the client sees a reset, as it would connecting directly.
+                upstream.Dispose();
+                client.LingerState = new LingerOption(true, 0);
+                client.Close();
+                continue;
+            }
+
             lock (_sockets)
             {
                 _sockets.Add(client);
@@ -126,6 +168,13 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
+    private static TaskCompletionSource Flowing()
+    {
+        var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        flowing.SetResult();
+        return flowing;
+    }
+
     private async Task PumpAsync(Socket from, Socket to, bool fromClient)
     {
         var buffer = new byte[16 * 1024];
@@ -134,7 +183,19 @@ public sealed class TcpProxy : IAsyncDisposable
             int read;
             while ((read = await from.ReceiveAsync(buffer)) > 0)
             {
-                if (!_blackholed && !(fromClient && _silenced))
+                if (Interlocked.Read(ref _delayTicks) is > 0 and var delay)
+                {
+                    await Task.Delay(TimeSpan.FromTicks(delay));
+                }
+
+                Task flowing;
+                lock (_sockets)
+                {
+                    flowing = _flowing.Task;
+                }
+
+                await flowing;
+                if (!(fromClient && _silenced))
                 {
                     await to.SendAsync(buffer.AsMemory(0, read));
                 }
