@@ -15,12 +15,20 @@ namespace Imq.Tests.Cluster;
 [Collection(ClusterCollection.Name)]
 public sealed class LinkBatchTests
 {
+    // Messages up to 1 MiB; and members that are not cut as slow consumers while tens of MiB reach them at once
+    // (what is tested here is the link between the nodes, not how fast the test's client reads).
+    private static readonly Dictionary<string, string> Settings = new()
+    {
+        ["Imq__Limits__MaxMessageBytes"] = "1048576",
+        ["Imq__Limits__MaxPendingBytesPerConnection"] = "268435456",
+    };
+
     [Theory]
     [InlineData(300, 64 * 1024)]
     [InlineData(40, 1000 * 1024)]
     public async Task A_burst_of_large_messages_to_a_room_on_another_node_arrives_whole_without_breaking_the_link(int count, int size)
     {
-        await using var cluster = await TestCluster.StartAsync(2, new Dictionary<string, string> { ["Imq__Limits__MaxMessageBytes"] = "1048576" });
+        await using var cluster = await TestCluster.StartAsync(2, Settings);
         var map = TestCluster.BucketMapOf(await cluster.WaitForMapAsync(2));
         var (gateway, owner) = (cluster.Nodes[0], cluster.Nodes[1]);
         var room = TestCluster.QueueOwnedBy(map, owner.Id, "/room/burst-");
@@ -44,7 +52,7 @@ public sealed class LinkBatchTests
     [Fact]
     public async Task A_replica_receives_a_queue_whose_history_outgrows_one_message_and_serves_it_when_the_owner_dies()
     {
-        await using var cluster = await TestCluster.StartAsync(1, new Dictionary<string, string> { ["Imq__Limits__MaxMessageBytes"] = "1048576" });
+        await using var cluster = await TestCluster.StartAsync(1, Settings);
         var first = cluster.Nodes[0];
         var room = "/room/history-" + Guid.NewGuid().ToString("N")[..8];
         await first.Rest.CreateChatQueueAsync(room);
