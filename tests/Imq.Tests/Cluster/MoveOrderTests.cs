@@ -1,0 +1,170 @@
+// A queue's events reach each member once and in seq order while its bucket moves between nodes. Three
+// in-process nodes (one PostgreSQL database, real gRPC). The node drained here stops following the map, as
+// a node under heavy load lags behind it, so it still holds the map in which it owns the buckets it has
+// already given up: the boss asks it for its buckets in several reconciliations, one taker each, and a later
+// give-up must not reopen the buckets of an earlier one. Had it run a send on such a bucket, the message
+// would have taken a seq the new owner gives again (members receive two events of one seq) and would be
+// missing from the room's history although it was acknowledged.
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Imq.Backplane.Buckets;
+using Imq.Backplane.Cluster;
+using Imq.Hubs.ClientProtocol;
+using Imq.QueueServer.Model;
+using Imq.Testing;
+using Imq.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using static Imq.Tests.Infrastructure.ImqRest;
+
+namespace Imq.Tests.Cluster;
+
+[Collection(ClusterCollection.Name)]
+public sealed class MoveOrderTests : IAsyncLifetime
+{
+    private readonly AsyncDisposableList<TestNode> _nodes = new();
+    private string _database = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestPostgres.CreateDatabaseAsync();
+        var (secret, jwtKey) = (ClusterSecrets.New(), ClusterSecrets.New());
+        foreach (var id in new[] { "move-a", "move-b", "move-v" })
+        {
+            var settings = ClusterSecrets.NodeSettings(_database, FreePort.Next(), secret, jwtKey);
+            settings["Imq:NodeId"] = id;
+            _nodes.Add(await TestNode.StartAsync(settings));
+        }
+    }
+
+    public async Task DisposeAsync() => await _nodes.DisposeAllAsync();
+
+    [Fact]
+    public async Task A_node_that_gave_a_bucket_up_runs_nothing_on_it_though_it_has_not_seen_the_map_that_moved_it()
+    {
+        var (a, b, v) = (_nodes[0], _nodes[1], _nodes[2]);
+        var map = await SettledAsync();
+
+        // One room in every bucket v owns; their replicas are on both other nodes, so v gives them up in two rounds.
+        var rooms = Enumerable.Range(0, map.Owners.Count).Where(i => map.Owners[i] == "move-v").Select(i => RoomIn(map, i)).ToList();
+        Assert.True(rooms.Select(r => map.ReplicasOf(map.BucketOf(r)).Single()).Distinct().Count() == 2, "v's buckets should have their replicas on both other nodes");
+        var alice = await a.ConnectUserAsync("alice-move");
+        var bob = await b.ConnectUserAsync("bob-move");
+        var acknowledged = new List<(string Room, string Data, long Seq)>();
+        foreach (var room in rooms)
+        {
+            await a.Rest.CreateChatQueueAsync(room);
+            await alice.InvokeAsync<ClientSnapshot>("Join", room);
+            await bob.InvokeAsync<ClientSnapshot>("Join", room);
+            acknowledged.Add((room, "\"first\"", await SendAsync(a, room, "\"first\"")));
+        }
+
+        // v stops following the map (and so never finds itself drained and stops), then drains.
+        await v.Services.GetRequiredService<MapWatcher>().StopAsync(default);
+        await v.Services.GetRequiredService<NodeDrain>().StopAsync(default);
+        Assert.Equal(HttpStatusCode.Accepted, (await a.Rest.PostAsync("/api/v1/cluster/nodes/move-v/drain", null)).StatusCode);
+        var movedAt = new Dictionary<string, long>();
+        using (var drained = new CancellationTokenSource(Timeouts.ClusterSettle))
+        {
+            await StoredBucketMap.WaitForAsync(
+                _database,
+                m =>
+                {
+                    foreach (var room in rooms.Where(r => m.Owners.Count > 0 && m.OwnerOf(r) != "move-v"))
+                    {
+                        movedAt.TryAdd(room, m.Version);
+                    }
+
+                    return movedAt.Count == rooms.Count;
+                },
+                drained.Token);
+        }
+
+        // Through v, then through a: each send gets a seq of its own. The rooms given up first go first, while v
+        // still holds the map in which it owns them (a call that v answers wrong_node makes it read the map).
+        Assert.True(movedAt.Values.Distinct().Count() > 1, "v should have given its buckets up in more than one map version");
+        foreach (var room in rooms.OrderBy(r => movedAt[r]))
+        {
+            acknowledged.Add((room, "\"through v\"", await SendAsync(v, room, "\"through v\"")));
+            acknowledged.Add((room, "\"through a\"", await SendAsync(a, room, "\"through a\"")));
+        }
+
+        foreach (var room in rooms)
+        {
+            var seqs = acknowledged.Where(x => x.Room == room).Select(x => x.Seq).ToList();
+            Assert.True(seqs.Distinct().Count() == seqs.Count, $"{room}: one seq acknowledged twice: {string.Join(", ", seqs)}");
+        }
+
+        foreach (var member in new[] { alice, bob })
+        {
+            foreach (var (room, data, seq) in acknowledged)
+            {
+                await member.WaitForAsync("Message", e => e.Arg<string>(0) == room && e.Arg<long>(4) == seq && e.Arg<JsonData>(3).ToString() == data);
+            }
+
+            AssertInSeqOrderOnce(member, rooms);
+        }
+
+        // Every acknowledged message is in its room's history at its seq.
+        var reader = await a.ConnectUserAsync("reader-move");
+        foreach (var room in rooms)
+        {
+            var from = reader.Events.Count;
+            var snapshot = await reader.InvokeAsync<ClientSnapshot>("Resume", room, 0L);
+            await reader.WaitForAsync("Message", e => e.Arg<string>(0) == room && e.Arg<long>(4) == snapshot.Seq, from);
+            var history = reader.Events.Skip(from).Where(e => e.Name == "Message" && e.Arg<string>(0) == room).ToDictionary(e => e.Arg<long>(4), e => e.Arg<JsonData>(3).ToString());
+            foreach (var (_, data, seq) in acknowledged.Where(x => x.Room == room))
+            {
+                Assert.True(history.GetValueOrDefault(seq) == data, $"{room}: acknowledged {data} (seq {seq}) is not in the history, which holds {history.GetValueOrDefault(seq)} there");
+            }
+        }
+
+        Assert.Equal(0, alice.Count("Left") + bob.Count("Left"));
+    }
+
+    /// <summary>Each member received each room's messages in strictly increasing seq order (so none twice).</summary>
+    internal static void AssertInSeqOrderOnce(TestClient member, IEnumerable<string> rooms)
+    {
+        foreach (var room in rooms)
+        {
+            var seqs = member.Events.Where(e => e.Name == "Message" && e.Arg<string>(0) == room).Select(e => e.Arg<long>(4)).ToList();
+            for (var i = 1; i < seqs.Count; i++)
+            {
+                Assert.True(seqs[i] > seqs[i - 1], $"{room}: seq {seqs[i]} arrived after {seqs[i - 1]} ({string.Join(", ", seqs)})");
+            }
+        }
+    }
+
+    private static async Task<long> SendAsync(TestNode node, string room, string data)
+    {
+        var response = await node.Rest.PostAsync($"/api/v1/queues/{Uri.EscapeDataString(room)}/mounts/chat/messages", Json("{\"data\":" + data + "}"));
+        Assert.True(response.IsSuccessStatusCode, $"send to {room}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("seq").GetInt64();
+    }
+
+    /// <summary>The map once every node holds buckets, every bucket has its replica, and every node has taken that version.</summary>
+    private async Task<BucketMap> SettledAsync()
+    {
+        using var settle = new CancellationTokenSource(Timeouts.ClusterSettle);
+        var map = await StoredBucketMap.WaitForAsync(_database, m => m.BucketsPerNode().Count == 3 && Enumerable.Range(0, m.Owners.Count).All(i => m.ReplicasOf(i).Count == 1), settle.Token);
+        foreach (var node in _nodes)
+        {
+            await node.Services.GetRequiredService<MapWatcher>().WaitForVersionAsync(map.Version, settle.Token);
+        }
+
+        return map;
+    }
+
+    /// <summary>A fresh room name in <paramref name="bucket"/> of <paramref name="map"/>.</summary>
+    private static string RoomIn(BucketMap map, int bucket)
+    {
+        while (true)
+        {
+            var name = "/room/move-" + Guid.NewGuid().ToString("N")[..10];
+            if (map.BucketOf(name) == bucket)
+            {
+                return name;
+            }
+        }
+    }
+}
