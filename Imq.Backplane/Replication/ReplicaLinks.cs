@@ -56,12 +56,17 @@ internal sealed class ReplicaLinks(
     /// <summary>True when <paramref name="node"/> holds every change of this node's buckets bound for it.</summary>
     public bool IsCaughtUp(string node) => _links.TryGetValue(node, out var link) && link.IsCaughtUp;
 
-    /// <summary>Waits until <paramref name="node"/> holds every change made so far, up to <paramref name="limit"/>.</summary>
+    /// <summary>
+    /// Waits until <paramref name="node"/> holds every change made so far, up to <paramref name="limit"/>. Changes
+    /// made while it waits are not waited for: under traffic on other buckets the replica is seldom level with
+    /// the newest change, and the buckets being given up, frozen, change no more.
+    /// </summary>
     public async Task<bool> CatchUpAsync(string node, TimeSpan limit)
     {
         var link = For(node);
+        var target = link.Head;
         var deadline = DateTime.UtcNow + limit;
-        while (!link.IsCaughtUp)
+        while (!link.Holds(target))
         {
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
@@ -70,7 +75,7 @@ internal sealed class ReplicaLinks(
             }
 
             // The changes so far, then (images still on their way) a short look again.
-            var acked = link.WaitAckedAsync(link.Head);
+            var acked = link.WaitAckedAsync(target);
             await Task.WhenAny(acked, Task.Delay(acked.IsCompleted ? TimeSpan.FromMilliseconds(20) : left));
         }
 

@@ -1,16 +1,24 @@
 // A queue's events reach each member once and in seq order while its bucket moves between nodes. Three
-// in-process nodes (one PostgreSQL database, real gRPC). The node drained here stops following the map, as
-// a node under heavy load lags behind it, so it still holds the map in which it owns the buckets it has
-// already given up: the boss asks it for its buckets in several reconciliations, one taker each, and a later
-// give-up must not reopen the buckets of an earlier one. Had it run a send on such a bucket, the message
-// would have taken a seq the new owner gives again (members receive two events of one seq) and would be
-// missing from the room's history although it was acknowledged.
+// in-process nodes (one PostgreSQL database, real gRPC), of which "move-v" drains.
+//
+// A node that lags behind the map: the boss asks the draining node for its buckets in several reconciliations,
+// one taker each, and a later give-up must not reopen the buckets of an earlier one while the node has not seen
+// the map that moved them (here it stops following the map). Had it run a send on such a bucket, the message
+// would have taken a seq the new owner gives again (members receive two events of one seq) and would be missing
+// from the room's history although it was acknowledged.
+//
+// A gateway that lags behind its link: the old owner's last events and the new owner's first ones reach a
+// gateway on two links; the bucket moves only once the gateway has handed on the old owner's, so they cannot
+// come after the new owner's.
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Imq.Backplane.Buckets;
 using Imq.Backplane.Cluster;
+using Imq.Backplane.Gateway;
+using Imq.Backplane.Wire;
 using Imq.Hubs.ClientProtocol;
+using Imq.QueueServer.Engine;
 using Imq.QueueServer.Model;
 using Imq.Testing;
 using Imq.Tests.Infrastructure;
@@ -47,7 +55,7 @@ public sealed class MoveOrderTests : IAsyncLifetime
 
         // One room in every bucket v owns; their replicas are on both other nodes, so v gives them up in two rounds.
         var rooms = Enumerable.Range(0, map.Owners.Count).Where(i => map.Owners[i] == "move-v").Select(i => RoomIn(map, i)).ToList();
-        Assert.True(rooms.Select(r => map.ReplicasOf(map.BucketOf(r)).Single()).Distinct().Count() == 2, "v's buckets should have their replicas on both other nodes");
+        Assert.True(rooms.Select(r => map.ReplicasOf(map.BucketOf(r)).Single()).Distinct().Count() == 2, "v's buckets should have their replicas on both other nodes: " + map.ToJson());
         var alice = await a.ConnectUserAsync("alice-move");
         var bob = await b.ConnectUserAsync("bob-move");
         var acknowledged = new List<(string Room, string Data, long Seq)>();
@@ -122,6 +130,37 @@ public sealed class MoveOrderTests : IAsyncLifetime
         Assert.Equal(0, alice.Count("Left") + bob.Count("Left"));
     }
 
+    [Fact]
+    public async Task A_gateway_hands_on_the_old_owner_s_last_events_before_the_new_owner_s_first()
+    {
+        var (a, b, v) = (_nodes[0], _nodes[1], _nodes[2]);
+        var map = await SettledAsync();
+        var room = RoomIn(map, Enumerable.Range(0, map.Owners.Count).First(i => map.Owners[i] == "move-v"));
+        await b.Rest.CreateChatQueueAsync(room);
+
+        // A member on gateway a that holds the event "held" — and with it a's link from v, as a slow gateway
+        // would — until the room's next event reaches it on another path, or 8 s pass.
+        var local = a.Services.GetRequiredService<LocalGateway>();
+        var slow = new HoldingMember(local, "\"held\"", TimeSpan.FromSeconds(8));
+        Assert.True(local.Register(slow));
+        await a.Services.GetRequiredService<QueueRouter>().JoinAsync(room, WireValues.RefOf(slow));
+        await v.Services.GetRequiredService<NodeDrain>().StopAsync(default);
+
+        var held = await SendAsync(b, room, "\"held\"");
+        await slow.Holding.Task.WaitAsync(Timeouts.Event);
+
+        // v gives the room up while a still holds its last event; then a message goes to the new owner.
+        Assert.Equal(HttpStatusCode.Accepted, (await b.Rest.PostAsync("/api/v1/cluster/nodes/move-v/drain", null)).StatusCode);
+        using (var moved = new CancellationTokenSource(Timeouts.ClusterSettle))
+        {
+            await StoredBucketMap.WaitForAsync(_database, m => m.Owners.Count > 0 && m.OwnerOf(room) != "move-v", moved.Token);
+        }
+
+        var after = await SendAsync(b, room, "\"after\"");
+        var received = await slow.Received.WaitForAsync(r => (r.Count >= 2, r.ToList()), Timeouts.Event, r => $"received {string.Join(", ", r)}");
+        Assert.Equal([(held, "\"held\""), (after, "\"after\"")], received);
+    }
+
     /// <summary>Each member received each room's messages in strictly increasing seq order (so none twice).</summary>
     internal static void AssertInSeqOrderOnce(TestClient member, IEnumerable<string> rooms)
     {
@@ -153,6 +192,51 @@ public sealed class MoveOrderTests : IAsyncLifetime
         }
 
         return map;
+    }
+
+    /// <summary>
+    /// A listener held by a gateway of this process, whose deliveries the test sees: the message with data
+    /// <c>heldData</c> is kept, blocking the delivery that brought it, until another message reaches it or
+    /// <c>holdFor</c> passes; each message is recorded once its delivery returns.
+    /// </summary>
+    private sealed class HoldingMember(LocalGateway gateway, string heldData, TimeSpan holdFor)
+        : Member(null, isListener: true, gateway, "holding-" + Guid.NewGuid().ToString("N")), ILocalMember, ILocalDeliveryHandler
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ILocalDeliveryHandler Handler => this;
+
+        /// <summary>Completes when the held message arrives.</summary>
+        public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The messages, (seq, data), in the order their deliveries returned.</summary>
+        public ArrivalLog<(long Seq, string Data)> Received { get; } = new();
+
+        public void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
+        {
+            if (queueEvent is not MessageEvent message)
+            {
+                return;
+            }
+
+            var data = message.Data.ToString();
+            if (data == heldData)
+            {
+                // Blocks the delivery on purpose: the gateway's link from the node stands still meanwhile.
+                Holding.TrySetResult();
+                _release.Task.Wait(holdFor);
+            }
+            else
+            {
+                _release.TrySetResult();
+            }
+
+            Received.Add((message.Seq, data));
+        }
+
+        public void OnNodeLost(NodeLoss loss)
+        {
+        }
     }
 
     /// <summary>A fresh room name in <paramref name="bucket"/> of <paramref name="map"/>.</summary>
