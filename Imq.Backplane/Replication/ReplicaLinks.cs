@@ -153,13 +153,31 @@ internal sealed class ReplicaLinks(
         return (gained, lost);
     }
 
+    /// <summary>
+    /// The map whose replica lists the changes of <paramref name="queue"/> follow: the current one, or the map
+    /// being applied if this node owns the queue's bucket in it as well. A replica that map adds is due an image
+    /// of the bucket as soon as the map is being applied, before the map takes effect here; a change made after
+    /// that image was captured must reach that replica too, or it holds neither (the new owner then lacks an
+    /// acknowledged change and hands its seq out again).
+    /// </summary>
+    internal BucketMap MapFor(string queue)
+    {
+        var map = watcher.Current;
+        if (images.Next is { } next && next.Version > map.Version && next.Owners.Count > 0 && next.OwnerOf(queue) == settings.NodeId)
+        {
+            return next;
+        }
+
+        return map;
+    }
+
     /// <summary>Waits until every replica of the queue's bucket holds what this node has done to it so far.</summary>
     public async Task WaitAsync(string queue)
     {
         var deadline = DateTime.UtcNow + WaitLimit;
         while (true)
         {
-            var map = watcher.Current;
+            var map = MapFor(queue);
             if (map.Owners.Count == 0)
             {
                 return;

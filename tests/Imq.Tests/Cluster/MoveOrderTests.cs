@@ -10,12 +10,18 @@
 // A gateway that lags behind its link: the old owner's last events and the new owner's first ones reach a
 // gateway on two links; the bucket moves only once the gateway has handed on the old owner's, so they cannot
 // come after the new owner's.
+//
+// A map being applied: the map that lists a bucket's taker as its replica makes the owner send it an image at
+// once, before that map takes effect on the owner; a change made after the image was captured must reach the
+// taker too, or the taker installs the bucket without it and hands its seq out again.
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Imq.Backplane.Buckets;
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Gateway;
+using Imq.Backplane.Replication;
 using Imq.Backplane.Wire;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Engine;
@@ -33,25 +39,15 @@ public sealed class MoveOrderTests : IAsyncLifetime
     private readonly AsyncDisposableList<TestNode> _nodes = new();
     private string _database = null!;
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestPostgres.CreateDatabaseAsync();
-        var (secret, jwtKey) = (ClusterSecrets.New(), ClusterSecrets.New());
-        foreach (var id in new[] { "move-a", "move-b", "move-v" })
-        {
-            var settings = ClusterSecrets.NodeSettings(_database, FreePort.Next(), secret, jwtKey);
-            settings["Imq:NodeId"] = id;
-            _nodes.Add(await TestNode.StartAsync(settings));
-        }
-    }
+    public async Task InitializeAsync() => _database = await TestPostgres.CreateDatabaseAsync();
 
     public async Task DisposeAsync() => await _nodes.DisposeAllAsync();
 
     [Fact]
     public async Task A_node_that_gave_a_bucket_up_runs_nothing_on_it_though_it_has_not_seen_the_map_that_moved_it()
     {
+        var map = await StartAsync(replicas: 1, "move-a", "move-b", "move-v");
         var (a, b, v) = (_nodes[0], _nodes[1], _nodes[2]);
-        var map = await SettledAsync();
 
         // One room in every bucket v owns; their replicas are on both other nodes, so v gives them up in two rounds.
         var rooms = Enumerable.Range(0, map.Owners.Count).Where(i => map.Owners[i] == "move-v").Select(i => RoomIn(map, i)).ToList();
@@ -133,8 +129,8 @@ public sealed class MoveOrderTests : IAsyncLifetime
     [Fact]
     public async Task A_gateway_hands_on_the_old_owner_s_last_events_before_the_new_owner_s_first()
     {
+        var map = await StartAsync(replicas: 1, "move-a", "move-b", "move-v");
         var (a, b, v) = (_nodes[0], _nodes[1], _nodes[2]);
-        var map = await SettledAsync();
         var room = RoomIn(map, Enumerable.Range(0, map.Owners.Count).First(i => map.Owners[i] == "move-v"));
         await b.Rest.CreateChatQueueAsync(room);
 
@@ -161,6 +157,67 @@ public sealed class MoveOrderTests : IAsyncLifetime
         Assert.Equal([(held, "\"held\""), (after, "\"after\"")], received);
     }
 
+    [Fact]
+    public async Task A_message_sent_while_the_map_that_adds_a_replica_is_being_applied_reaches_that_replica()
+    {
+        // Without replicas, a bucket's taker is listed as its replica only for the move: the map listing it makes
+        // the owner send it an image at once, while the owner still runs the bucket's operations.
+        var map = await StartAsync(replicas: 0, "move-d", "move-n");
+        var (d, n) = (_nodes[0], _nodes[1]);
+        var room = RoomIn(map, Enumerable.Range(0, map.Owners.Count).First(i => map.Owners[i] == "move-d"));
+        await d.Rest.CreateChatQueueAsync(room);
+        var alice = await n.ConnectUserAsync("alice-image");
+        await alice.InvokeAsync<ClientSnapshot>("Join", room);
+        var acknowledged = new List<(string Data, long Seq)> { ("\"first\"", await SendAsync(d, room, "\"first\"")) };
+
+        // d applies the map that lists n as the room's replica; once n holds the bucket's image, and before the map
+        // takes effect on d, a message goes to the room through d.
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var goOn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watcher = d.Services.GetRequiredService<MapWatcher>();
+        var link = d.Services.GetRequiredService<ReplicaLinks>();
+        var apply = watcher.Changing!;
+        watcher.Changing = (old, next) =>
+        {
+            apply(old, next);
+            var bucket = next.BucketOf(room);
+            if (next.OwnerOf(room) == "move-d" && next.ReplicasOf(bucket).Contains("move-n") && !open.Task.IsCompleted)
+            {
+                // Bounded waits inside the watcher's turn, as a slow map change would take.
+                if (SpinWait.SpinUntil(() => link.For("move-n").Holds(0), Timeouts.Event))
+                {
+                    open.TrySetResult();
+                    goOn.Task.Wait(Timeouts.Event);
+                }
+            }
+        };
+        await d.Services.GetRequiredService<NodeDrain>().StopAsync(default);
+        Assert.Equal(HttpStatusCode.Accepted, (await n.Rest.PostAsync("/api/v1/cluster/nodes/move-d/drain", null)).StatusCode);
+        await open.Task.WaitAsync(Timeouts.ClusterSettle);
+
+        // The map goes on once the message has run (alice has it): its answer waits for the replicas, which
+        // follow that map.
+        var meanwhile = SendAsync(d, room, "\"while the image is on its way\"");
+        await alice.WaitForAsync("Message", e => e.Arg<string>(0) == room && e.Arg<JsonData>(3).ToString() == "\"while the image is on its way\"");
+        goOn.TrySetResult();
+        acknowledged.Add(("\"while the image is on its way\"", await meanwhile));
+
+        // The room moves to n, which goes on from that message.
+        using (var moved = new CancellationTokenSource(Timeouts.ClusterSettle))
+        {
+            await StoredBucketMap.WaitForAsync(_database, m => m.Owners.Count > 0 && m.OwnerOf(room) == "move-n", moved.Token);
+        }
+
+        acknowledged.Add(("\"after\"", await SendAsync(n, room, "\"after\"")));
+        Assert.Equal([1L, 2L, 3L], acknowledged.Select(x => x.Seq));
+        foreach (var (data, seq) in acknowledged)
+        {
+            await alice.WaitForAsync("Message", e => e.Arg<string>(0) == room && e.Arg<long>(4) == seq && e.Arg<JsonData>(3).ToString() == data);
+        }
+
+        AssertInSeqOrderOnce(alice, [room]);
+    }
+
     /// <summary>Each member received each room's messages in strictly increasing seq order (so none twice).</summary>
     internal static void AssertInSeqOrderOnce(TestClient member, IEnumerable<string> rooms)
     {
@@ -181,11 +238,23 @@ public sealed class MoveOrderTests : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("seq").GetInt64();
     }
 
-    /// <summary>The map once every node holds buckets, every bucket has its replica, and every node has taken that version.</summary>
-    private async Task<BucketMap> SettledAsync()
+    /// <summary>
+    /// Starts a node under each of <paramref name="ids"/> with <paramref name="replicas"/> copies of each bucket;
+    /// returns the map once every node holds buckets, every bucket has its replicas, and every node has taken it.
+    /// </summary>
+    private async Task<BucketMap> StartAsync(int replicas, params string[] ids)
     {
+        var (secret, jwtKey) = (ClusterSecrets.New(), ClusterSecrets.New());
+        foreach (var id in ids)
+        {
+            var settings = ClusterSecrets.NodeSettings(_database, FreePort.Next(), secret, jwtKey);
+            settings["Imq:NodeId"] = id;
+            settings["Imq:Cluster:Replicas"] = replicas.ToString(CultureInfo.InvariantCulture);
+            _nodes.Add(await TestNode.StartAsync(settings));
+        }
+
         using var settle = new CancellationTokenSource(Timeouts.ClusterSettle);
-        var map = await StoredBucketMap.WaitForAsync(_database, m => m.BucketsPerNode().Count == 3 && Enumerable.Range(0, m.Owners.Count).All(i => m.ReplicasOf(i).Count == 1), settle.Token);
+        var map = await StoredBucketMap.WaitForAsync(_database, m => m.BucketsPerNode().Count == ids.Length && Enumerable.Range(0, m.Owners.Count).All(i => m.ReplicasOf(i).Count == replicas), settle.Token);
         foreach (var node in _nodes)
         {
             await node.Services.GetRequiredService<MapWatcher>().WaitForVersionAsync(map.Version, settle.Token);
