@@ -12,13 +12,14 @@ internal interface IBossCluster
     Task<bool> TryWriteMapAsync(BucketMap next, long expectedVersion, CancellationToken ct);
 
     /// <summary>
-    /// Which of <paramref name="buckets"/> (numbered in a table of <paramref name="bits"/> bits) node
-    /// <paramref name="node"/> can hand to <paramref name="toNode"/> now: those holding no queue, or those
+    /// Which of <paramref name="buckets"/> (numbered in the table of <paramref name="map"/>, the stored map)
+    /// node <paramref name="node"/> can hand to <paramref name="toNode"/> now: those holding no queue, or those
     /// <paramref name="toNode"/> holds as a caught-up replica. With <paramref name="giveUp"/> the node also
-    /// freezes those until the map moves them (a node keeps only its latest such answer frozen). A node that
-    /// does not answer has none.
+    /// freezes those until the map moves them (a node keeps only its latest such answer frozen, so it first
+    /// reads <paramref name="map"/>, which holds the moves of its earlier answers). A node that does not
+    /// answer has none.
     /// </summary>
-    Task<HashSet<int>> AskAsync(string node, int bits, IReadOnlyList<int> buckets, bool giveUp, string toNode, CancellationToken ct);
+    Task<HashSet<int>> AskAsync(string node, BucketMap map, IReadOnlyList<int> buckets, bool giveUp, string toNode, CancellationToken ct);
 }
 
 /// <summary>The cluster as it is: the map in PostgreSQL, the nodes at their registered gRPC addresses.</summary>
@@ -28,6 +29,6 @@ internal sealed class LiveBossCluster(ClusterStore store, IReadOnlyList<ClusterN
 
     public Task<bool> TryWriteMapAsync(BucketMap next, long expectedVersion, CancellationToken ct) => store.TryWriteMapAsync(next, expectedVersion, ct);
 
-    public Task<HashSet<int>> AskAsync(string node, int bits, IReadOnlyList<int> buckets, bool giveUp, string toNode, CancellationToken ct) =>
-        BucketReleaseClient.AskAsync(channels, _urls.GetValueOrDefault(node), bits, buckets, giveUp, toNode, ct);
+    public Task<HashSet<int>> AskAsync(string node, BucketMap map, IReadOnlyList<int> buckets, bool giveUp, string toNode, CancellationToken ct) =>
+        BucketReleaseClient.AskAsync(channels, _urls.GetValueOrDefault(node), map, buckets, giveUp, toNode, ct);
 }

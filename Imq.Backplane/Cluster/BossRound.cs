@@ -132,7 +132,7 @@ internal sealed partial class BossRound
         foreach (var byDonor in split.WithNode(node).Moves.GroupBy(m => m.From, StringComparer.Ordinal))
         {
             var held = Enumerable.Range(0, split.Owners.Count).Where(b => string.Equals(split.Owners[b], byDonor.Key, StringComparison.Ordinal)).ToList();
-            var answer = await _cluster.AskAsync(byDonor.Key, split.Bits, held, giveUp: false, node, _ct);
+            var answer = await _cluster.AskAsync(byDonor.Key, split, held, giveUp: false, node, _ct);
             var (now, prepare) = BucketRebalance.ChooseBuckets(split, byDonor.Key, node, answer, byDonor.Count(), [.. byDonor.Select(m => m.Bucket)]);
             chosen.AddRange(now.Select(b => new BucketMove(b, byDonor.Key, node)));
             pins.AddRange(prepare.Select(b => (b, node)));
@@ -158,7 +158,7 @@ internal sealed partial class BossRound
         {
             var (taker, count) = plan.FirstTakerOf(donor);
             var held = Enumerable.Range(0, map.Owners.Count).Where(b => string.Equals(map.Owners[b], donor, StringComparison.Ordinal)).ToList();
-            var answer = await _cluster.AskAsync(donor, map.Bits, held, giveUp: false, taker, _ct);
+            var answer = await _cluster.AskAsync(donor, map, held, giveUp: false, taker, _ct);
             var (now, prepare) = BucketRebalance.ChooseBuckets(map, donor, taker, answer, count);
             ready[donor] = now;
             pins.AddRange(prepare.Select(b => (b, taker)));
@@ -192,7 +192,7 @@ internal sealed partial class BossRound
         {
             var asked = byDonor.Select(m => m.Bucket).ToList();
             var taker = byDonor.First().To;
-            var given = await _cluster.AskAsync(byDonor.Key, prepared.Bits, asked, giveUp: true, taker, _ct);
+            var given = await _cluster.AskAsync(byDonor.Key, prepared, asked, giveUp: true, taker, _ct);
             flipped.AddRange(byDonor.Where(m => given.Contains(m.Bucket)));
             LogReleased(_logger, byDonor.Key, given.Count, asked.Count, taker);
         }
@@ -224,7 +224,7 @@ internal sealed partial class BossRound
         }
 
         var answers = await Task.WhenAll(plan.Questions.Select(async q =>
-            (q.Node, Ready: await _cluster.AskAsync(q.Owner, map.Bits, q.Buckets, giveUp: false, q.Node, _ct))));
+            (q.Node, Ready: await _cluster.AskAsync(q.Owner, _stored, q.Buckets, giveUp: false, q.Node, _ct))));
         return plan.Apply(answers.SelectMany(a => a.Ready.Select(b => (b, a.Node))).ToHashSet());
     }
 

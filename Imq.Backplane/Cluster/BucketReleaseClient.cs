@@ -12,11 +12,12 @@ internal static class BucketReleaseClient
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Which of <paramref name="buckets"/> (in a table of <paramref name="bits"/> bits) the node at
-    /// <paramref name="url"/> can hand to <paramref name="toNode"/> now (with no receiving node named: only
-    /// those holding no queue); with <paramref name="giveUp"/> it also gives them up.
+    /// Which of <paramref name="buckets"/> (in the table of <paramref name="map"/>, the stored map, which the
+    /// node reads first if its own is older) the node at <paramref name="url"/> can hand to
+    /// <paramref name="toNode"/> now (with no receiving node named: only those holding no queue); with
+    /// <paramref name="giveUp"/> it also gives them up.
     /// </summary>
-    public static async Task<HashSet<int>> AskAsync(NodeChannels channels, string? url, int bits, IReadOnlyList<int> buckets, bool giveUp, string? toNode, CancellationToken ct)
+    public static async Task<HashSet<int>> AskAsync(NodeChannels channels, string? url, Buckets.BucketMap map, IReadOnlyList<int> buckets, bool giveUp, string? toNode, CancellationToken ct)
     {
         if (url is null || buckets.Count == 0)
         {
@@ -26,7 +27,7 @@ internal static class BucketReleaseClient
         try
         {
             using var channel = channels.Open(url);
-            var request = new ReleaseBucketsRequest { Bits = bits, GiveUp = giveUp, ToNode = toNode ?? "" };
+            var request = new ReleaseBucketsRequest { Bits = map.Bits, GiveUp = giveUp, ToNode = toNode ?? "", MapVersion = map.Version };
             request.Buckets.AddRange(buckets);
             var reply = await channels.Client(channel).ReleaseBucketsAsync(request, deadline: DateTime.UtcNow.Add(Deadline), cancellationToken: ct);
             return [.. reply.Empty];

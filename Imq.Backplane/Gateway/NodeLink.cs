@@ -1,10 +1,10 @@
 // This gateway's one link to one queue node: a long-lived bidirectional gRPC stream (HTTP/2, over TLS when the
 // node's address is https) that carries this gateway's calls to the node, in frames bounded by bytes, and
 // brings back their results and the node's events for this gateway's connections, in the order the node
-// produced them. What the node sends is checked as if a client had sent it: an event that does not read
-// (a value that is not JSON, a bad name) is dropped and logged, and the link goes on. A broken link is
-// reopened; calls it had sent fail (they may have run), calls it had not sent fail as never sent, so the
-// router may retry them after looking at the map again.
+// produced them; a marker among them is answered once everything before it is handed on. What the node sends
+// is checked as if a client had sent it: an event that does not read (a value that is not JSON, a bad name) is
+// dropped and logged, and the link goes on. A broken link is reopened; calls it had sent fail (they may have
+// run), calls it had not sent fail as never sent, so the router may retry them after looking at the map again.
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Grpc.Core;
@@ -22,7 +22,7 @@ internal sealed class NodeLink
 
     private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Channel<PendingCall>? _outgoing;
+    private Channel<Outgoing>? _outgoing;
     private long _nextId;
 
     private readonly RejectLog _rejected;
@@ -53,7 +53,7 @@ internal sealed class NodeLink
         var call = new PendingCall((ulong)Interlocked.Increment(ref _nextId), request);
         _pending[call.Id] = call;
         var outgoing = Volatile.Read(ref _outgoing);
-        if (outgoing is null || !outgoing.Writer.TryWrite(call))
+        if (outgoing is null || !outgoing.Writer.TryWrite(new Outgoing(call, 0)))
         {
             _pending.TryRemove(call.Id, out _);
             throw new NodeLinkException(NodeId, sent: false);
@@ -78,14 +78,14 @@ internal sealed class NodeLink
         Task? writer = null;
         try
         {
-            await call.RequestStream.WriteAsync(new GatewayFrame { GatewayId = gatewayId, InstanceId = instanceId }, linkEnded.Token);
+            await call.RequestStream.WriteAsync(new GatewayFrame { GatewayId = gatewayId, InstanceId = instanceId, AnswersMarkers = true }, linkEnded.Token);
             var headers = await call.ResponseHeadersAsync;
             sink.OnLinkOpened(NodeId, headers.GetValue(Cluster.ProcessInstance.Header));
-            var outgoing = System.Threading.Channels.Channel.CreateUnbounded<PendingCall>(new UnboundedChannelOptions { SingleReader = true });
+            var outgoing = System.Threading.Channels.Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
             Volatile.Write(ref _outgoing, outgoing);
             _ready.TrySetResult();
             writer = WriteCallsAsync(call.RequestStream, outgoing.Reader, linkEnded.Token);
-            var reader = ReadAsync(call.ResponseStream, sink, linkEnded.Token);
+            var reader = ReadAsync(call.ResponseStream, sink, outgoing.Writer, linkEnded.Token);
             await await Task.WhenAny(writer, reader);
         }
         finally
@@ -102,8 +102,8 @@ internal sealed class NodeLink
     /// <summary>The first attempt to open the link failed: callers waiting for it go on (and fail fast).</summary>
     internal void FirstAttemptFailed() => _ready.TrySetResult();
 
-    /// <summary>Writes the calls in frames of at most <see cref="FrameLimits.BatchBytes"/> (a larger call goes alone).</summary>
-    private static async Task WriteCallsAsync(IClientStreamWriter<GatewayFrame> stream, ChannelReader<PendingCall> calls, CancellationToken ct)
+    /// <summary>Writes the calls (and the markers passed) in frames of at most <see cref="FrameLimits.BatchBytes"/> (a larger call goes alone).</summary>
+    private static async Task WriteCallsAsync(IClientStreamWriter<GatewayFrame> stream, ChannelReader<Outgoing> calls, CancellationToken ct)
     {
         while (await calls.WaitToReadAsync(ct))
         {
@@ -111,14 +111,22 @@ internal sealed class NodeLink
             var bytes = 0L;
             while (calls.TryPeek(out var next))
             {
-                var call = new Call { Id = next.Id, Operation = next.Request };
+                if (next.Call is not { } pending)
+                {
+                    calls.TryRead(out _);
+                    frame.Markers.Add(next.Marker);
+                    bytes += sizeof(ulong) + 1;
+                    continue;
+                }
+
+                var call = new Call { Id = pending.Id, Operation = pending.Request };
                 var size = call.CalculateSize();
-                if (!FrameLimits.Fits(frame.Calls.Count, bytes, size) || !calls.TryRead(out _))
+                if (!FrameLimits.Fits(frame.Calls.Count + frame.Markers.Count, bytes, size) || !calls.TryRead(out _))
                 {
                     break;
                 }
 
-                next.Sent = true;
+                pending.Sent = true;
                 frame.Calls.Add(call);
                 bytes += size;
             }
@@ -127,7 +135,7 @@ internal sealed class NodeLink
         }
     }
 
-    private async Task ReadAsync(IAsyncStreamReader<NodeFrame> stream, IDeliverySink sink, CancellationToken ct)
+    private async Task ReadAsync(IAsyncStreamReader<NodeFrame> stream, IDeliverySink sink, ChannelWriter<Outgoing> answers, CancellationToken ct)
     {
         while (await stream.MoveNext(ct))
         {
@@ -153,6 +161,11 @@ internal sealed class NodeLink
                 {
                     call.Reply.TrySetResult(item.Result.Reply);
                 }
+                else if (item.ItemCase == NodeItem.ItemOneofCase.Marker)
+                {
+                    // Every item before it has been handed on (deliveries start their writes in order): say so.
+                    answers.TryWrite(new Outgoing(null, item.Marker));
+                }
             }
         }
 
@@ -160,7 +173,7 @@ internal sealed class NodeLink
     }
 
     /// <summary>The link is down: every call still waiting fails, as sent or never sent.</summary>
-    private void Fail(Channel<PendingCall>? outgoing)
+    private void Fail(Channel<Outgoing>? outgoing)
     {
         outgoing?.Writer.TryComplete();
         foreach (var (id, call) in _pending)
@@ -171,6 +184,9 @@ internal sealed class NodeLink
             }
         }
     }
+
+    /// <summary>What goes up the link: a call, or (without one) the number of a marker the gateway has passed.</summary>
+    private readonly record struct Outgoing(PendingCall? Call, ulong Marker);
 
     private sealed class PendingCall(ulong id, Operation request)
     {

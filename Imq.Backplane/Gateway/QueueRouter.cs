@@ -1,6 +1,7 @@
 // The gateway's way to every queue operation: to the node that owns the queue's bucket — this process's
 // engine directly (no network) or another node over gRPC — with a retry after a wrong_node answer
-// (the map moved: refresh it and ask the new owner). Errors come back as ImqException with their code.
+// (the map moved: refresh it and ask the new owner; or the bucket is frozen for a move: ask again until the
+// map moves it). Errors come back as ImqException with their code.
 using System.Diagnostics;
 using Imq.Backplane.Metrics;
 using Imq.Backplane.Node;
@@ -12,7 +13,19 @@ namespace Imq.Backplane.Gateway;
 
 internal sealed class QueueRouter(IOwnership ownership, OperationExecutor executor, NodeLinks? nodes)
 {
+    /// <summary>How many times a call is tried when there is no map yet or the owner's link is down.</summary>
     private const int Attempts = 8;
+
+    /// <summary>
+    /// How long a call goes on after wrong_node answers. A bucket given up for a move answers wrong_node until
+    /// the map that moves it arrives: its owner waits for operations running on it (up to 3 s) and for the new
+    /// owner to hold every change (up to 3 s more), then the boss writes the map. The same bound as a call's
+    /// wait for its node's answer.
+    /// </summary>
+    private static readonly TimeSpan MovingFor = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most wrong_node answers one call takes (each after a read of the map and a pause).</summary>
+    private const int MovingAttempts = 100;
 
     public string SelfId => ownership.SelfId;
 
@@ -138,7 +151,11 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
         var remote = false;
         try
         {
-            for (var attempt = 1; ; attempt++)
+            // Tries after no map, no address or a link down (bounded by Attempts), and after wrong_node (bounded by MovingFor).
+            var failed = 0;
+            var moving = 0;
+            var movingSince = 0L;
+            while (true)
             {
                 request.MapVersion = ownership.Version;
                 string node;
@@ -147,13 +164,15 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
                 {
                     (node, url) = ownership.OwnerOf(request.Queue);
                 }
-                catch (ImqException e) when (e.Code == ErrorCodes.Unavailable && attempt < Attempts)
+                catch (ImqException e) when (e.Code == ErrorCodes.Unavailable && failed + 1 < Attempts)
                 {
                     // No map yet (a node just started): read it and try again.
+                    failed++;
                     await ownership.RefreshAsync(0, CancellationToken.None);
-                    await Task.Delay(50 * attempt);
+                    await Task.Delay(50 * failed);
                     continue;
                 }
+
                 OperationReply reply;
                 if (node == ownership.SelfId)
                 {
@@ -163,7 +182,7 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
                 else if (nodes is null || url is null)
                 {
                     await ownership.RefreshAsync(request.MapVersion, CancellationToken.None);
-                    if (attempt >= Attempts)
+                    if (++failed >= Attempts)
                     {
                         throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) has no known address");
                     }
@@ -174,22 +193,22 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
                 {
                     try
                     {
-                        remote = true;
                         var link = await nodes.ForAsync(node, url);
+                        remote = true;
                         ImqMetrics.RemoteOperations.Add(1, RouteTags.Of(request.OpCase));
                         reply = await link.CallAsync(request);
                     }
                     catch (NodeLinkException e)
                     {
                         // Only a call that never reached the node is retried: one that was sent may have run.
-                        if (attempt >= Attempts || e.Sent)
+                        if (++failed >= Attempts || e.Sent)
                         {
                             throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} ({node}) did not answer: {e.Message}");
                         }
 
                         // A node starting, stopping or just moved: look at the map again and retry.
                         await ownership.RefreshAsync(request.MapVersion, CancellationToken.None);
-                        await Task.Delay(50 * attempt);
+                        await Task.Delay(50 * failed);
                         continue;
                     }
                 }
@@ -204,13 +223,20 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
                     throw new ImqException(reply.ErrorCode, reply.ErrorDetail);
                 }
 
-                if (attempt >= Attempts)
+                // The map moved, or the bucket is being given up and the map that moves it is on its way: read the
+                // map and try again, for as long as a move may take.
+                if (moving++ == 0)
+                {
+                    movingSince = Stopwatch.GetTimestamp();
+                }
+
+                if (moving >= MovingAttempts || Stopwatch.GetElapsedTime(movingSince) >= MovingFor)
                 {
                     throw new ImqException(ErrorCodes.Unavailable, $"the owner of {request.Queue} keeps moving; try again");
                 }
 
                 await ownership.RefreshAsync(reply.MapVersion, CancellationToken.None);
-                await Task.Delay(25 * attempt);
+                await Task.Delay(Math.Min(25 * moving, 250));
             }
         }
         finally

@@ -33,7 +33,7 @@ internal sealed partial class QueueNodeService(
     private readonly RejectLog _rejected = new(logger);
 
     public override Task<ReleaseBucketsReply> ReleaseBuckets(ReleaseBucketsRequest request, ServerCallContext context) =>
-        release.ReleaseAsync(request);
+        release.ReleaseAsync(request, context.CancellationToken);
 
     /// <summary>An owner streams the buckets this node replicates for it; each frame is acknowledged once held.</summary>
     public override async Task Replicate(IAsyncStreamReader<ReplicaFrame> requestStream, IServerStreamWriter<ReplicaAck> responseStream, ServerCallContext context)
@@ -66,7 +66,7 @@ internal sealed partial class QueueNodeService(
 
         var first = requestStream.Current;
         var gateway = gateways.Get(first.GatewayId);
-        var (generation, orphans) = gateway.Attach(first.InstanceId);
+        var (generation, orphans) = gateway.Attach(first.InstanceId, first.AnswersMarkers);
         LogAttached(logger, first.GatewayId);
 
         // Tell the gateway the link is attached (and which process serves it) before any event is due on it.
@@ -112,6 +112,11 @@ internal sealed partial class QueueNodeService(
             foreach (var call in frame.Calls)
             {
                 _ = AnswerAsync(call, gateway, ct);
+            }
+
+            foreach (var marker in frame.Markers)
+            {
+                gateway.MarkerPassed(marker);
             }
 
             if (!await requests.MoveNext(ct))

@@ -4,7 +4,8 @@
 // queue that calls it; the link's writer sends batches of at most FrameLimits.BatchBytes (an item larger
 // than that goes alone), so no frame outgrows what the transport takes. Between two links of the gateway the items wait
 // in the outbox, and a batch whose write failed is written first on the next link; a link from a new
-// process instance of the gateway discards what was queued for the previous one.
+// process instance of the gateway discards what was queued for the previous one. A marker queued behind the
+// items tells when the gateway has handed them all on (a bucket given up waits for that before it moves).
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Grpc.Core;
@@ -19,7 +20,9 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
 {
     private readonly ConcurrentDictionary<string, RemoteMember> _members = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _pumping = new(1, 1);
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource> _markers = new();
     private Channel<Outgoing> _outbox = NewOutbox();
+    private long _nextMarker;
 
     // A batch taken from the outbox whose write did not complete: the next link writes it first (if the
     // outbox it came from is still the current one).
@@ -72,9 +75,46 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
         Volatile.Read(ref _outbox).Writer.TryWrite(new Outgoing(item, item.CalculateSize()));
     }
 
+    /// <summary>
+    /// True once the gateway has handed every item queued so far to its connections (it answers a marker queued
+    /// behind them); false when it has not within <paramref name="limit"/> (its link is down, it is slow, or it
+    /// is of a version that does not answer markers).
+    /// </summary>
+    public async Task<bool> HandedOnAsync(TimeSpan limit)
+    {
+        var id = (ulong)Interlocked.Increment(ref _nextMarker);
+        var passed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _markers[id] = passed;
+        try
+        {
+            var item = new NodeItem { Marker = id };
+            Volatile.Read(ref _outbox).Writer.TryWrite(new Outgoing(item, item.CalculateSize()));
+            await passed.Task.WaitAsync(limit);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            _markers.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>The gateway answered marker <paramref name="id"/>: it has handed on everything queued before it.</summary>
+    public void MarkerPassed(ulong id)
+    {
+        if (_markers.TryGetValue(id, out var passed))
+        {
+            passed.TrySetResult();
+        }
+    }
+
     private readonly Lock _streamGate = new();
     private long _generation;
     private CancellationTokenSource? _current;
+    private bool _answersMarkers;
 
     public bool IsAttached
     {
@@ -87,6 +127,18 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
         }
     }
 
+    /// <summary>Whether the gateway has a link here now, from a version that answers markers.</summary>
+    public bool IsAttachedAnsweringMarkers
+    {
+        get
+        {
+            lock (_streamGate)
+            {
+                return _current is not null && _answersMarkers;
+            }
+        }
+    }
+
     /// <summary>
     /// A new link from the gateway replaces any older one; returns its generation. When the link comes
     /// from another process instance than the previous one (the gateway restarted under the same id), also
@@ -94,13 +146,14 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
     /// in their queues, and discards what was queued for that instance (its results would answer the new
     /// instance's calls of the same ids).
     /// </summary>
-    public (long Generation, IReadOnlyList<RemoteMember> Orphans) Attach(string? instanceId)
+    public (long Generation, IReadOnlyList<RemoteMember> Orphans) Attach(string? instanceId, bool answersMarkers = false)
     {
         lock (_streamGate)
         {
             _current?.Cancel();
             _current?.Dispose();
             _current = new CancellationTokenSource();
+            _answersMarkers = answersMarkers;
             IReadOnlyList<RemoteMember> orphans = [];
             if (!string.IsNullOrEmpty(instanceId))
             {

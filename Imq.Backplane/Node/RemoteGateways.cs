@@ -61,6 +61,19 @@ internal sealed partial class RemoteGateways
         }
     }
 
+    /// <summary>
+    /// Waits, up to <paramref name="limit"/>, until every gateway with a link here has handed on to its connections
+    /// every event queued for it so far; returns the ids of those that did not in time. A bucket given up waits for
+    /// this, so that the events its new owner sends on another link come after those of this node at every gateway.
+    /// Gateways of a version that does not answer markers are not asked.
+    /// </summary>
+    internal async Task<IReadOnlyList<string>> HandedOnAsync(TimeSpan limit)
+    {
+        var attached = _gateways.Values.Where(g => g.IsAttachedAnsweringMarkers).ToList();
+        var handedOn = await Task.WhenAll(attached.Select(g => g.HandedOnAsync(limit)));
+        return [.. attached.Where((_, i) => !handedOn[i]).Select(g => g.Id)];
+    }
+
     internal void Forget(MemberRef member)
     {
         if (_gateways.TryGetValue(member.GatewayId, out var gateway))

@@ -16,6 +16,9 @@ internal sealed class ReplicaImages(QueueEngine engine, MapWatcher watcher, Clus
     /// <summary>The map about to take effect (set while a map changes, before the watcher publishes it).</summary>
     public void Expect(BucketMap next) => Volatile.Write(ref _next, next);
 
+    /// <summary>The map set by <see cref="Expect"/> last (it may have taken effect since).</summary>
+    public BucketMap? Next => Volatile.Read(ref _next);
+
     /// <summary>The buckets of the current map that this node owns and <paramref name="node"/> replicates, with the map's bits.</summary>
     public (IReadOnlyCollection<int> Buckets, int Bits) ReplicatedTo(string node)
     {

@@ -124,10 +124,23 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
         {
             lock (_gate)
             {
-                return !_resync && !_capturing && _imagesDue.Count == 0 && _framesAcked >= _lastImageFrame && _acked >= _head;
+                return HoldsLocked(_head);
             }
         }
     }
+
+    /// <summary>True when the replica holds every change up to <paramref name="position"/> (and owes no image):
+    /// changes made later, to other buckets, need not have reached it.</summary>
+    public bool Holds(long position)
+    {
+        lock (_gate)
+        {
+            return HoldsLocked(position);
+        }
+    }
+
+    private bool HoldsLocked(long position) =>
+        !_resync && !_capturing && _imagesDue.Count == 0 && _framesAcked >= _lastImageFrame && _acked >= position;
 
     public async ValueTask DisposeAsync()
     {

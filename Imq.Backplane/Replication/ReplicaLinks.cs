@@ -56,12 +56,17 @@ internal sealed class ReplicaLinks(
     /// <summary>True when <paramref name="node"/> holds every change of this node's buckets bound for it.</summary>
     public bool IsCaughtUp(string node) => _links.TryGetValue(node, out var link) && link.IsCaughtUp;
 
-    /// <summary>Waits until <paramref name="node"/> holds every change made so far, up to <paramref name="limit"/>.</summary>
+    /// <summary>
+    /// Waits until <paramref name="node"/> holds every change made so far, up to <paramref name="limit"/>. Changes
+    /// made while it waits are not waited for: under traffic on other buckets the replica is seldom level with
+    /// the newest change, and the buckets being given up, frozen, change no more.
+    /// </summary>
     public async Task<bool> CatchUpAsync(string node, TimeSpan limit)
     {
         var link = For(node);
+        var target = link.Head;
         var deadline = DateTime.UtcNow + limit;
-        while (!link.IsCaughtUp)
+        while (!link.Holds(target))
         {
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
@@ -70,7 +75,7 @@ internal sealed class ReplicaLinks(
             }
 
             // The changes so far, then (images still on their way) a short look again.
-            var acked = link.WaitAckedAsync(link.Head);
+            var acked = link.WaitAckedAsync(target);
             await Task.WhenAny(acked, Task.Delay(acked.IsCompleted ? TimeSpan.FromMilliseconds(20) : left));
         }
 
@@ -148,13 +153,31 @@ internal sealed class ReplicaLinks(
         return (gained, lost);
     }
 
+    /// <summary>
+    /// The map whose replica lists the changes of <paramref name="queue"/> follow: the current one, or the map
+    /// being applied if this node owns the queue's bucket in it as well. A replica that map adds is due an image
+    /// of the bucket as soon as the map is being applied, before the map takes effect here; a change made after
+    /// that image was captured must reach that replica too, or it holds neither (the new owner then lacks an
+    /// acknowledged change and hands its seq out again).
+    /// </summary>
+    internal BucketMap MapFor(string queue)
+    {
+        var map = watcher.Current;
+        if (images.Next is { } next && next.Version > map.Version && next.Owners.Count > 0 && next.OwnerOf(queue) == settings.NodeId)
+        {
+            return next;
+        }
+
+        return map;
+    }
+
     /// <summary>Waits until every replica of the queue's bucket holds what this node has done to it so far.</summary>
     public async Task WaitAsync(string queue)
     {
         var deadline = DateTime.UtcNow + WaitLimit;
         while (true)
         {
-            var map = watcher.Current;
+            var map = MapFor(queue);
             if (map.Owners.Count == 0)
             {
                 return;

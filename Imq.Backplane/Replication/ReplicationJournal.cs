@@ -1,5 +1,6 @@
 // The engine's journal on a cluster node: each change the engine makes to a queue of a bucket this node
-// owns goes, in order, to the link of every replica node of that bucket in the current map. Changes to
+// owns goes, in order, to the link of every replica node of that bucket in the current map (or in the map being
+// applied, when this node keeps the bucket in it: its new replicas are due images already). Changes to
 // buckets without replicas (or that this node no longer owns) go nowhere, at the cost of one lookup.
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Wire;
@@ -8,7 +9,7 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Backplane.Replication;
 
-internal sealed class ReplicationJournal(MapWatcher watcher, ClusterSettings settings, ReplicaLinks links) : IQueueJournal
+internal sealed class ReplicationJournal(ClusterSettings settings, ReplicaLinks links) : IQueueJournal
 {
     public void Created(string queue, IReadOnlyList<MountSpec> mounts) => Send(queue, (queue, mounts), static s => JournalEntries.Created(s.queue, s.mounts));
 
@@ -40,7 +41,8 @@ internal sealed class ReplicationJournal(MapWatcher watcher, ClusterSettings set
 
     private IReadOnlyList<string>? ReplicasOf(string queue, out int bucket)
     {
-        var map = watcher.Current;
+        // Not only the current map: a map being applied may add a replica that is already due its image.
+        var map = links.MapFor(queue);
         bucket = 0;
         if (map.Owners.Count == 0)
         {

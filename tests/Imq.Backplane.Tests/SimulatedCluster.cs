@@ -2,8 +2,9 @@
 // against nodes that answer ReleaseBuckets as the protocol says: a bucket can go to a node when it holds no
 // queue, or (once nodes stream replicas) when that node has been its replica since before this
 // reconciliation, so it has caught up. Every call checks the boss's side of the protocol: a node is asked
-// only about buckets it owns, in the stored map's numbering; asked to give a bucket up only once the stored
-// map lists the receiving node as its replica, and at most once per reconciliation; and whatever it gave up
+// only about buckets it owns, naming the stored map (so it reads every move of its earlier give-ups first);
+// asked to give a bucket up only once the stored map lists the receiving node as its replica, and at most
+// once per reconciliation; and whatever it gave up
 // has moved by the end of the reconciliation, so nothing stays frozen for nothing. A draining node (live) loses
 // buckets only by giving them up, never gains one (unless it holds a dead owner's only live copy) and is never
 // listed anew as a replica.
@@ -105,8 +106,11 @@ internal sealed class SimulatedCluster(int replicas, bool replicasCatchUp) : IBo
         return Task.FromResult(true);
     }
 
-    public Task<HashSet<int>> AskAsync(string node, int bits, IReadOnlyList<int> buckets, bool giveUp, string toNode, CancellationToken ct)
+    public Task<HashSet<int>> AskAsync(string node, BucketMap map, IReadOnlyList<int> buckets, bool giveUp, string toNode, CancellationToken ct)
     {
+        // The stored map itself: the node reads it first, so it knows every move of its earlier give-ups.
+        Assert.Equal(Stored.Version, map.Version);
+        var bits = map.Bits;
         Assert.Equal(Stored.Bits, bits);
         Assert.Contains(node, Live);
         Assert.All(buckets, b => Assert.True(Stored.Owners[b] == node, $"'{node}' asked about bucket {b}, which is '{Stored.Owners[b]}'s"));
