@@ -100,9 +100,11 @@ internal static class ImqNode
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapNodeMetrics(options);
         app.MapGet("/readyz", (ReadyState ready, IServiceProvider sp) =>
-            ready.IsReady && (!options.IsCluster || sp.GetRequiredService<MapWatcher>().Current.Owners.Count > 0)
-                ? Results.Text("ready")
-                : Results.Text("starting", statusCode: 503));
+            options.IsCluster && sp.GetRequiredService<NodeDrain>().IsDraining
+                ? Results.Text("draining", statusCode: 503)
+                : ready.IsReady && (!options.IsCluster || sp.GetRequiredService<MapWatcher>().Current.Owners.Count > 0)
+                    ? Results.Text("ready")
+                    : Results.Text("starting", statusCode: 503));
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() => OnStarted(app, options, secrets));
