@@ -97,6 +97,35 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task A_queue_rule_holds_on_the_owner_whichever_gateway_the_call_comes_through()
+    {
+        var map = TestCluster.BucketMapOf(await Cluster.WaitForMapAsync(3));
+        var queue = TestCluster.QueueOwnedBy(map, Cluster.Nodes[2].Id, "/ruled/");
+        var server = await ConnectServerAsync(Cluster.Nodes[2]);
+        await server.InvokeAsync("CreateQueue", queue, JsonData.Parse("""[{"name":"chat","type":"message"},{"name":"score","type":"state"}]"""));
+        var alice = await ConnectAsync(Cluster.Nodes[0], "alice-r" + Guid.NewGuid().ToString("N")[..6]);
+        var bob = await ConnectAsync(Cluster.Nodes[1], "bob-r" + Guid.NewGuid().ToString("N")[..6]);
+
+        // MaxMembers 1, counted by the owner: the second user, through another gateway, is one too many.
+        await alice.InvokeAsync<ClientSnapshot>("Join", queue);
+        Assert.Equal("too_large", await HubErrors.CodeOf(() => bob.InvokeAsync<ClientSnapshot>("Join", queue)));
+
+        // SetState: members here, by the rule every gateway reads.
+        Assert.Equal(1, await alice.InvokeAsync<long>("SetState", queue, "score", JsonData.Parse("""{"a":1}"""), null));
+
+        // HistoryLength 2 on the owner: a Resume from 1 after five events has a gap, one from 3 does not.
+        for (var i = 0; i < 4; i++)
+        {
+            await alice.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse("1"));
+        }
+
+        await alice.InvokeAsync("Leave", queue);
+        Assert.True((await bob.InvokeAsync<ClientSnapshot>("Resume", queue, 1L)).Gap);
+        await bob.InvokeAsync("Leave", queue);
+        Assert.False((await bob.InvokeAsync<ClientSnapshot>("Resume", queue, 3L)).Gap);
+    }
+
+    [Fact]
     public async Task State_presence_and_server_methods_work_across_gateways()
     {
         var map = TestCluster.BucketMapOf(await Cluster.WaitForMapAsync(3));
