@@ -5,6 +5,7 @@
 // and turns every failure into an ImqError with a code.
 
 import { ImqError, toImqError } from './errors.js';
+import { buildConnection, listen, startUntilWelcome } from './connection.js';
 import { Emitter } from './emitter.js';
 import { DirectInbox } from './reliable.js';
 import { loadHubProtocol, loadSignalR } from './signalr.js';
@@ -117,7 +118,9 @@ export class ImqClient {
     } catch (e) {
       lastError = toImqError(e);
     }
-    this.#state = 'disconnected';
+    if (this.#state === 'connecting') {
+      this.#state = 'disconnected';
+    }
     throw lastError ?? new ImqError('unavailable', 'the client was closed while connecting');
   }
 
@@ -156,7 +159,7 @@ export class ImqClient {
         this.#subs.delete(queue);
         sub._close();
       } else {
-        sub._joined({ queue, seq: sub.seq, mounts: sub.mounts.map((m) => ({ ...m, state: sub.state(m.name) })), members: sub.members });
+        sub._release();
       }
       throw toImqError(e);
     }
@@ -213,81 +216,36 @@ export class ImqClient {
   }
 
   async #open(url) {
-    const signalR = this.#signalR;
-    const httpOptions = { ...(this.#options.connectionOptions ?? {}) };
-    if (this.#tokenFactory) {
-      httpOptions.accessTokenFactory = this.#tokenFactory;
-    }
-    let builder = new signalR.HubConnectionBuilder()
-      .withUrl(url, httpOptions)
-      .configureLogging(this.#options.logLevel ?? signalR.LogLevel.Warning);
-    if (this.#protocol) {
-      builder = builder.withHubProtocol(this.#protocol);
-    }
-    const conn = builder.build();
+    const conn = buildConnection(this.#signalR, url, {
+      connectionOptions: this.#options.connectionOptions,
+      tokenFactory: this.#tokenFactory,
+      protocol: this.#protocol,
+      logLevel: this.#options.logLevel,
+    });
     this.#conn = conn;
     this.#endedReason = null;
     for (const sub of this.#subs.values()) {
       sub._hold(); // until its Resume answers
     }
-    let welcomed;
-    let failed;
-    const welcome = new Promise((resolve, reject) => {
-      welcomed = resolve;
-      failed = reject;
-    });
-    welcome.catch(() => {});
-    this.#attach(conn, (w) => welcomed(w));
-    conn.onclose((error) => {
-      failed(error ?? new ImqError('unavailable', 'the connection closed before Welcome'));
-      this.#onClose(conn, error);
-    });
-    const ms = this.#options.welcomeTimeoutMs ?? 15_000;
-    let timer;
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new ImqError('unavailable', `no Welcome within ${ms} ms`)), ms);
-    });
-    timeout.catch(() => {});
+    const welcome = listen(conn, () => this.#conn === conn, {
+      queue: (queue, kind, e) => this.#subs.get(queue)?._event(kind, e),
+      joined: (snapshot) => this.#onJoined(snapshot),
+      left: (queue, reason) => this.#onLeft(queue, reason),
+      direct: (from, data, id) => this.#inbox.receive(from, data, id),
+      sessionEnded: (reason) => {
+        this.#endedReason = reason;
+        this.#emitter.emit('sessionEnded', reason);
+      },
+    }, (error) => this.#onClose(conn, error));
     try {
-      await Promise.race([conn.start(), timeout]);
-      this.#welcome = await Promise.race([welcome, timeout]);
+      this.#welcome = await startUntilWelcome(conn, welcome, this.#options.welcomeTimeoutMs ?? 15_000);
       return this.#welcome;
     } catch (e) {
       if (this.#conn === conn) {
         this.#conn = null;
       }
-      conn.stop().catch(() => {});
-      throw toImqError(e);
-    } finally {
-      clearTimeout(timer);
+      throw e;
     }
-  }
-
-  #attach(conn, welcomed) {
-    const live = (fn) => (...args) => {
-      if (this.#conn === conn) {
-        fn(...args);
-      }
-    };
-    const route = (queue, kind, e) => {
-      const sub = this.#subs.get(queue);
-      if (sub) {
-        sub._event(kind, e);
-      }
-    };
-    conn.on('Welcome', live(welcomed));
-    conn.on('Message', live((queue, mount, from, data, seq) => route(queue, 'message', { queue, mount, from, data, seq })));
-    conn.on('State', live((queue, mount, changes, version) => route(queue, 'state', { queue, mount, changes, version })));
-    conn.on('Presence', live((queue, userId, joined) => route(queue, 'presence', { queue, userId, joined })));
-    conn.on('Mounted', live((queue, info) => route(queue, 'mounted', { queue, name: info.name, type: info.type })));
-    conn.on('Unmounted', live((queue, name) => route(queue, 'unmounted', { queue, name })));
-    conn.on('Joined', live((snapshot) => this.#onJoined(snapshot)));
-    conn.on('Left', live((queue, reason) => this.#onLeft(queue, reason)));
-    conn.on('Direct', live((from, data, id) => this.#inbox.receive(from, data, id)));
-    conn.on('SessionEnded', live((reason) => {
-      this.#endedReason = reason;
-      this.#emitter.emit('sessionEnded', reason);
-    }));
   }
 
   #onJoined(snapshot) {

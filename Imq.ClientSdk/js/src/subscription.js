@@ -92,6 +92,13 @@ export class Subscription {
     }
   }
 
+  /** A Join again failed: hand on what was held, as it came. */
+  _release() {
+    const held = this.#held ?? [];
+    this.#held = null;
+    held.forEach((h) => this._apply(h.kind, h.e));
+  }
+
   /** The snapshot of a Join (or the Joined event): it is the truth; held events follow in arrival order. */
   _joined(snapshot) {
     const held = this.#held ?? [];
