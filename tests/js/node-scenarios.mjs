@@ -14,7 +14,7 @@ const moduleDir = path.join(here, '..', '..', 'Imq.ClientSdk', 'js');
 const NQ = '/room/node1';
 const QUIET = 6; // signalR.LogLevel.None
 
-async function waitFor(check, what, ms = 5000) {
+async function waitFor(check, what, ms = 10_000) {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();

@@ -26,7 +26,7 @@ async function openChat(ctx, user) {
   await page.fill('#room', CQ);
   await page.click('#join');
   try {
-    await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('joined'), null, { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('joined'), null, { timeout: 10_000 });
   } catch {
     const status = await page.textContent('#status');
     throw new Error(`${user}'s page did not join: status '${status}'; errors: ${errors.join(' | ')}`);
@@ -35,7 +35,7 @@ async function openChat(ctx, user) {
 }
 
 async function waitForLine(page, from, text) {
-  await page.waitForFunction(([f, t]) => [...document.querySelectorAll('#lines li')].some((li) => li.textContent === f + t), [from, text], { timeout: 5000 });
+  await page.waitForFunction(([f, t]) => [...document.querySelectorAll('#lines li')].some((li) => li.textContent === f + t), [from, text], { timeout: 10_000 });
 }
 
 export const sampleScenarios = [

@@ -34,7 +34,7 @@ export function installSdkHarness(a) {
   };
 
   /** Resolves with check()'s first value that is neither undefined, null nor false (check may be async), polled until `ms` have passed. */
-  T.wait = async (check, what, ms = 5000) => {
+  T.wait = async (check, what, ms = 10_000) => {
     const deadline = Date.now() + ms;
     for (;;) {
       const value = await check();
@@ -48,7 +48,7 @@ export function installSdkHarness(a) {
     }
   };
 
-  T.within = (promise, what, ms = 5000) => {
+  T.within = (promise, what, ms = 10_000) => {
     let timer;
     return Promise.race([promise, new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
