@@ -23,6 +23,7 @@ export class ImqClient {
   #signalR = null;
   #protocol;
   #conn = null;
+  #openConn = null; // #conn once its Welcome has arrived
   #state = 'disconnected';
   #welcome = null;
   #endedReason = null;
@@ -143,7 +144,7 @@ export class ImqClient {
 
   /** Joins `queue` (or joins again, refreshing the snapshot) and resolves with its Subscription. */
   async join(queue) {
-    const conn = this.#ready();
+    const conn = this.#ready(true);
     let sub = this.#subs.get(queue);
     const isNew = !sub;
     if (isNew) {
@@ -165,19 +166,19 @@ export class ImqClient {
     }
   }
 
-  /** Leaves `queue`; its Subscription gets no more events. */
+  /** Leaves `queue`; its Subscription gets no more events (from now on, even if the call fails). */
   async leave(queue) {
+    const sub = this.#subs.get(queue);
+    if (sub) {
+      this.#subs.delete(queue); // first, so that a reconnect does not resume it meanwhile
+      sub._close();
+    }
     try {
       await this.invoke('Leave', queue);
     } catch (e) {
       if (e.code !== 'not_found') {
         throw e;
       }
-    }
-    const sub = this.#subs.get(queue);
-    if (sub) {
-      this.#subs.delete(queue);
-      sub._close();
     }
   }
 
@@ -208,8 +209,10 @@ export class ImqClient {
 
   // ----- the connection -----
 
-  #ready() {
-    if (this.#state !== 'connected' || !this.#conn) {
+  /** The open connection; `forJoin`: only when every queue has been resumed too. */
+  #ready(forJoin = false) {
+    const open = this.#conn !== null && this.#openConn === this.#conn && !this.#closing;
+    if (!open || (forJoin && this.#state !== 'connected')) {
       throw new ImqError('unavailable', `not connected (the client is ${this.#state})`);
     }
     return this.#conn;
@@ -239,6 +242,7 @@ export class ImqClient {
     }, (error) => this.#onClose(conn, error));
     try {
       this.#welcome = await startUntilWelcome(conn, welcome, this.#options.welcomeTimeoutMs ?? 15_000);
+      this.#openConn = conn;
       return this.#welcome;
     } catch (e) {
       if (this.#conn === conn) {

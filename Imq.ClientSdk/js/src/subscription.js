@@ -85,6 +85,9 @@ export class Subscription {
 
   /** An event of this queue from the current connection. */
   _event(kind, e) {
+    if (!this.#active) {
+      return;
+    }
     if (this.#held) {
       this.#held.push({ kind, e });
     } else {
@@ -116,6 +119,9 @@ export class Subscription {
    * snapshot (the app gets 'presence' / 'mounted' / 'unmounted' for what changed while away).
    */
   _resumed(snapshot) {
+    if (!this.#active) {
+      return; // left while its Resume was on the way
+    }
     const held = (this.#held ?? []).filter((h) => SEQUENCED.has(h.kind)).sort((a, b) => seqOf(a) - seqOf(b));
     this.#held = null;
     if (snapshot.gap && snapshot.seq < this.#seq) {
