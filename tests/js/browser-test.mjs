@@ -21,7 +21,7 @@ import { deadPort, startProxy } from './proxy.mjs';
 import { sampleScenarios } from './sample-scenarios.mjs';
 import { Q, Q2, Q3, scenarios } from './scenarios.mjs';
 import { installSdkHarness } from './sdk-harness.mjs';
-import { SQ, SQ2, SQ3, sdkScenarios } from './sdk-scenarios.mjs';
+import { SQ, SQ2, SQ3, SQ4, sdkScenarios } from './sdk-scenarios.mjs';
 
 const GLOBAL_TIMEOUT_MS = 90_000;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -165,7 +165,7 @@ async function main() {
     proxy = await startProxy(Number(new URL(baseUrl).port));
     const sdkArgs = {
       hub: `${baseUrl}/imq`, proxyHub: `http://127.0.0.1:${proxy.port}/imq`, deadHub: `http://127.0.0.1:${await deadPort()}/imq`,
-      apiKey, SQ, SQ2, SQ3, historyLength: Number(historyLength), run: nonce.slice(0, 8),
+      apiKey, SQ, SQ2, SQ3, SQ4, historyLength: Number(historyLength), run: nonce.slice(0, 8),
     };
     Object.assign(ctx, { run: sdkArgs.run, browser, baseUrl, apiKey, rest, mintToken, proxy, hub: sdkArgs.hub, proxyHub: sdkArgs.proxyHub });
     const sdkPage = await browser.newPage();

@@ -6,6 +6,7 @@
 export const SQ = '/room/sdk1';
 export const SQ2 = '/room/sdk2';
 export const SQ3 = '/room/sdk3';
+export const SQ4 = '/room/sdk4';
 
 export const sdkScenarios = [
   ['SDK: connect on Welcome, join, messages on JSON and MessagePack, per-mount handlers, state, presence', async (a) => {
@@ -137,10 +138,16 @@ export const sdkScenarios = [
     T.assert(T.deepEqual(got, ['away', 'live', 'after']), `frank got ${JSON.stringify(got)}, expected away, live, after once each`);
   }],
 
-  ['SDK: history ran out while away: the gap callback gets a fresh snapshot', async (a) => {
+  ['SDK: history ran out while away: the gap callback gets a fresh snapshot; a queue deleted meanwhile is left', async (a) => {
     const { server, frank } = T.clients;
     await server.createQueue(a.SQ3, [{ name: 'chat', type: 'message' }, { name: 'score', type: 'state' }]);
+    await server.createQueue(a.SQ4, [{ name: 'chat', type: 'message' }]);
     const room = await frank.join(a.SQ3);
+    const doomed = await frank.join(a.SQ4);
+    let leftReason = null;
+    doomed.on('left', (reason) => {
+      leftReason = reason;
+    });
     const got = T.collect(room);
     let gap = null;
     room.on('gap', (s) => {
@@ -153,6 +160,7 @@ export const sdkScenarios = [
       await server.send(a.SQ3, 'chat', i);
     }
     const version = await server.setState(a.SQ3, 'score', { round: 2 });
+    await server.deleteQueue(a.SQ4);
     await proxyRefuse(false);
     await T.wait(() => gap, 'the gap callback', 10_000);
     T.assert(gap.snapshot.gap === true && gap.snapshot.seq === version, `gap snapshot ${JSON.stringify(gap.snapshot)}`);
@@ -163,6 +171,8 @@ export const sdkScenarios = [
     T.assert(held.length > 0 && !held.includes(1) && held[held.length - 1] === a.historyLength + 2 && held.every((n, i) => i === 0 || n === held[i - 1] + 1),
       `messages before the gap callback: ${JSON.stringify(held)}`);
     await T.wait(() => frank.state === 'connected', 'frank to finish reconnecting');
+    T.assert(leftReason === 'deleted' && !doomed.active && frank.subscription(a.SQ4) === undefined,
+      `the deleted queue: left ${leftReason}, active ${doomed.active}`);
   }],
 
   ['SDK: a reliable message is acknowledged after its handler ran; a repeat never reaches the app', async (a) => {
