@@ -109,6 +109,9 @@ export class ImqClient {
         const index = (this.#urlIndex + i) % this.#urls.length;
         try {
           const welcome = await this.#open(this.#urls[index]);
+          if (this.#conn === null) {
+            throw new ImqError('unavailable', 'the connection closed right after Welcome');
+          }
           this.#urlIndex = index;
           this.#state = 'connected';
           return welcome;
@@ -298,9 +301,13 @@ export class ImqClient {
       this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
       try {
         const welcome = await this.#open(this.#urls[this.#urlIndex]);
-        await this.#restore(this.#conn);
+        const conn = this.#conn;
+        await this.#restore(conn);
         if (this.#closing) {
           return;
+        }
+        if (conn === null || this.#conn !== conn) {
+          throw new ImqError('unavailable', 'the connection closed while resuming');
         }
         this.#state = 'connected';
         this.#emitter.emit('reconnected', welcome);
@@ -323,6 +330,9 @@ export class ImqClient {
 
   /** Resumes every joined queue on `conn`; throws when the connection goes meanwhile. */
   async #restore(conn) {
+    if (!conn) {
+      throw new ImqError('unavailable', 'the connection closed before resuming');
+    }
     await Promise.all([...this.#subs.values()].map(async (sub) => {
       while (this.#subs.get(sub.queue) === sub) {
         if (this.#conn !== conn || this.#closing) {
