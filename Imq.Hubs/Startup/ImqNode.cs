@@ -95,6 +95,7 @@ internal static class ImqNode
         app.UseWhen(context => !context.Request.Path.StartsWithSegments(HubPath), other => other.UseExceptionHandler());
         app.UseConnectLimit(HubPath);
         app.UseCallerAuthentication(HubPath);
+        app.UseImqSamples(options);
         app.MapHub<ImqHub>(HubPath);
         app.MapImqRest();
         app.MapGet("/healthz", () => Results.Text("ok"));

@@ -1,7 +1,10 @@
 // The JavaScript side of the contract: the official @microsoft/signalr browser client (JSON and
-// MessagePack) in headless Chromium drives a real node through tests/js/browser-test.mjs.
+// MessagePack) in headless Chromium drives a real node through tests/js/browser-test.mjs; then IMQ's
+// own JavaScript client (Imq.ClientSdk/js) in a page and from Node (its npm package), and the browser
+// chat sample served by the node, against the same node in the same browser.
 // scripts/test.sh installs Chromium and the npm packages; without them this test fails and says so.
 using System.Diagnostics;
+using System.Globalization;
 using Imq.Tests.Infrastructure;
 
 namespace Imq.Tests.Browser;
@@ -15,8 +18,14 @@ public sealed class JsClientTests
         var script = Path.Combine(repo, "tests", "js", "browser-test.mjs");
         Assert.True(Directory.Exists(Path.Combine(repo, "tests", "js", "node_modules")), "run `npm ci --prefix tests/js` (scripts/test.sh does) before this test");
 
-        await using var node = await TestNode.StartAsync();
-        using var process = Process.Start(new ProcessStartInfo("node", [script, node.BaseUrl.ToString().TrimEnd('/'), TestNode.ApiKey])
+        // A short history, so that the client's gap scenario outruns it; the samples served.
+        const int HistoryLength = 10;
+        await using var node = await TestNode.StartAsync(new()
+        {
+            ["Imq:Engine:HistoryLength"] = HistoryLength.ToString(CultureInfo.InvariantCulture),
+            ["Imq:Samples:Enabled"] = "true",
+        });
+        using var process = Process.Start(new ProcessStartInfo("node", [script, node.BaseUrl.ToString().TrimEnd('/'), TestNode.ApiKey, HistoryLength.ToString(CultureInfo.InvariantCulture)])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
