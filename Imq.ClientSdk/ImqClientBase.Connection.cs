@@ -1,7 +1,6 @@
 // The connection's life: connect to the first gateway that answers and wait for Welcome; when the
 // connection is lost (and IMQ allowed a reconnect: not after "replaced"), connect again through the next
-// gateway address and Resume every joined queue from the last seq it handed on; route the hub's events to
-// the subscriptions.
+// gateway address and Resume every joined queue from the last seq it handed on.
 using System.Text.Json;
 using Imq.ClientSdk.Queues;
 using Imq.ClientSdk.Wire;
@@ -46,6 +45,11 @@ public abstract partial class ImqClientBase
 
             _state = ImqConnectionState.Connecting;
             _replaced = false;
+            if (_ready.Task.IsCompleted)
+            {
+                _ready = NewReady();
+            }
+
             _sessionEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
@@ -93,11 +97,13 @@ public abstract partial class ImqClientBase
 
     private static TaskCompletionSource NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Connecting failed: calls that waited for it fail too.</summary>
     private void SetDisconnected()
     {
         lock (_gate)
         {
             _state = ImqConnectionState.Disconnected;
+            _ready.TrySetException(new InvalidOperationException("the client could not connect"));
         }
     }
 
@@ -124,16 +130,15 @@ public abstract partial class ImqClientBase
         {
             await _reconnecting;
         }
-        catch (OperationCanceledException)
+        catch (Exception)
         {
+            // The reconnect loop ends with the stop, whatever it was doing.
         }
 
         if (hub is not null)
         {
             await hub.DisposeAsync();
         }
-
-        _stop.Dispose();
     }
 
     private async Task<HubConnection> ReadyAsync(CancellationToken cancellationToken)
@@ -195,104 +200,18 @@ public abstract partial class ImqClientBase
     private async Task<string?> TokenAsync() =>
         _options.AccessTokenProvider is { } provider ? await provider(_stop.Token) : _options.AccessToken;
 
-    private void Register(HubConnection hub, TaskCompletionSource<ImqWelcome> welcome)
-    {
-        hub.On<JsonElement>("Welcome", w =>
-        {
-            var parsed = WireReader.Welcome(w);
-            lock (_gate)
-            {
-                if (ReferenceEquals(hub, _hub))
-                {
-                    _welcome = parsed;
-                }
-            }
-
-            welcome.TrySetResult(parsed);
-        });
-        hub.On<string, string, string?, JsonElement, long>("Message", (queue, mount, from, data, seq) =>
-            Route(hub, queue, new QueueEvent(EventKind.Message, seq, new ImqMessage(queue, mount, from, data, seq, _options.JsonSerializerOptions))));
-        hub.On<string, string, JsonElement, long>("State", (queue, mount, changes, version) =>
-            Route(hub, queue, new QueueEvent(EventKind.State, version, new ImqStateChange(queue, mount, WireReader.Map(changes), version))));
-        hub.On<string, string, bool>("Presence", (queue, userId, joined) =>
-            Route(hub, queue, new QueueEvent(EventKind.Presence, null, new ImqPresence(queue, userId, joined))));
-        hub.On<string, JsonElement>("Mounted", (queue, info) =>
-        {
-            var mount = WireReader.Mount(info);
-            Route(hub, queue, new QueueEvent(EventKind.Mounted, null, new ImqMountChange(queue, mount.Name, mount.Type, true)));
-        });
-        hub.On<string, string>("Unmounted", (queue, name) =>
-            Route(hub, queue, new QueueEvent(EventKind.Unmounted, null, new ImqMountChange(queue, name, ImqMountType.Message, false))));
-        hub.On<JsonElement>("Joined", snapshot => OnJoined(hub, WireReader.Snapshot(snapshot)));
-        hub.On<string, string>("Left", (queue, reason) =>
-        {
-            QueueSubscription? subscription;
-            lock (_gate)
-            {
-                subscription = ReferenceEquals(hub, _hub) ? _queues.GetValueOrDefault(queue) : null;
-            }
-
-            if (subscription is not null)
-            {
-                End(subscription, reason);
-            }
-        });
-        hub.On<string?, JsonElement, string?>("Direct", (from, data, id) => HandleDirect(hub, from, data, id));
-        hub.On<string>("SessionEnded", reason =>
-        {
-            ClientLog.SessionEnded(_logger, reason);
-            lock (_gate)
-            {
-                if (reason == "replaced")
-                {
-                    _replaced = true;
-                }
-
-                _sessionEnded.TrySetResult();
-            }
-
-            Raise(SessionEnded, reason, "SessionEnded");
-        });
-    }
-
-    private void Route(HubConnection hub, string queue, QueueEvent e)
-    {
-        lock (_gate)
-        {
-            if (ReferenceEquals(hub, _hub) && _queues.TryGetValue(queue, out var subscription))
-            {
-                var output = new List<QueueEvent>();
-                subscription.Sequencer.Add(e, output);
-                Post(subscription, output);
-            }
-        }
-    }
-
-    /// <summary>A server added this user to a queue: a subscription from the snapshot, handed to <see cref="Joined"/> before its events.</summary>
-    private void OnJoined(HubConnection hub, ImqSnapshot snapshot)
-    {
-        lock (_gate)
-        {
-            if (!ReferenceEquals(hub, _hub) || _queues.ContainsKey(snapshot.Queue))
-            {
-                return;
-            }
-
-            var subscription = new QueueSubscription(this, snapshot.Queue, _logger);
-            subscription.Reset(snapshot);
-            subscription.Sequencer.Joined(snapshot.Seq, []);
-            _queues[snapshot.Queue] = subscription;
-            Raise(Joined, subscription, "Joined");
-        }
-    }
-
     private async Task OnClosedAsync(HubConnection hub, ReconnectProbe probe, Exception? error)
     {
         bool reconnect;
         lock (_gate)
         {
+            if (!ReferenceEquals(hub, _hub))
+            {
+                return;
+            }
+
             _welcomeWait?.TrySetException(error ?? new ImqException("unavailable", "the connection closed before its welcome"));
-            if (!ReferenceEquals(hub, _hub) || _disposed || _state != ImqConnectionState.Connected)
+            if (_disposed || _state != ImqConnectionState.Connected)
             {
                 // Closed while connecting or reconnecting: the attempt under way sees it and goes on.
                 return;

@@ -1,14 +1,13 @@
 // What users and game servers share: connecting (on Welcome), the typed calls of the hub, queues joined
 // as QueueSubscription objects, direct messages with reliable ones acknowledged after the handlers ran,
 // and the connection's life as events. The connection itself (reconnect, resume) is in
-// ImqClientBase.Connection.cs.
+// ImqClientBase.Connection.cs, the hub's events in ImqClientBase.Events.cs.
 using System.Net.WebSockets;
 using System.Text.Json;
 using Imq.ClientSdk.Delivery;
 using Imq.ClientSdk.Queues;
 using Imq.ClientSdk.Wire;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -283,51 +282,5 @@ public abstract partial class ImqClientBase : IAsyncDisposable
                 }
             }
         });
-    }
-
-    private void HandleDirect(HubConnection hub, string? from, JsonElement data, string? id)
-    {
-        if (!IsCurrent(hub))
-        {
-            return;
-        }
-
-        var message = new ImqDirectMessage(from, data, id, _options.JsonSerializerOptions);
-        _dispatcher.Post(async () =>
-        {
-            if (id is null)
-            {
-                await _directs.InvokeAsync(message, _logger, "direct message");
-                return;
-            }
-
-            if (!_inbox.IsHandled(id))
-            {
-                if (_directs.IsEmpty || !await _directs.InvokeAsync(message, _logger, "direct message"))
-                {
-                    return;
-                }
-
-                _inbox.MarkHandled(id);
-            }
-
-            _inbox.Acknowledge(id);
-        });
-    }
-
-    private async Task AckAsync(string[] ids)
-    {
-        HubConnection? hub;
-        lock (_gate)
-        {
-            hub = _hub;
-        }
-
-        if (hub is null || hub.State != HubConnectionState.Connected)
-        {
-            throw new InvalidOperationException("not connected");
-        }
-
-        await hub.InvokeCoreAsync("Ack", typeof(object), [ids]);
     }
 }
