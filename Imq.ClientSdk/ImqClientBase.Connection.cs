@@ -306,43 +306,56 @@ public abstract partial class ImqClientBase
 
         foreach (var subscription in subscriptions)
         {
-            for (var attempt = 0; ; attempt++)
+            if (!await ResumeAsync(hub, subscription, null))
             {
-                long from;
-                int epoch;
-                lock (_gate)
-                {
-                    from = subscription.Sequencer.Last;
-                    epoch = subscription.Sequencer.Epoch;
-                }
-
-                try
-                {
-                    var snapshot = WireReader.Snapshot(await hub.InvokeCoreAsync<JsonElement>("Resume", [subscription.Queue, from], _stop.Token));
-                    Resumed(subscription, snapshot, epoch);
-                    break;
-                }
-                catch (HubException e)
-                {
-                    var error = ImqException.FromHub(e);
-                    if (error.Code is "rate_limited" or "unavailable" && attempt < 5)
-                    {
-                        await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token);
-                        continue;
-                    }
-
-                    ClientLog.ResumeFailed(_logger, subscription.Queue, error.Code);
-                    End(subscription, error.Code);
-                    break;
-                }
-                catch (Exception) when (!_stop.IsCancellationRequested)
-                {
-                    return false;
-                }
+                return false;
             }
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Resumes one queue from the last seq handed on (retrying <c>rate_limited</c> and <c>unavailable</c> a few times);
+    /// a queue that cannot be resumed ends, with <paramref name="endReason"/> or else the error's code.
+    /// </summary>
+    /// <returns>False when the connection was lost meanwhile (the next connection resumes the queue).</returns>
+    private async Task<bool> ResumeAsync(HubConnection hub, QueueSubscription subscription, string? endReason)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            long from;
+            int epoch;
+            lock (_gate)
+            {
+                from = subscription.Sequencer.Last;
+                epoch = subscription.Sequencer.Epoch;
+            }
+
+            try
+            {
+                var snapshot = WireReader.Snapshot(await hub.InvokeCoreAsync<JsonElement>("Resume", [subscription.Queue, from], _stop.Token));
+                Resumed(subscription, snapshot, epoch);
+                return true;
+            }
+            catch (HubException e)
+            {
+                var error = ImqException.FromHub(e);
+                if (error.Code is "rate_limited" or "unavailable" && attempt < 5)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token);
+                    continue;
+                }
+
+                ClientLog.ResumeFailed(_logger, subscription.Queue, error.Code);
+                End(subscription, endReason ?? error.Code);
+                return true;
+            }
+            catch (Exception) when (!_stop.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
     }
 
     private void Resumed(QueueSubscription subscription, ImqSnapshot snapshot, int epoch)

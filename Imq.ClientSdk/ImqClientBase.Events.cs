@@ -47,7 +47,17 @@ public abstract partial class ImqClientBase
                 subscription = ReferenceEquals(hub, _hub) ? _queues.GetValueOrDefault(queue) : null;
             }
 
-            if (subscription is not null)
+            if (subscription is null)
+            {
+                return;
+            }
+
+            if (reason == "node_lost")
+            {
+                // The queue's node was lost: the queue may live on (a replica took it over, or it was created again).
+                ResumeAfterNodeLost(hub, subscription);
+            }
+            else
             {
                 End(subscription, reason);
             }
@@ -145,5 +155,26 @@ public abstract partial class ImqClientBase
         }
 
         await hub.InvokeCoreAsync("Ack", typeof(object), [ids]);
+    }
+
+    /// <summary>Resumes a queue whose node was lost; it ends with reason <c>node_lost</c> if that fails.</summary>
+    private void ResumeAfterNodeLost(HubConnection hub, QueueSubscription subscription)
+    {
+        lock (_gate)
+        {
+            subscription.Sequencer.BeginResume();
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await ResumeAsync(hub, subscription, "node_lost");
+            }
+            catch (OperationCanceledException)
+            {
+                // Disposed meanwhile.
+            }
+        });
     }
 }

@@ -44,9 +44,9 @@ public sealed class QueueSubscription
     public bool IsActive => Volatile.Read(ref _leftReason) is null;
 
     /// <summary>
-    /// Why the membership ended: <c>left</c> (<see cref="LeaveAsync"/>), IMQ's <c>removed</c>, <c>deleted</c>,
-    /// <c>node_lost</c> or <c>kicked</c>, or the error code of a resume that failed after a reconnect
-    /// (<c>not_found</c>: the queue is gone). Null while active.
+    /// Why the membership ended: <c>left</c> (<see cref="LeaveAsync"/>), IMQ's <c>removed</c>, <c>deleted</c> or
+    /// <c>kicked</c>, <c>node_lost</c> (the queue's node was lost and resuming the queue failed), or the error code of
+    /// a resume that failed after a reconnect (<c>not_found</c>: the queue is gone). Null while active.
     /// </summary>
     public string? LeftReason => Volatile.Read(ref _leftReason);
 
