@@ -18,7 +18,7 @@ public sealed class Recorded<T>
         return Task.CompletedTask;
     }
 
-    public Task<T> WaitForAsync(Func<T, bool> match) =>
+    public Task<T> WaitForAsync(Func<T, bool> match, TimeSpan? timeout = null) =>
         Log.WaitForAsync(
             items =>
             {
@@ -32,7 +32,7 @@ public sealed class Recorded<T>
 
                 return (false, default!);
             },
-            Timeouts.Event,
+            timeout ?? Timeouts.Event,
             items => $"not seen; got {items.Count}: {string.Join(", ", items.TakeLast(10))}");
 
     public Task<List<T>> WaitForCountAsync(int count, TimeSpan? timeout = null) =>

@@ -4,6 +4,7 @@
 // and resumes each room: the app sees every message once and in order.
 using Imq.ClientSdk;
 using Imq.Tests.Cluster;
+using Imq.Testing;
 using Imq.Tests.Infrastructure;
 
 namespace Imq.Tests.ClientSdk;
@@ -60,11 +61,12 @@ public sealed class SdkClusterTests
             }
         }
 
-        var welcome = await reconnected.WaitForAsync(_ => true);
+        // Reconnecting starts a connection on a node of a busy machine: the cluster's longer timeout.
+        var welcome = await reconnected.WaitForAsync(_ => true, Timeouts.ClusterSettle);
         Assert.NotEqual(first.ConnectionId, welcome.ConnectionId);
         foreach (var room in rooms)
         {
-            await seen[room].WaitForCountAsync(sent[room].Count);
+            await seen[room].WaitForCountAsync(sent[room].Count, Timeouts.ClusterSettle);
             Assert.Equal(sent[room], seen[room].Items.Select(m => m.Seq));
         }
 
