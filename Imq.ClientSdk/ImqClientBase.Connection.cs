@@ -61,6 +61,7 @@ public abstract partial class ImqClientBase
                 var (hub, welcome) = await OpenAsync(_options.Urls[i], cancellationToken);
                 if (!await ResumeAllAsync(hub))
                 {
+                    await hub.DisposeAsync();
                     throw new ImqException("unavailable", "the connection was lost while resuming the joined queues");
                 }
 
@@ -248,6 +249,8 @@ public abstract partial class ImqClientBase
 
     private async Task ReconnectAsync(Exception? error)
     {
+        // Started under the lock: go on outside it.
+        await Task.Yield();
         ClientLog.Reconnecting(_logger, error);
         Raise(Reconnecting, error, "Reconnecting");
         var delays = _options.ReconnectDelays;
@@ -268,6 +271,7 @@ public abstract partial class ImqClientBase
                 (hub, welcome) = await OpenAsync(url, _stop.Token);
                 if (!await ResumeAllAsync(hub))
                 {
+                    await hub.DisposeAsync();
                     continue;
                 }
             }
@@ -277,15 +281,22 @@ public abstract partial class ImqClientBase
                 continue;
             }
 
+            bool live;
             lock (_gate)
             {
-                if (_disposed || !ReferenceEquals(hub, _hub) || hub.State != HubConnectionState.Connected)
+                live = !_disposed && ReferenceEquals(hub, _hub) && hub.State == HubConnectionState.Connected;
+                if (live)
                 {
-                    continue;
+                    _state = ImqConnectionState.Connected;
+                    _ready.TrySetResult();
                 }
+            }
 
-                _state = ImqConnectionState.Connected;
-                _ready.TrySetResult();
+            if (!live)
+            {
+                // Lost again while resuming: the next attempt.
+                await hub.DisposeAsync();
+                continue;
             }
 
             ClientLog.Reconnected(_logger, url, welcome.ConnectionId);
