@@ -3,8 +3,8 @@
 // is killed and the SDK reconnects through the next address of its list (the queue node, a gateway too)
 // and resumes each room: the app sees every message once and in order.
 using Imq.ClientSdk;
-using Imq.Tests.Cluster;
 using Imq.Testing;
+using Imq.Tests.Cluster;
 using Imq.Tests.Infrastructure;
 
 namespace Imq.Tests.ClientSdk;
