@@ -373,6 +373,7 @@ public abstract partial class ImqClientBase
     {
         lock (_gate)
         {
+            subscription.SetMembers(snapshot.Members);
             var output = new List<QueueEvent>();
             if (!subscription.Sequencer.Resumed(snapshot, output))
             {

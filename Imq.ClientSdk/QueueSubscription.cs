@@ -62,7 +62,7 @@ public sealed class QueueSubscription
         }
     }
 
-    /// <summary>The user ids of the queue's members, kept current from presence events.</summary>
+    /// <summary>The user ids of the queue's members, kept current from presence events and set again by each resume.</summary>
     public IReadOnlyCollection<string> Members
     {
         get
@@ -169,6 +169,15 @@ public sealed class QueueSubscription
         }
 
         Interlocked.Exchange(ref _seq, snapshot.Seq);
+    }
+
+    /// <summary>Sets the members from a resume's snapshot (presence events missed while away are not replayed).</summary>
+    internal void SetMembers(IReadOnlyList<string> members)
+    {
+        lock (_view)
+        {
+            _members = new HashSet<string>(members, StringComparer.Ordinal);
+        }
     }
 
     /// <summary>Marks the membership ended; true the first time.</summary>
