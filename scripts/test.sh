@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of IMQ on a fresh machine: installs what the tests need (Chromium for the browser
-# client test, PostgreSQL for the cluster store, Redis for the scale-out conformance tests), starts a
+# client test, PostgreSQL for the cluster store, Redis for the scale-out conformance tests, php-cli for the
+# call-out tests against the PHP example), starts a
 # throwaway PostgreSQL and a throwaway Redis on free loopback ports, installs the JS test's npm packages,
 # then runs `dotnet test` on the whole solution.
 set -euo pipefail
@@ -14,6 +15,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v php >/dev/null 2>&1 || missing+=(php-cli)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}"
   as_root apt-get update -q
