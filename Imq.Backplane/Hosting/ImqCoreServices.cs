@@ -8,6 +8,7 @@ using Imq.Backplane.Cluster;
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Node;
 using Imq.Backplane.Replication;
+using Imq.Backplane.Rules;
 using Imq.Backplane.SignalR;
 using Imq.QueueServer.Engine;
 using Microsoft.AspNetCore.Hosting;
@@ -50,8 +51,12 @@ internal static class ImqCoreServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ImqOptions>, ImqOptionsValidator>());
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ImqOptions>>().Value);
         services.AddSingleton(sp => Core(sp).Engine);
-        services.AddSingleton(sp => EngineLimits(Core(sp).Limits));
-        services.TryAddSingleton<QueueEngine>();
+        services.AddSingleton(sp => new QueueRules(Core(sp), sp.GetService<IConfiguration>(), sp.GetService<ILogger<QueueRules>>()));
+        services.AddSingleton<IQueueLimitSource>(sp => sp.GetRequiredService<QueueRules>());
+        services.TryAddSingleton(sp => new QueueEngine(Core(sp).Engine, RuleCompiler.GlobalLimits(Core(sp)), sp.GetService<ILogger<QueueEngine>>())
+        {
+            LimitSource = sp.GetRequiredService<QueueRules>(),
+        });
         services.AddSingleton(sp => new LocalGateway(Core(sp).ResolvedNodeId));
         services.AddSingleton<SlowConsumers>();
         services.AddSingleton<RemoteGateways>();
@@ -132,15 +137,6 @@ internal static class ImqCoreServices
 
         return options;
     }
-
-    /// <summary>The engine's share of <c>Imq:Limits</c>: the limits checked where each queue's operations run.</summary>
-    private static QueueLimits EngineLimits(ImqOptions.LimitsSection limits) => new()
-    {
-        MaxMounts = limits.MaxMountsPerQueue,
-        MaxStateKeys = limits.MaxKeysPerStateMount,
-        MaxStateBytes = limits.MaxBytesPerStateMount,
-        MaxMembers = limits.MaxMembersPerQueue,
-    };
 
     private static ImqOptions Core(IServiceProvider sp) => sp.GetRequiredService<ImqOptions>();
 }

@@ -56,6 +56,13 @@ internal sealed class ImqOptionsValidator : IValidateOptions<ImqOptions>
         }
 
         CheckReliable(options.Reliable, failures);
+        if (Rules.RuleCompiler.Compile(options.Rules, options, failures) is { } rules
+            && rules.LargestMessageBytes > options.Limits.MaxMessageBytes
+            && options.Limits.MaxPendingBytesPerConnection < rules.LargestMessageBytes)
+        {
+            failures.Add("Imq:Limits:MaxPendingBytesPerConnection must be at least the MaxMessageBytes of every rule of Imq:Rules");
+        }
+
         CheckPlaceholders(options, failures);
         if (options.IsCluster)
         {

@@ -78,6 +78,14 @@ internal static class ImqMetrics
         "Buckets given to another owner in bucket maps this node wrote as the boss, by kind of change",
         ("kind", [BucketMoveKinds.Failover, BucketMoveKinds.Drain, BucketMoveKinds.Join, BucketMoveKinds.Rebalance]));
 
+    /// <summary>Reloads of <c>Imq:Rules</c> after a configuration change, by <c>result</c>: <c>applied</c>, or
+    /// <c>rejected</c> (the new rules were not valid and the rules in force stayed).</summary>
+    public static readonly TagTotals RuleReloads = new(
+        Meter,
+        "imq_rule_reloads_total",
+        "Reloads of Imq:Rules after a configuration change, by result (applied, or rejected: the rules in force stayed)",
+        ("result", ["applied", "rejected"]));
+
     /// <summary>Counts an error answered to a hub call.</summary>
     public static void HubError(string code) => Errors.Add(code, 0);
 

@@ -15,7 +15,7 @@ namespace Imq.Backplane.Node;
 
 internal sealed partial class QueueNodeService(
     OperationExecutor executor,
-    Hosting.ImqOptions options,
+    Rules.QueueRules rules,
     BucketRelease release,
     Replication.ReplicaStore replicas,
     RemoteGateways gateways,
@@ -133,7 +133,7 @@ internal sealed partial class QueueNodeService(
         try
         {
             // Checked as a client's input would be, its JSON values re-encoded, before it runs.
-            PeerInput.CheckOperation(call.Operation ?? throw ImqException.Invalid("the call holds no operation"), options.Limits.MaxMessageBytes);
+            PeerInput.CheckOperation(call.Operation ?? throw ImqException.Invalid("the call holds no operation"), rules.Current.LargestMessageBytes);
         }
         catch (ImqException e)
         {

@@ -10,7 +10,9 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Backplane.Replication;
 
-internal sealed class ReplicaStore(QueueEngineOptions engineOptions)
+/// <param name="engineOptions">The engine's history length, for queues without a rule of their own.</param>
+/// <param name="limits">The rules' limits (a queue's history length), when the host has rules.</param>
+internal sealed class ReplicaStore(QueueEngineOptions engineOptions, IQueueLimitSource? limits = null)
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, ReplicaQueue> _queues = new(StringComparer.Ordinal);
@@ -139,7 +141,7 @@ internal sealed class ReplicaStore(QueueEngineOptions engineOptions)
         switch (entry.ChangeCase)
         {
             case JournalEntry.ChangeOneofCase.Event:
-                queue.Apply(entry.Event, engineOptions.HistoryLength);
+                queue.Apply(entry.Event, limits?.For(entry.Queue).HistoryLength ?? engineOptions.HistoryLength);
                 break;
             case JournalEntry.ChangeOneofCase.MemberAdded:
                 queue.AddMember(entry.MemberAdded);

@@ -1,5 +1,5 @@
 // The client contract on the hub at /imq (docs/PROTOCOL.md): the methods every user has. Each method
-// checks its arguments, asks the access policy, and runs the operation on the queue's owner (the local
+// checks its arguments, asks the queue's rule (QueueAccess), and runs the operation on the queue's owner (the local
 // engine on a single node). Errors leave as HubException("<code>: <detail>") via ImqErrorFilter.
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Hosting;
@@ -14,7 +14,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace Imq.Hubs.ClientHub;
 
 // No [Authorize]: CallerAuthentication refuses connections without a valid token before they get here.
-internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, DirectMessenger direct, ImqOptions options, SessionDelivery gateway, RateLimits rates) : Hub
+internal sealed partial class ImqHub(QueueRouter router, QueueAccess access, DirectMessenger direct, ImqOptions options, SessionDelivery gateway, RateLimits rates) : Hub
 {
     // Found by connection id rather than kept in Context.Items, which SignalR would allocate per connection.
     private Session Session => gateway.Find(Context.ConnectionId)
@@ -25,11 +25,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         var session = Live();
         Names.CheckPublicQueue(queue);
         rates.TakeJoin(session);
-        if (!session.IsServer && !await policy.MayJoinAsync(session, queue))
-        {
-            throw ImqException.Forbidden($"users may not join {queue}");
-        }
-
+        await access.CheckJoinAsync(session, queue, Context.ConnectionAborted);
         return ClientSnapshot.From(await TrackAsync(session, queue, () => router.JoinAsync(queue, session.Ref)));
     }
 
@@ -51,10 +47,12 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         var session = Live();
         Names.CheckPublicQueue(queue);
         Names.CheckMount(mount);
-        var checkedData = ClientArguments.CheckData(data, options.Limits.MaxMessageBytes);
+        var rule = access.RuleFor(queue);
+        var checkedData = ClientArguments.CheckData(data, rule.MaxMessageBytes);
         rates.TakeOperation(session);
-        var mustBeMember = !session.IsServer && policy.SendRequiresMembership(session, queue, mount) ? session.Ref : null;
-        return await router.SendAsync(queue, mount, session.UserId, checkedData, mustBeMember);
+        rates.TakeSend(session, queue, rule);
+        var mustBeMember = await access.CheckSendAsync(session, rule, queue, mount, checkedData, Context.ConnectionAborted);
+        return await router.SendAsync(queue, mount, session.UserId, checkedData, mustBeMember ? session.Ref : null);
     }
 
     public async Task<long> SetState(string queue, string mount, JsonData? changes, long? expectedVersion)
@@ -62,11 +60,8 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         var session = Live();
         Names.CheckPublicQueue(queue);
         Names.CheckMount(mount);
-        var parsed = ClientArguments.ParseChanges(changes, options.Limits.MaxMessageBytes);
-        if (!session.IsServer && !policy.MaySetState(session, queue, mount))
-        {
-            throw ImqException.Forbidden($"only servers may set state on {queue} '{mount}'");
-        }
+        var parsed = ClientArguments.ParseChanges(changes, access.RuleFor(queue).MaxMessageBytes);
+        access.CheckSetState(session, queue, mount);
 
         rates.TakeOperation(session);
         return await router.SetStateAsync(queue, mount, parsed, expectedVersion, session.IsServer ? null : session.Ref);
@@ -106,11 +101,7 @@ internal sealed partial class ImqHub(QueueRouter router, IAccessPolicy policy, D
         }
 
         rates.TakeJoin(session);
-        if (!session.IsServer && !await policy.MayJoinAsync(session, queue))
-        {
-            throw ImqException.Forbidden($"users may not join {queue}");
-        }
-
+        await access.CheckJoinAsync(session, queue, Context.ConnectionAborted);
         return ClientSnapshot.From(await TrackAsync(session, queue, () => router.ResumeAsync(queue, session.Ref, lastSeq)));
     }
 

@@ -5,6 +5,7 @@
 using System.Text.Json;
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Hosting;
+using Imq.Backplane.Rules;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 
@@ -97,13 +98,14 @@ internal static class QueueEndpoints
 
     private static void MapMessagesAndState(IEndpointRouteBuilder api)
     {
-        api.MapPost("/queues/{queue}/mounts/{mount}/messages", async (HttpContext http, string queue, string mount, QueueRouter router, ImqOptions options) =>
+        api.MapPost("/queues/{queue}/mounts/{mount}/messages", async (HttpContext http, string queue, string mount, QueueRouter router, QueueRules rules) =>
         {
             var name = QueueParam(queue);
             Names.CheckMount(mount);
-            using var body = await RestBody.ReadAsync(http, RestApi.BodyLimit(options));
+            var maxBytes = rules.For(name).MaxMessageBytes;
+            using var body = await RestBody.ReadAsync(http, RestApi.BodyLimit(maxBytes));
             var root = RestApi.RequireObject(body);
-            var data = ClientArguments.CheckData(root.TryGetProperty("data", out var d) ? JsonData.FromElement(d) : JsonData.Null, options.Limits.MaxMessageBytes);
+            var data = ClientArguments.CheckData(root.TryGetProperty("data", out var d) ? JsonData.FromElement(d) : JsonData.Null, maxBytes);
             var from = RestApi.OptionalString(root, "from");
             if (from is not null)
             {
@@ -114,18 +116,19 @@ internal static class QueueEndpoints
             return Results.Json(new { seq }, RestJson.Options);
         });
 
-        api.MapPatch("/queues/{queue}/mounts/{mount}/state", async (HttpContext http, string queue, string mount, QueueRouter router, ImqOptions options) =>
+        api.MapPatch("/queues/{queue}/mounts/{mount}/state", async (HttpContext http, string queue, string mount, QueueRouter router, QueueRules rules) =>
         {
             var name = QueueParam(queue);
             Names.CheckMount(mount);
-            using var body = await RestBody.ReadAsync(http, RestApi.BodyLimit(options));
+            var maxBytes = rules.For(name).MaxMessageBytes;
+            using var body = await RestBody.ReadAsync(http, RestApi.BodyLimit(maxBytes));
             var root = RestApi.RequireObject(body);
             if (!root.TryGetProperty("changes", out var changes))
             {
                 throw ImqException.Invalid("changes is required");
             }
 
-            ClientArguments.CheckData(JsonData.FromElement(changes), options.Limits.MaxMessageBytes, "changes");
+            ClientArguments.CheckData(JsonData.FromElement(changes), maxBytes, "changes");
             long? expected = null;
             if (root.TryGetProperty("expectedVersion", out var ev) && ev.ValueKind != JsonValueKind.Null)
             {

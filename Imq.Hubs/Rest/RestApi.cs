@@ -23,7 +23,10 @@ internal static class RestApi
     }
 
     /// <summary>The most a request body may hold: two messages' worth of JSON plus room for the rest.</summary>
-    public static int BodyLimit(ImqOptions options) => (options.Limits.MaxMessageBytes * 2) + 4096;
+    public static int BodyLimit(ImqOptions options) => BodyLimit(options.Limits.MaxMessageBytes);
+
+    /// <summary>The largest request body that may carry a message of <paramref name="maxMessageBytes"/>.</summary>
+    public static int BodyLimit(int maxMessageBytes) => (maxMessageBytes * 2) + 4096;
 
     public static JsonElement RequireObject(JsonDocument body) =>
         body.RootElement.ValueKind == JsonValueKind.Object ? body.RootElement : throw ImqException.Invalid("the body must be a JSON object");

@@ -53,7 +53,8 @@ internal static class ImqNode
         services.AddSingleton<DirectMessenger>();
         services.AddSingleton<ReliablePruning>();
         services.AddHostedService(sp => sp.GetRequiredService<ReliablePruning>());
-        services.AddSingleton<IAccessPolicy, DefaultAccessPolicy>();
+        services.AddSingleton<QueueAccess>();
+        services.TryAddSingleton<IAccessCallouts, NoCallouts>();
         services.AddSingleton<TokenIssuer>();
         if (options.IsCluster)
         {

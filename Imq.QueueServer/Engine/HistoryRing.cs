@@ -26,6 +26,10 @@ internal struct HistoryRing
         {
             Grow(capacity);
         }
+        else if (_items.Length > capacity)
+        {
+            Shrink(capacity);
+        }
 
         var items = _items!;
         if (_count < items.Length)
@@ -54,6 +58,22 @@ internal struct HistoryRing
         }
 
         return result;
+    }
+
+    /// <summary>Keeps the newest <paramref name="capacity"/> events in an array of that size (the queue's rule
+    /// now keeps fewer).</summary>
+    private void Shrink(int capacity)
+    {
+        var keep = Math.Min(_count, capacity);
+        var next = new SequencedEvent[capacity];
+        for (var i = 0; i < keep; i++)
+        {
+            next[i] = _items![(_start + _count - keep + i) % _items.Length];
+        }
+
+        _items = next;
+        _start = 0;
+        _count = keep;
     }
 
     private void Grow(int capacity)

@@ -33,9 +33,10 @@ internal sealed partial class Queue
         }
 
         queue._seq = image.Seq;
+        var historyLength = engine.HistoryLengthOf(queue.Limits);
         foreach (var e in image.History)
         {
-            queue._history.Add(e, engine.Options.HistoryLength);
+            queue._history.Add(e, historyLength);
         }
 
         if (image.Members.Count > 0)

@@ -305,7 +305,7 @@ internal sealed partial class Queue
     private void Publish(SequencedEvent e)
     {
         _engine.Journal?.Sequenced(e);
-        _history.Add(e, _engine.Options.HistoryLength);
+        _history.Add(e, _engine.HistoryLengthOf(Limits));
         _engine.Counters.AddEvent();
         Broadcast(e, except: null);
     }

@@ -16,6 +16,8 @@ internal sealed partial class Queue : IThreadPoolWorkItem
     private HistoryRing _history;
     private long _seq;
     private bool _deleted;
+    private QueueLimits? _limits;
+    private int _limitsVersion;
 
     // Executor state, guarded by lock (this).
     private bool _running;
@@ -35,7 +37,21 @@ internal sealed partial class Queue : IThreadPoolWorkItem
 
     public string Name { get; }
 
-    private QueueLimits Limits => _engine.LimitsFor(Name);
+    /// <summary>The queue's limits, looked up again only after the rules changed (every event needs the history length).</summary>
+    private QueueLimits Limits
+    {
+        get
+        {
+            var version = _engine.LimitsVersion;
+            if (_limits is null || _limitsVersion != version)
+            {
+                _limits = _engine.LimitsFor(Name);
+                _limitsVersion = version;
+            }
+
+            return _limits;
+        }
+    }
 
     /// <summary>Runs <paramref name="op"/> after every operation submitted before it, and before every one after it.</summary>
     public ValueTask<TResult> Run<TState, TResult>(Func<Queue, TState, TResult> op, TState state)

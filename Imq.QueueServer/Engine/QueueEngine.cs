@@ -23,8 +23,11 @@ internal sealed class QueueEngine
 
     public QueueEngineOptions Options { get; }
 
-    /// <summary>The limits of every queue (from <c>Imq:Limits</c>); see <see cref="LimitsFor"/>.</summary>
+    /// <summary>The limits of every queue (from <c>Imq:Limits</c>) when no <see cref="LimitSource"/> is set.</summary>
     public QueueLimits Limits { get; }
+
+    /// <summary>The limits per queue (Imq:Rules), when set; otherwise every queue has <see cref="Limits"/>.</summary>
+    public IQueueLimitSource? LimitSource { get; init; }
 
     public EngineCounters Counters { get; } = new();
 
@@ -38,9 +41,14 @@ internal sealed class QueueEngine
 
     public int QueueCount => _queues.Count;
 
-    /// <summary>The limits that hold for <paramref name="queue"/>: the same for every queue today; limits set per
-    /// queue-name pattern would be chosen here.</summary>
-    public QueueLimits LimitsFor(string queue) => Limits;
+    /// <summary>The limits that hold for <paramref name="queue"/>: its rule's, or the engine's.</summary>
+    public QueueLimits LimitsFor(string queue) => LimitSource?.For(queue) ?? Limits;
+
+    /// <summary>Changes when <see cref="LimitsFor"/> may answer differently for a queue than before.</summary>
+    public int LimitsVersion => LimitSource?.Version ?? 0;
+
+    /// <summary>How many events <paramref name="limits"/>' queue keeps for Resume.</summary>
+    public int HistoryLengthOf(QueueLimits limits) => limits.HistoryLength ?? Options.HistoryLength;
 
     /// <summary>The mounts of every queue held, counted now (for /metrics: walks the table without locking it).</summary>
     public long MountCount

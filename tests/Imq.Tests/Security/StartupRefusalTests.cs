@@ -50,6 +50,9 @@ public sealed class StartupRefusalTests
         {
             Assert.Contains($"{key} still holds the example configuration's placeholder ('replace-with-...'): set a random value of your own (generate one with `openssl rand -base64 48`)", e.Failures);
         }
+
+        // Everything else it shows (its rules included) is a valid configuration.
+        Assert.All(e.Failures, failure => Assert.Contains("placeholder", failure, StringComparison.Ordinal));
     }
 
     [Fact]
