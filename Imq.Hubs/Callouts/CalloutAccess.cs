@@ -1,41 +1,37 @@
-// What a join or send the rules leave to the application answers: the application's own answer (a join's
-// from the cache when it is there), a refusal as `forbidden` with the application's reason, and when the
-// application could not be asked, Imq:Callouts:OnFailure decides: `unavailable` (deny) or let it through.
+// The `join` and `send` call-outs behind the rules' `callout` (IAccessCallouts, asked by QueueAccess): the
+// application's own answer (a join's from the cache when it is there); when the application could not be
+// asked, Imq:Callouts:OnFailure decides: `unavailable` (deny) or let it through (allow).
 using Imq.Backplane.Hosting;
+using Imq.Hubs.ClientHub;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Callouts;
 
-internal sealed class CalloutAccess(CalloutClient client, JoinAnswerCache cache, ImqOptions options)
+internal sealed class CalloutAccess(CalloutClient client, JoinAnswerCache cache, ImqOptions options) : IAccessCallouts
 {
+    private static readonly CalloutVerdict Allowed = new(true, null);
+
     private readonly bool _allowOnFailure = options.Callouts.AllowOnFailure;
 
-    /// <summary>Returns when the application lets <paramref name="userId"/> join; throws forbidden or unavailable otherwise.</summary>
-    public async ValueTask CheckJoinAsync(string userId, string queue, CancellationToken ct)
+    public async ValueTask<CalloutVerdict> JoinAsync(string userId, string queue, CancellationToken cancellationToken)
     {
         if (!cache.TryGet(userId, queue, out var answer))
         {
-            answer = await client.JoinAsync(userId, queue, ct);
+            answer = await client.JoinAsync(userId, queue, cancellationToken);
             cache.Set(userId, queue, answer);
         }
 
-        Check(answer, $"join {queue}", $"whether you may join {queue}");
+        return Verdict(answer, $"whether you may join {queue}");
     }
 
-    /// <summary>Returns when the application lets the message through; throws forbidden or unavailable otherwise.</summary>
-    public async ValueTask CheckSendAsync(string userId, string queue, string mount, JsonData data, CancellationToken ct) =>
-        Check(await client.SendAsync(userId, queue, mount, data, ct), $"send on {queue} '{mount}'", $"whether you may send on {queue} '{mount}'");
+    public async ValueTask<CalloutVerdict> SendAsync(string userId, string queue, string mount, JsonData data, CancellationToken cancellationToken) =>
+        Verdict(await client.SendAsync(userId, queue, mount, data, cancellationToken), $"whether you may send on {queue} '{mount}'");
 
-    private void Check(CalloutAnswer answer, string what, string question)
+    private CalloutVerdict Verdict(CalloutAnswer answer, string question) => answer.Outcome switch
     {
-        switch (answer.Outcome)
-        {
-            case CalloutOutcome.Denied:
-                throw ImqException.Forbidden(answer.Value is { Length: > 0 } reason
-                    ? $"{what} refused by the application: {reason}"
-                    : $"{what} refused by the application");
-            case CalloutOutcome.Failed when !_allowOnFailure:
-                throw new ImqException(ErrorCodes.Unavailable, $"the application could not be asked {question} ({answer.Value}); try again later");
-        }
-    }
+        CalloutOutcome.Allowed => Allowed,
+        CalloutOutcome.Denied => new CalloutVerdict(false, answer.Value),
+        _ when _allowOnFailure => Allowed,
+        _ => throw new ImqException(ErrorCodes.Unavailable, $"the application could not be asked {question} ({answer.Value}); try again later"),
+    };
 }

@@ -8,8 +8,14 @@ namespace Imq.Hubs.Callouts;
 
 internal static class CalloutOptionsValidator
 {
-    public static void Check(ImqOptions.CalloutsSection callouts, List<string> failures)
+    public static void Check(ImqOptions options, List<string> failures)
     {
+        var callouts = options.Callouts;
+        if (!callouts.Enabled && FirstCalloutRule(options) is { } rule)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Imq:Rules:{rule} asks the application (callout), but Imq:Callouts:BaseUrl is not set"));
+        }
+
         if (!string.IsNullOrEmpty(callouts.BaseUrl)
             && (!Uri.TryCreate(callouts.BaseUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.Query.Length > 0 || url.Fragment.Length > 0))
         {
@@ -49,6 +55,20 @@ internal static class CalloutOptionsValidator
         {
             failures.Add("Imq:Callouts:CircuitSamplingSeconds must be between 1 and 600 and at least twice Imq:Callouts:TimeoutMilliseconds");
         }
+    }
+
+    private static int? FirstCalloutRule(ImqOptions options)
+    {
+        static bool IsCallout(string? value) => string.Equals(value?.Trim(), "callout", StringComparison.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Rules.Count; i++)
+        {
+            if (IsCallout(options.Rules[i].Join) || options.Rules[i].Send.Values.Any(IsCallout))
+            {
+                return i;
+            }
+        }
+
+        return null;
     }
 
     private static void Between(string key, int value, int min, int max, List<string> failures)

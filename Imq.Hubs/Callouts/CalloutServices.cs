@@ -5,6 +5,7 @@
 // the application may have acted on it); the whole call ends after twice the timeout; the circuit breaker
 // opens on the configured failure ratio and answers at once while open. Without BaseUrl nothing is asked.
 using Imq.Backplane.Hosting;
+using Imq.Hubs.ClientHub;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 
@@ -30,6 +31,7 @@ internal static class CalloutServices
         services.AddSingleton<CalloutClient>();
         services.AddSingleton<JoinAnswerCache>();
         services.AddSingleton<CalloutAccess>();
+        services.AddSingleton<IAccessCallouts>(sp => sp.GetRequiredService<CalloutAccess>()); // over NoCallouts
         if (callouts.Connect)
         {
             services.AddSingleton<ConnectCallout>();

@@ -18,7 +18,7 @@ internal sealed class ProgramOptionsValidator : IValidateOptions<ImqOptions>
             failures.Add(failure);
         }
 
-        CalloutOptionsValidator.Check(options.Callouts, failures);
+        CalloutOptionsValidator.Check(options, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

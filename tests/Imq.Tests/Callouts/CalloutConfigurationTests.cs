@@ -40,6 +40,22 @@ public sealed class CalloutConfigurationTests
     }
 
     [Fact]
+    public async Task A_rule_that_asks_the_application_needs_a_base_url()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
+        try
+        {
+            var e = await Assert.ThrowsAsync<OptionsValidationException>(() => TestNode.StartAsync(
+                new Dictionary<string, string?> { ["Imq:Rules:0:Queues"] = "/room/*", ["Imq:Rules:1:Queues"] = "/vip/*", ["Imq:Rules:1:Send:chat"] = "callout" }, dataDir));
+            Assert.Equal("Imq:Rules:1 asks the application (callout), but Imq:Callouts:BaseUrl is not set", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_secret_without_a_base_url_is_still_checked_and_no_base_url_means_no_callouts()
     {
         var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;

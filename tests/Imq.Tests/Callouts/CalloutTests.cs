@@ -8,6 +8,7 @@ using System.Text;
 using System.Text.Json;
 using Imq.Hubs.Callouts;
 using Imq.Hubs.ClientProtocol;
+using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
 
 namespace Imq.Tests.Callouts;
@@ -24,6 +25,9 @@ public sealed class CalloutFixture : IAsyncLifetime
         Node = await TestNode.StartAsync(App.NodeSettings(new()
         {
             ["Imq:Callouts:Login"] = "true",
+            ["Imq:Rules:0:Queues"] = "/vip/*",
+            ["Imq:Rules:0:Join"] = "callout",
+            ["Imq:Rules:0:Send:chat"] = "callout",
         }));
     }
 
@@ -38,6 +42,7 @@ public sealed class CalloutTests(CalloutFixture fixture) : IClassFixture<Callout
 {
     // Tokens of the example's table.
     private const string AliceToken = "tok-alice-5b2f9c";
+    private const string BobToken = "tok-bob-8e41d7";
     private const string CarolToken = "tok-carol-c03a66";
 
     private TestNode Node => fixture.Node;
@@ -72,6 +77,37 @@ public sealed class CalloutTests(CalloutFixture fixture) : IClassFixture<Callout
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AliceToken);
         using var response = await http.GetAsync("/api/v1/cluster");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_application_decides_who_joins_a_private_room_and_its_reason_reaches_the_client()
+    {
+        await using var server = await Node.ConnectServerAsync();
+        await server.InvokeAsync("CreateQueue", "/vip/lounge", JsonData.Parse("""[{"name":"chat","type":"message"}]"""));
+        await using var alice = await Node.ConnectAsync(AliceToken, Wire.Json, null);
+        await using var bob = await Node.ConnectAsync(BobToken, Wire.Json, null);
+
+        var snapshot = await alice.InvokeAsync<ClientSnapshot>("Join", "/vip/lounge");
+        Assert.Equal("/vip/lounge", snapshot.Queue);
+
+        var refused = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => bob.InvokeAsync<ClientSnapshot>("Join", "/vip/lounge"));
+        Assert.EndsWith("forbidden: the lounge is for VIP members only", refused.Message, StringComparison.Ordinal);
+
+        // The answer is kept per (user, queue): asking again does not call the application.
+        const string Joins = """imq_callout_duration_seconds_count{kind="join"}""";
+        var asked = await Node.Rest.MetricAsync(Joins);
+        Assert.Equal("forbidden", await HubErrors.CodeOf(() => bob.InvokeAsync<ClientSnapshot>("Join", "/vip/lounge")));
+        Assert.Equal("forbidden", await HubErrors.CodeOf(() => bob.InvokeAsync<ClientSnapshot>("Resume", "/vip/lounge", 0L)));
+        Assert.Equal(asked, await Node.Rest.MetricAsync(Joins));
+        Assert.Equal(1, await Node.Rest.MetricAsync("imq_callout_denials_total", """{kind="join"}"""));
+
+        // The application filters chat lines: a banned word is refused with its reason, the rest goes through.
+        Assert.True(await alice.InvokeAsync<long>("Send", "/vip/lounge", "chat", JsonData.Parse("""{"text":"hello"}""")) > 0);
+        var filtered = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() =>
+            alice.InvokeAsync<long>("Send", "/vip/lounge", "chat", JsonData.Parse("""{"text":"cheap SPAM here"}""")));
+        Assert.EndsWith("forbidden: the message contains a banned word: spam", filtered.Message, StringComparison.Ordinal);
+        await alice.WaitForAsync("Message", e => e.Arg<JsonData>(3).ToString() == """{"text":"hello"}""");
+        Assert.DoesNotContain(alice.Events, e => e.Name == "Message" && e.Arg<JsonData>(3).ToString().Contains("SPAM", StringComparison.Ordinal));
     }
 
     [Fact]
