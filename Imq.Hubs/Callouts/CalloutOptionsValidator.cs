@@ -24,7 +24,7 @@ internal static class CalloutOptionsValidator
 
         if (ImqOptionsValidator.IsPlaceholder(callouts.Secret))
         {
-            failures.Add($"Imq:Callouts:Secret still holds the example configuration's placeholder ('{ImqOptionsValidator.PlaceholderPrefix}...'): set a random value of your own ({ImqOptionsValidator.HowToGenerate}) and give the application the same");
+            failures.Add($"Imq:Callouts:Secret still holds the example configuration's placeholder ('{ImqOptionsValidator.PlaceholderPrefix}...'): set a random value of your own ({ImqOptionsValidator.HowToGenerate})");
         }
         else if (callouts.Enabled && string.IsNullOrEmpty(callouts.Secret))
         {

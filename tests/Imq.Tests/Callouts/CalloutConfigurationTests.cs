@@ -14,7 +14,7 @@ public sealed class CalloutConfigurationTests
     [InlineData("Imq:Callouts:BaseUrl", "ftp://app.example/imq", "Imq:Callouts:BaseUrl must be an absolute http:// or https:// URL without query or fragment (the call-outs are POSTed to {BaseUrl}/connect, /join, ...)")]
     [InlineData("Imq:Callouts:Secret", "", "Imq:Callouts:Secret must be set when Imq:Callouts:BaseUrl is set (at least 32 bytes; generate one with `openssl rand -base64 48`): every call-out is signed with it")]
     [InlineData("Imq:Callouts:Secret", "too-short", "Imq:Callouts:Secret must be at least 32 bytes of UTF-8 (generate one with `openssl rand -base64 48`)")]
-    [InlineData("Imq:Callouts:Secret", "replace-with-a-random-secret-shared-with-the-app", "Imq:Callouts:Secret still holds the example configuration's placeholder ('replace-with-...'): set a random value of your own (generate one with `openssl rand -base64 48`) and give the application the same")]
+    [InlineData("Imq:Callouts:Secret", "replace-with-a-random-secret-shared-with-the-app", "Imq:Callouts:Secret still holds the example configuration's placeholder ('replace-with-...'): set a random value of your own (generate one with `openssl rand -base64 48`)")]
     [InlineData("Imq:Callouts:OnFailure", "maybe", "Imq:Callouts:OnFailure must be deny or allow")]
     [InlineData("Imq:Callouts:TimeoutMilliseconds", "0", "Imq:Callouts:TimeoutMilliseconds must be between 50 and 60000")]
     [InlineData("Imq:Callouts:JoinCacheSeconds", "-1", "Imq:Callouts:JoinCacheSeconds must be between 0 and 3600")]
