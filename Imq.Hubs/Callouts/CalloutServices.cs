@@ -56,6 +56,7 @@ internal static class CalloutServices
                 client.MaxResponseContentBufferSize = MaxAnswerBytes;
                 client.Timeout = Timeout.InfiniteTimeSpan; // the resilience handler's timeouts bound every call
             })
+            .RemoveAllLoggers() // HttpClientFactory's lines per request; CalloutClient logs failures, rate-limited
             .AddStandardResilienceHandler()
             .Configure((o, sp) => Configure(o, callouts, sp.GetRequiredService<CalloutMetrics>()));
         return services;
