@@ -3,7 +3,8 @@
 // join a private room, whether a chat line may be sent, and tells it who logs in and out. Copy it into
 // your application and replace the tables below with your own lookups (sessions, rooms, moderation).
 //
-// Run it:   IMQ_CALLOUT_SECRET='<the same value as Imq:Callouts:Secret>' php -S 127.0.0.1:8080 callout.php
+// Needs PHP 8.1 or later and no extension. Run it:
+//   IMQ_CALLOUT_SECRET='<the same value as Imq:Callouts:Secret>' php -S 127.0.0.1:8080 callout.php
 // and start IMQ with Imq:Callouts:BaseUrl=http://127.0.0.1:8080 and Imq:Callouts:Secret=<that value>.
 //
 // Every request from IMQ is a POST with a JSON body and two headers:
@@ -48,7 +49,7 @@ function verify_request(string $secret, string $body): void
 {
     $timestamp = $_SERVER['HTTP_X_IMQ_TIMESTAMP'] ?? '';
     $signature = $_SERVER['HTTP_X_IMQ_SIGNATURE'] ?? '';
-    if (!ctype_digit($timestamp) || abs(time() - (int)$timestamp) > MAX_CLOCK_SKEW_SECONDS) {
+    if (!preg_match('/^[0-9]{1,12}$/', $timestamp) || abs(time() - (int)$timestamp) > MAX_CLOCK_SKEW_SECONDS) {
         answer(401, ['error' => 'missing or stale X-Imq-Timestamp']);
     }
     $expected = 'sha256=' . hash_hmac('sha256', $timestamp . '.' . $body, $secret);
