@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of IMQ on a fresh machine: installs what the tests need (Chromium for the browser
-# client test, PostgreSQL for the cluster store, Redis for the scale-out conformance tests), starts a
+# client test, PostgreSQL for the cluster store, Redis for the scale-out conformance tests, php-cli for the
+# call-out tests against the PHP example), starts a
 # throwaway PostgreSQL and a throwaway Redis on free loopback ports, installs the JS test's npm packages,
 # then runs `dotnet test` on the whole solution.
 set -euo pipefail

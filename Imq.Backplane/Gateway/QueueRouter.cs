@@ -105,12 +105,14 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
     public async Task<bool> ReplaceMemberAsync(string queue, MemberRef previous, MemberRef next) =>
         (await CallAsync(new Operation { Queue = queue, ReplaceMember = new() { Previous = previous, Next = next } })).Answer;
 
-    /// <summary>Makes <paramref name="member"/> its user's session; the connection it replaces is told by the home node.</summary>
-    public Task ClaimSessionAsync(string userId, MemberRef member) =>
-        CallAsync(new Operation { Queue = Names.HomeQueueOf(userId), ClaimSession = new() { Member = member } });
+    /// <summary>Makes <paramref name="member"/> its user's session; the connection it replaces is told by the home node.
+    /// True when it replaced one (the user was online already).</summary>
+    public async Task<bool> ClaimSessionAsync(string userId, MemberRef member) =>
+        (await CallAsync(new Operation { Queue = Names.HomeQueueOf(userId), ClaimSession = new() { Member = member } })).Answer;
 
-    public Task ReleaseSessionAsync(string userId, MemberRef member) =>
-        CallAsync(new Operation { Queue = Names.HomeQueueOf(userId), ReleaseSession = new() { Member = member } });
+    /// <summary>Ends the user's session if <paramref name="member"/> still holds it; true when it did (the user is offline now).</summary>
+    public async Task<bool> ReleaseSessionAsync(string userId, MemberRef member) =>
+        (await CallAsync(new Operation { Queue = Names.HomeQueueOf(userId), ReleaseSession = new() { Member = member } })).Answer;
 
     public async Task<MemberRef?> FindSessionAsync(string userId) =>
         (await CallAsync(new Operation { Queue = Names.HomeQueueOf(userId), FindSession = new() })).Member;

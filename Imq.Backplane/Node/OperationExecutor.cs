@@ -114,6 +114,7 @@ internal sealed class OperationExecutor(
                 if (engine.Sessions.Claim(UserOf(q), winner) is { } replaced)
                 {
                     replaced.Gateway.Deliver(new ReplacedEvent(q, winner.Gateway.Id, winner.ConnectionId), [replaced]);
+                    return Answer(true);
                 }
 
                 return new OperationReply();

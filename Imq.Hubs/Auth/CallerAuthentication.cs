@@ -1,5 +1,6 @@
 // The middleware that sets HttpContext.User from the caller's token, and refuses hub connections
-// without a valid one (401, problem details with code `unauthorized`); REST checks the caller in its
+// without a valid one (401, problem details with code `unauthorized`; 503 `unavailable` when the application
+// that must say whose an opaque token is cannot be asked); REST checks the caller in its
 // endpoint filter. It does not await the rest of the pipeline: a hub connection is one HTTP request
 // that lasts as long as the connection, and every middleware that awaits it keeps its state alive for
 // that long. ASP.NET Core's authentication and authorization middlewares (with the request scope,
@@ -17,7 +18,7 @@ internal static class CallerAuthentication
         var authenticator = app.ApplicationServices.GetRequiredService<CallerAuthenticator>();
         return app.Use(next => context =>
         {
-            var caller = authenticator.AuthenticateAsync(context.Request);
+            var caller = authenticator.AuthenticateAsync(context.Request, context.Request.Path.StartsWithSegments(hubPath));
             return caller.IsCompletedSuccessfully
                 ? Continue(context, caller.Result, next, hubPath)
                 : ContinueAsync(context, caller, next, hubPath);
@@ -40,8 +41,13 @@ internal static class CallerAuthentication
             return next(context);
         }
 
-        context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
+        var code = caller.Code ?? ErrorCodes.Unauthorized;
+        if (code == ErrorCodes.Unauthorized)
+        {
+            context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
+        }
+
         var detail = caller.Failure ?? "a token is required: Authorization: Bearer <token> or ?access_token=<token>";
-        return Problems.ForHub(ErrorCodes.Unauthorized, detail).ExecuteAsync(context);
+        return Problems.ForHub(code, detail).ExecuteAsync(context);
     }
 }

@@ -1,10 +1,12 @@
 // Says who a request comes from, by its token: an API key from Imq:ApiKeys (a `server`) or an HS256 JWT
 // whose `sub` is the user id (a `user`). One place for the rules, used by the hub and REST alike
-// (CallerAuthentication). JWT checks run synchronously: the signing key is local, nothing is fetched.
+// (CallerAuthentication). JWT checks run synchronously: the signing key is local, nothing is fetched. With the
+// `connect` call-out, a hub token that is neither asks the application (ConnectCallout); REST stays API-key only.
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using Imq.Backplane.Hosting;
+using Imq.Hubs.Callouts;
 using Imq.Hubs.Startup;
 using Imq.QueueServer.Model;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -12,8 +14,9 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Imq.Hubs.Auth;
 
-/// <summary>Who the caller is, or why that could not be told; both null when the request carries no token.</summary>
-internal readonly record struct Caller(ClaimsPrincipal? Principal, string? Failure);
+/// <summary>Who the caller is, or why that could not be told (<paramref name="Code"/>: the error code, unauthorized
+/// when null); all null when the request carries no token.</summary>
+internal readonly record struct Caller(ClaimsPrincipal? Principal, string? Failure, string? Code = null);
 
 internal sealed class CallerAuthenticator
 {
@@ -28,8 +31,11 @@ internal sealed class CallerAuthenticator
     private readonly ClaimsPrincipal _server = new(new ClaimsIdentity(
         [new Claim(ImqClaims.Role, ImqClaims.ServerRole)], ApiKeyScheme, ImqClaims.UserId, ImqClaims.Role));
 
-    public CallerAuthenticator(ImqOptions options, NodeSecrets secrets)
+    private readonly ConnectCallout? _connect;
+
+    public CallerAuthenticator(ImqOptions options, NodeSecrets secrets, ConnectCallout? connect = null)
     {
+        _connect = connect;
         _apiKeys = [.. secrets.ApiKeys.Select(Encoding.UTF8.GetBytes)];
         _parameters = new TokenValidationParameters
         {
@@ -47,7 +53,9 @@ internal sealed class CallerAuthenticator
         };
     }
 
-    public ValueTask<Caller> AuthenticateAsync(HttpRequest request)
+    /// <summary>Who sent <paramref name="request"/>; <paramref name="mayCallOut"/> lets an unknown token be asked of
+    /// the application (hub requests only).</summary>
+    public ValueTask<Caller> AuthenticateAsync(HttpRequest request, bool mayCallOut)
     {
         var token = BearerToken.Find(request);
         if (token is null)
@@ -55,9 +63,12 @@ internal sealed class CallerAuthenticator
             return ValueTask.FromResult(default(Caller));
         }
 
-        if (!BearerToken.LooksLikeJwt(token))
+        if (!BearerToken.LooksLikeJwt(token) || (_connect is not null && !_jwt.CanReadToken(token)))
         {
-            return ValueTask.FromResult(ApiKey(token));
+            var key = ApiKey(token);
+            return key.Principal is not null || !mayCallOut || _connect is null
+                ? ValueTask.FromResult(key)
+                : _connect.AuthenticateAsync(token, request.HttpContext.RequestAborted);
         }
 
         var validation = _jwt.ValidateTokenAsync(token, _parameters);

@@ -5,12 +5,14 @@
 // so members see the user go. When a node is lost with queues no replica took over (LocalGateway's
 // NodeLossTracker decides), those queues' members are told, and sessions whose home queue was among them
 // end with SessionEnded("home_lost"). Ending every session at shutdown is ShutdownNotice's; a connection
-// that reads too slowly is ended with SessionEnded("slow") by its outbound budget (SlowConsumers).
+// that reads too slowly is ended with SessionEnded("slow") by its outbound budget (SlowConsumers). A user's
+// session starting with no earlier one, and ending unreplaced, is told to the application (ISessionNotifier).
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Metrics;
 using Imq.Backplane.SignalR;
 using Imq.Backplane.Wire;
 using Imq.Hubs.Auth;
+using Imq.Hubs.Callouts;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
 using Imq.QueueServer.Model;
@@ -24,6 +26,7 @@ internal sealed partial class SessionManager(
     SessionDelivery gateway,
     SlowConsumers slow,
     DirectMessenger direct,
+    ISessionNotifier notifier,
     TimeProvider clock,
     ILogger<SessionManager> logger)
 {
@@ -49,9 +52,9 @@ internal sealed partial class SessionManager(
         var session = new Session(outbound, userId, isServer, gateway);
         gateway.Register(session);
 
-        if (userId is not null)
+        if (userId is not null && !await router.ClaimSessionAsync(userId, session.Ref))
         {
-            await router.ClaimSessionAsync(userId, session.Ref);
+            notifier.Online(userId);
         }
 
         await SessionDelivery.SendAsync(session, ClientEvents.Welcome, new ClientWelcome { UserId = userId, ConnectionId = connection.ConnectionId, Role = session.Role });
@@ -171,7 +174,13 @@ internal sealed partial class SessionManager(
         var left = new List<string>();
         if (session.UserId is { } userId && !session.Replaced && Interlocked.Exchange(ref session.SessionReleased, 1) == 0)
         {
-            await Quietly(Names.HomeQueueOf(userId), () => router.ReleaseSessionAsync(userId, session.Ref));
+            await Quietly(Names.HomeQueueOf(userId), async () =>
+            {
+                if (await router.ReleaseSessionAsync(userId, session.Ref))
+                {
+                    notifier.Offline(userId);
+                }
+            });
             left.Add(Names.HomeQueueOf(userId));
         }
 

@@ -4,6 +4,7 @@
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Hosting;
 using Imq.Hubs.Auth;
+using Imq.Hubs.Callouts;
 using Imq.Hubs.ClientHub;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Limits;
@@ -65,6 +66,7 @@ internal static class ImqNode
         }
         services.AddSingleton<IUserIdProvider, ImqUserIdProvider>();
         services.AddSingleton<CallerAuthenticator>();
+        services.AddCallouts(options);
         services.AddSingleton<RateLimits>();
 
         services.AddSignalR(o =>

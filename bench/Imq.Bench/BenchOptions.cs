@@ -6,11 +6,13 @@ namespace Imq.Bench;
 internal sealed record BenchOptions
 {
     public const string Usage =
-        "usage: dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|all] [--queues N] [--members M] [--sends S] [--rounds R] [--workers W] [--verbose] [--filter GLOB]\n" +
+        "usage: dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|callouts|all] [--queues N] [--members M] [--sends S] [--rounds R] [--workers W] [--verbose] [--filter GLOB]\n" +
         "  engine  ops/s per phase (create, join, send, leave, delete) and create+join+leave+delete churn; --queues default 10000\n" +
         "  memory  bytes per empty queue (managed and RSS); --queues default 1000000\n" +
         "  micro   BenchmarkDotNet (about 1-2 min): Send to a queue with 10 members, the bucket map's owner lookup,\n" +
         "          serialize-once fan-out to 10 and 100 recipients; --filter picks some by full name (e.g. '*Bucket*')\n" +
+        "  callouts  what a call-out adds to a join (cached and not) and a send, against the PHP example under php -S;\n" +
+        "          --rounds N runs N x 1000 calls of each (default 1)\n" +
         "  all     memory then engine (the default; well under a minute)";
 
     public string Scenario { get; init; } = "all";
@@ -39,7 +41,7 @@ internal sealed record BenchOptions
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
-            if (arg is "engine" or "memory" or "micro" or "all")
+            if (arg is "engine" or "memory" or "micro" or "callouts" or "all")
             {
                 options = options with { Scenario = arg };
                 continue;

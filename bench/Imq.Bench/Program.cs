@@ -1,5 +1,5 @@
 // The engine bench: measures Imq.QueueServer alone, without network or gateway.
-//   dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|all] [--queues N] ... [--filter GLOB]
+//   dotnet run -c Release --project bench/Imq.Bench -- [engine|memory|micro|callouts|all] [--queues N] ... [--filter GLOB]
 // "all" (the default) runs memory then engine (memory first, so its RSS baseline is a fresh process)
 // and takes seconds; "micro" (BenchmarkDotNet) runs only when asked. Exit code 1 if a check failed.
 using System.Runtime;
@@ -28,6 +28,11 @@ try
     {
         var scenario = new EngineScenario(options.Queues ?? 10_000, options.Members, options.SendsPerQueue, options.Workers, options.Verbose);
         scenario.Run(options.Rounds).Print(Console.Out);
+    }
+
+    if (options.Scenario is "callouts")
+    {
+        await CalloutScenario.RunAsync(1000 * (args.Contains("--rounds") ? options.Rounds : 1));
     }
 
     if (options.Scenario is "micro")

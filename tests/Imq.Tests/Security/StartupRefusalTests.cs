@@ -46,7 +46,7 @@ public sealed class StartupRefusalTests
     public void The_example_configuration_is_refused_for_each_placeholder_it_holds()
     {
         var e = Assert.Throws<OptionsValidationException>(() => ImqNode.Build([], b => b.Configuration.AddJsonFile(Path.Combine(Repository.Root, "appsettings.example.json"))));
-        foreach (var key in new[] { "Imq:ApiKeys", "Imq:Auth:JwtSigningKey", "Imq:Cluster:Secret" })
+        foreach (var key in new[] { "Imq:ApiKeys", "Imq:Auth:JwtSigningKey", "Imq:Cluster:Secret", "Imq:Callouts:Secret" })
         {
             Assert.Contains($"{key} still holds the example configuration's placeholder ('replace-with-...'): set a random value of your own (generate one with `openssl rand -base64 48`)", e.Failures);
         }
