@@ -24,3 +24,10 @@ internal interface ILocalMember
 {
     ILocalDeliveryHandler Handler { get; }
 }
+
+/// <summary>A handler that can end one of its connections on request (the admin console's disconnect).</summary>
+internal interface IConnectionEnder
+{
+    /// <summary>Tells the connection its session ended (<paramref name="reason"/>) and closes it.</summary>
+    Task EndConnectionAsync(Member member, string reason);
+}

@@ -56,6 +56,19 @@ internal struct HistoryRing
         return result;
     }
 
+    /// <summary>Copies the newest <paramref name="limit"/> events, oldest first.</summary>
+    public readonly List<SequencedEvent> Newest(int limit)
+    {
+        var take = Math.Clamp(limit, 0, _count);
+        var result = new List<SequencedEvent>(take);
+        for (var i = _count - take; i < _count; i++)
+        {
+            result.Add(_items![(_start + i) % _items.Length]);
+        }
+
+        return result;
+    }
+
     private void Grow(int capacity)
     {
         var size = _items is null ? Math.Min(4, capacity) : Math.Min(_items.Length * 2, capacity);
