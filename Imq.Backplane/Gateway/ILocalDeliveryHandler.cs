@@ -31,3 +31,9 @@ internal interface IConnectionEnder
     /// <summary>Tells the connection its session ended (<paramref name="reason"/>) and closes it.</summary>
     Task EndConnectionAsync(Member member, string reason);
 }
+
+/// <summary>Counts the client connections of one kind this process holds (ImqHub's sessions), for the node's status.</summary>
+internal interface IConnectionCounter
+{
+    int ConnectionCount { get; }
+}

@@ -11,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Imq.Backplane.Node;
 
-internal sealed class NodeReadout(QueueEngine engine, LocalGateway gateway, ImqOptions options, IServiceProvider services)
+internal sealed class NodeReadout(QueueEngine engine, LocalGateway gateway, IEnumerable<IConnectionCounter> counters, ImqOptions options, IServiceProvider services)
 {
     /// <summary>The most names one page of a queue listing holds.</summary>
     public const int MaxPage = 100;
@@ -19,7 +19,9 @@ internal sealed class NodeReadout(QueueEngine engine, LocalGateway gateway, ImqO
     public StatusReply Status() => new()
     {
         NodeId = gateway.Id,
-        Connections = gateway.ConnectionCount,
+        // The host's own count of client connections (ImqHub's sessions, as /metrics shows them) where it
+        // keeps one; else every member this process holds (an app's hub connections and its listeners).
+        Connections = counters.Any() ? counters.Sum(c => c.ConnectionCount) : gateway.ConnectionCount,
         Sessions = engine.Sessions.Count,
         Queues = engine.QueueCount,
         Events = engine.Counters.EventsPublished,

@@ -14,7 +14,7 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace Imq.Hubs.Sessions;
 
-internal sealed class SessionDelivery : ILocalDeliveryHandler, IConnectionEnder
+internal sealed class SessionDelivery : ILocalDeliveryHandler, IConnectionEnder, IConnectionCounter
 {
     private int _count;
     private readonly IServiceProvider _services;

@@ -49,6 +49,7 @@ internal static class ImqNode
         services.TryAddSingleton(TimeProvider.System);
         services.AddImqCore();
         services.AddSingleton<SessionDelivery>();
+        services.AddSingleton<Imq.Backplane.Gateway.IConnectionCounter>(sp => sp.GetRequiredService<SessionDelivery>());
         services.AddSingleton<ClusterView>();
         services.AddSingleton<QueueDirectory>();
         services.AddSingleton<UserLookup>();
@@ -94,7 +95,10 @@ internal static class ImqNode
 
             // Blazor's AddSignalR registers SignalR's plain JSON protocol again, which would replace ImqHub's
             // wrapper of it; the circuits' own protocol (blazorpack) stays.
-            services.RemoveAll(d => d.ServiceType == typeof(IHubProtocol) && d.ImplementationType == typeof(JsonHubProtocol));
+            foreach (var plain in services.Where(d => d.ServiceType == typeof(IHubProtocol) && d.ImplementationType == typeof(JsonHubProtocol)).ToList())
+            {
+                services.Remove(plain);
+            }
         }
 
         services.AddSingleton<ReadyState>();
