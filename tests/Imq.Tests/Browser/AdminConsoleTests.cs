@@ -65,6 +65,12 @@ public sealed class AdminConsoleTests
             File.Copy(Path.Combine(shots, "cluster.png"), Path.Combine(Repository.Root, "docs", "admin-cluster.png"), overwrite: true);
         }
 
+        // A narrow window: the page fits its width (wide tables scroll inside their card).
+        await page.SetViewportSizeAsync(420, 800);
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the cluster page is wider than a 420 px window");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "cluster-narrow.png"), FullPage = true });
+        await page.SetViewportSizeAsync(1280, 800);
+
         // Drain node-3 from the console: the map changes under the same page (no reload: the marker stays).
         await page.EvaluateAsync("() => window.imqMarker = 42");
         await page.Locator("tr[data-node=node-3] button.drain").ClickAsync();
