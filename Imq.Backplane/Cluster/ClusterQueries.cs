@@ -1,6 +1,6 @@
 // The admin console's and REST's questions to the nodes of the cluster, one node at a time or all at once:
-// a node's status, the public queues it owns by prefix (merged into one page across nodes), ending a
-// connection a node holds. This node answers from NodeReadout directly; another node over gRPC
+// a node's status, the public queues it owns by prefix (merged into one page across nodes), the queues of a
+// connection a node holds and ending it. This node answers from NodeReadout directly; another node over gRPC
 // (QueueNodeService), on a channel kept per address. Every call has a short deadline: an unreachable node
 // answers nothing rather than holding the page up.
 using System.Collections.Concurrent;
@@ -64,6 +64,19 @@ internal sealed class ClusterQueries(NodeReadout self, LocalGateway local, NodeC
         var request = new EndConnectionRequest { ConnectionId = connectionId, Reason = reason };
         var reply = await CallAsync(node, (client, deadline) => client.EndConnectionAsync(request, deadline: deadline, cancellationToken: ct).ResponseAsync);
         return reply?.Found == true;
+    }
+
+    /// <summary>The queues of the connection <paramref name="connectionId"/> on the gateway <paramref name="node"/>; null when it is not there or did not answer.</summary>
+    public async Task<IReadOnlyList<string>?> QueuesOfAsync(NodeAddress node, string connectionId, CancellationToken ct)
+    {
+        if (node.Id == local.Id)
+        {
+            return local.QueuesOf(connectionId);
+        }
+
+        var request = new ConnectionQueuesRequest { ConnectionId = connectionId };
+        var reply = await CallAsync(node, (client, deadline) => client.ConnectionQueuesAsync(request, deadline: deadline, cancellationToken: ct).ResponseAsync);
+        return reply is { Found: true } ? [.. reply.Queues] : null;
     }
 
     public void Dispose()

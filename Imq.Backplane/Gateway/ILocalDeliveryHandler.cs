@@ -25,9 +25,12 @@ internal interface ILocalMember
     ILocalDeliveryHandler Handler { get; }
 }
 
-/// <summary>A handler that can end one of its connections on request (the admin console's disconnect).</summary>
-internal interface IConnectionEnder
+/// <summary>A handler that answers for its connections on request (the admin console and REST: a user's queues, disconnect).</summary>
+internal interface IConnectionControl
 {
+    /// <summary>The queues the connection is in, in name order.</summary>
+    IReadOnlyList<string> QueuesOf(Member member);
+
     /// <summary>Tells the connection its session ended (<paramref name="reason"/>) and closes it.</summary>
     Task EndConnectionAsync(Member member, string reason);
 }

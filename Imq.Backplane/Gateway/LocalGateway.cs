@@ -48,14 +48,18 @@ internal sealed class LocalGateway(string gatewayId) : IGateway, IDeliverySink
     /// </summary>
     public async Task<bool> EndConnectionAsync(string connectionId, string reason)
     {
-        if (Find(connectionId) is not { } member || member is not ILocalMember { Handler: IConnectionEnder ender })
+        if (Find(connectionId) is not { } member || member is not ILocalMember { Handler: IConnectionControl control })
         {
             return false;
         }
 
-        await ender.EndConnectionAsync(member, reason);
+        await control.EndConnectionAsync(member, reason);
         return true;
     }
+
+    /// <summary>The queues of the connection <paramref name="connectionId"/> if this process holds it and its handler tells them; null otherwise.</summary>
+    public IReadOnlyList<string>? QueuesOf(string connectionId) =>
+        Find(connectionId) is { } member && member is ILocalMember { Handler: IConnectionControl control } ? control.QueuesOf(member) : null;
 
     public void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
     {

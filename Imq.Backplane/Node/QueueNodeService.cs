@@ -49,6 +49,14 @@ internal sealed partial class QueueNodeService(
     public override async Task<EndConnectionReply> EndConnection(EndConnectionRequest request, ServerCallContext context) =>
         new() { Found = await local.EndConnectionAsync(request.ConnectionId, request.Reason) };
 
+    public override Task<ConnectionQueuesReply> ConnectionQueues(ConnectionQueuesRequest request, ServerCallContext context)
+    {
+        var queues = local.QueuesOf(request.ConnectionId);
+        var reply = new ConnectionQueuesReply { Found = queues is not null };
+        reply.Queues.AddRange(queues ?? []);
+        return Task.FromResult(reply);
+    }
+
     /// <summary>An owner streams the buckets this node replicates for it; each frame is acknowledged once held.</summary>
     public override async Task Replicate(IAsyncStreamReader<ReplicaFrame> requestStream, IServerStreamWriter<ReplicaAck> responseStream, ServerCallContext context)
     {

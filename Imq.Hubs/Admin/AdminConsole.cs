@@ -108,7 +108,7 @@ internal sealed class AdminConsole(
 
     public Task<UserView> GetUserAsync(string userId, int newest, CancellationToken ct) => GuardAsync(async () =>
     {
-        var user = await users.FindAsync(userId);
+        var user = await users.FindAsync(userId, ct);
         var (count, messages) = await users.StoredAsync(userId, newest, ct);
         return new UserView(userId, user.Online, user.Gateway, user.Queues, count, [.. messages.Select(m => new StoredView(m.Id, m.Sender, m.Data))]);
     });

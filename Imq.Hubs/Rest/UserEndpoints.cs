@@ -1,5 +1,5 @@
 // REST for users (docs/PROTOCOL.md): whether a user is online, on which gateway and in which queues
-// (the queues only when asked on the gateway holding the session), the reliable messages stored for a user,
+// (asked of the gateway holding the session), the reliable messages stored for a user,
 // ending a user's connection, and direct messages to a user, delivered now or, when reliable, stored until
 // the user is back. UserLookup does the reading and the disconnect, for the admin console too.
 using System.Text.Json;
@@ -37,9 +37,9 @@ internal static class UserEndpoints
             return Results.Json(new { status }, RestJson.Options);
         });
 
-        api.MapGet("/users/{userId}", async (string userId, UserLookup users) =>
+        api.MapGet("/users/{userId}", async (string userId, UserLookup users, CancellationToken ct) =>
         {
-            var user = await users.FindAsync(userId);
+            var user = await users.FindAsync(userId, ct);
             return Results.Json(new { online = user.Online, gateway = user.Gateway, queues = user.Queues ?? [] }, RestJson.Options);
         });
 

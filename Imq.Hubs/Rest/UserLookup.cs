@@ -1,6 +1,6 @@
 // A user as REST and the admin console see them: online or not, the gateway holding the session, the
-// queues it is in (known only on that gateway), the reliable messages stored for it, and ending its
-// connection wherever it is (through ClusterQueries when another gateway holds it).
+// queues it is in (asked of that gateway), the reliable messages stored for it, and ending its connection
+// wherever it is (through ClusterQueries when another gateway holds it).
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Gateway;
 using Imq.Hubs.Reliable;
@@ -9,7 +9,7 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;
 
-/// <summary>A user's session: where it is, and its queues when this gateway holds it (null: ask that gateway).</summary>
+/// <summary>A user's session: where it is, and its queues (null when the gateway holding it did not answer).</summary>
 internal sealed record UserState(string UserId, bool Online, string? Gateway, IReadOnlyList<string>? Queues);
 
 internal sealed class UserLookup(QueueRouter router, SessionDelivery gateway, IReliableStore store, ClusterQueries queries, IServiceProvider services)
@@ -17,7 +17,7 @@ internal sealed class UserLookup(QueueRouter router, SessionDelivery gateway, IR
     /// <summary>The most stored messages one read returns.</summary>
     public const int MaxMessages = 100;
 
-    public async Task<UserState> FindAsync(string userId)
+    public async Task<UserState> FindAsync(string userId, CancellationToken ct = default)
     {
         Names.CheckUserId(userId);
         var member = await router.FindSessionAsync(userId);
@@ -26,8 +26,8 @@ internal sealed class UserLookup(QueueRouter router, SessionDelivery gateway, IR
             return new UserState(userId, false, null, null);
         }
 
-        var local = member.GatewayId == gateway.Id ? gateway.Find(member.ConnectionId) : null;
-        return new UserState(userId, true, member.GatewayId, local is null ? null : [.. local.Queues.Keys.Order(StringComparer.Ordinal)]);
+        var holder = await GatewayOfAsync(member, ct);
+        return new UserState(userId, true, member.GatewayId, await queries.QueuesOfAsync(holder, member.ConnectionId, ct));
     }
 
     /// <summary>How many reliable messages wait for the user, and the newest <paramref name="limit"/>, newest first.</summary>
@@ -53,18 +53,29 @@ internal sealed class UserLookup(QueueRouter router, SessionDelivery gateway, IR
             return false;
         }
 
-        string? url = null;
-        if (member.GatewayId != gateway.Id && router.IsCluster)
+        var holder = await GatewayOfAsync(member, ct);
+        if (holder.Id != gateway.Id && holder.Url is null)
         {
-            var ownership = services.GetRequiredService<ClusterOwnership>();
-            url = ownership.UrlOf(member.GatewayId);
-            if (url is null)
-            {
-                await ownership.RefreshUrlsAsync(ct);
-                url = ownership.UrlOf(member.GatewayId) ?? throw new ImqException(ErrorCodes.Unavailable, $"gateway {member.GatewayId} has no known address");
-            }
+            throw new ImqException(ErrorCodes.Unavailable, $"gateway {member.GatewayId} has no known address");
         }
 
-        return await queries.EndConnectionAsync(new NodeAddress(member.GatewayId, url), member.ConnectionId, SessionManager.Disconnected, ct);
+        return await queries.EndConnectionAsync(holder, member.ConnectionId, SessionManager.Disconnected, ct);
+    }
+
+    /// <summary>The gateway holding <paramref name="member"/>, with its address from the registry (null: this node, or not known).</summary>
+    private async Task<NodeAddress> GatewayOfAsync(Imq.Backplane.Wire.MemberRef member, CancellationToken ct)
+    {
+        if (member.GatewayId == gateway.Id || !router.IsCluster)
+        {
+            return new NodeAddress(member.GatewayId, null);
+        }
+
+        var ownership = services.GetRequiredService<ClusterOwnership>();
+        if (ownership.UrlOf(member.GatewayId) is null)
+        {
+            await ownership.RefreshUrlsAsync(ct);
+        }
+
+        return new NodeAddress(member.GatewayId, ownership.UrlOf(member.GatewayId));
     }
 }

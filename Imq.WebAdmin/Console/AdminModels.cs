@@ -37,7 +37,7 @@ internal sealed record MountView(string Name, string Type, long Version, IReadOn
 /// <summary>One sequenced event of a room's history; <see cref="Text"/> is its data or changes as compact JSON.</summary>
 internal sealed record HistoryEntry(long Seq, string Kind, string Mount, string? From, string Text);
 
-/// <summary>A user: online or not, the gateway holding the session, its rooms (known only on that gateway), stored reliable messages.</summary>
+/// <summary>A user: online or not, the gateway holding the session, its rooms (null when that gateway did not answer), stored reliable messages.</summary>
 internal sealed record UserView(string UserId, bool Online, string? Gateway, IReadOnlyList<string>? Rooms, int StoredCount, IReadOnlyList<StoredView> Newest);
 
 internal sealed record StoredView(string Id, string? Sender, string Data);

@@ -25,11 +25,11 @@ public sealed class UsersAndLivePageTests : ConsoleTest
     }
 
     [Fact]
-    public void An_online_user_held_elsewhere_points_to_its_gateway_and_an_offline_one_says_offline()
+    public void An_online_user_whose_gateway_did_not_answer_says_so_and_an_offline_one_says_offline()
     {
         Admin.Users["carol"] = new UserView("carol", true, "n3", null, 0, []);
         var page = LookUp("carol");
-        Assert.Contains("open the console there", page.Markup, StringComparison.Ordinal);
+        Assert.Contains("(n3) did not say which rooms", page.Markup, StringComparison.Ordinal);
 
         page.Find("#user-id").Change("dave");
         page.Find("form.row").Submit();

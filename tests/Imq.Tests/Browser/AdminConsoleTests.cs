@@ -98,13 +98,14 @@ public sealed class AdminConsoleTests
         await Expect(page.Locator("table.history tbody tr").First).ToContainTextAsync("from the console");
         await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "rooms.png") });
 
-        // Users: alice online on node-2 in the room; bob away with the message stored for him.
+        // Users: alice online on node-2 in the room (node-2 says which rooms); bob away with the message stored for him.
         await page.Locator("nav a[href=users]").ClickAsync();
         await Expect(page.Locator("h1[data-interactive]")).ToHaveTextAsync("Users");
         await page.Locator("#user-id").FillAsync("alice");
         await page.Locator("#lookup").ClickAsync();
         await Expect(page.Locator("#presence")).ToHaveTextAsync("online");
         await Expect(page.Locator("#gateway")).ToHaveTextAsync("node-2");
+        await Expect(page.Locator("#user-rooms li")).ToHaveTextAsync([room]);
         await page.Locator("#user-id").FillAsync("bob");
         await page.Locator("#lookup").ClickAsync();
         await Expect(page.Locator("#presence")).ToHaveTextAsync("offline");
