@@ -7,6 +7,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Imq.Hubs.ClientProtocol;
 using Imq.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Imq.Tests.Admin;
 
@@ -98,6 +100,15 @@ public sealed partial class AdminSignInTests : IAsyncLifetime
         Assert.Equal("disconnected", (await alice.WaitForAsync("SessionEnded")).Arg<string>(0));
         var (status, code, _) = await ImqRest.ProblemOf(await _node.Rest.PostAsync("/api/v1/users/nobody/disconnect", null));
         Assert.Equal((HttpStatusCode.NotFound, "not_found"), (status, code));
+    }
+
+    [Fact]
+    public void The_console_leaves_the_hubs_protocols_as_they_were()
+    {
+        // Blazor's registration adds SignalR's plain JSON protocol again; ImqHub must keep its own wrappers.
+        var protocols = _node.Services.GetServices<IHubProtocol>().ToList();
+        Assert.Equal(["blazorpack", "json", "messagepack"], protocols.Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.All(protocols.Where(p => p.Name != "blazorpack"), p => Assert.IsType<ImqHubProtocol>(p));
     }
 
     /// <summary>A client that keeps cookies (as a browser does) and shows redirects instead of following them.</summary>
