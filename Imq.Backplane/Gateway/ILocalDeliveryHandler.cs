@@ -24,3 +24,19 @@ internal interface ILocalMember
 {
     ILocalDeliveryHandler Handler { get; }
 }
+
+/// <summary>A handler that answers for its connections on request (the admin console and REST: a user's queues, disconnect).</summary>
+internal interface IConnectionControl
+{
+    /// <summary>The queues the connection is in, in name order.</summary>
+    IReadOnlyList<string> QueuesOf(Member member);
+
+    /// <summary>Tells the connection its session ended (<paramref name="reason"/>) and closes it.</summary>
+    Task EndConnectionAsync(Member member, string reason);
+}
+
+/// <summary>Counts the client connections of one kind this process holds (ImqHub's sessions), for the node's status.</summary>
+internal interface IConnectionCounter
+{
+    int ConnectionCount { get; }
+}

@@ -39,6 +39,28 @@ internal sealed class LocalGateway(string gatewayId) : IGateway, IDeliverySink
 
     public Member? Find(string connectionId) => _members.GetValueOrDefault(connectionId);
 
+    /// <summary>How many connections this process holds (ImqHub sessions and app hubs' connections).</summary>
+    public int ConnectionCount => _members.Count;
+
+    /// <summary>
+    /// Ends the connection <paramref name="connectionId"/> if this process holds it and its handler can end
+    /// connections (ImqHub sessions: SessionEnded(reason), then a close that allows reconnect); false otherwise.
+    /// </summary>
+    public async Task<bool> EndConnectionAsync(string connectionId, string reason)
+    {
+        if (Find(connectionId) is not { } member || member is not ILocalMember { Handler: IConnectionControl control })
+        {
+            return false;
+        }
+
+        await control.EndConnectionAsync(member, reason);
+        return true;
+    }
+
+    /// <summary>The queues of the connection <paramref name="connectionId"/> if this process holds it and its handler tells them; null otherwise.</summary>
+    public IReadOnlyList<string>? QueuesOf(string connectionId) =>
+        Find(connectionId) is { } member && member is ILocalMember { Handler: IConnectionControl control } ? control.QueuesOf(member) : null;
+
     public void Deliver(QueueEvent queueEvent, IReadOnlyList<Member> recipients)
     {
         if (recipients.Count == 0)

@@ -46,6 +46,13 @@ internal sealed class QueueRouter(IOwnership ownership, OperationExecutor execut
     public async Task<QueueSnapshot> SnapshotAsync(string queue) =>
         Snapshot(await CallAsync(new Operation { Queue = queue, Snapshot = new() }));
 
+    /// <summary>The newest <paramref name="limit"/> sequenced events the queue still holds, oldest first.</summary>
+    public async Task<IReadOnlyList<SequencedEvent>> HistoryAsync(string queue, int limit)
+    {
+        var reply = await CallAsync(new Operation { Queue = queue, History = new() { Limit = Math.Clamp(limit, 0, PeerInput.HistoryLimit) } });
+        return reply.History is null ? [] : [.. reply.History.Events_.Select(EventCodec.FromWire).OfType<SequencedEvent>()];
+    }
+
     public async Task<QueueSnapshot> JoinAsync(string queue, MemberRef member, bool announceJoined = false) =>
         Snapshot(await CallAsync(new Operation { Queue = queue, Join = new() { Member = member, AnnounceJoined = announceJoined } }));
 

@@ -65,6 +65,8 @@ internal static class ImqCoreServices
         services.AddSingleton<ReplicaStore>();
         services.AddSingleton<IReplicaAcknowledgements>(sp => Core(sp).IsCluster ? sp.GetRequiredService<ReplicaLinks>() : new NoReplicas());
         services.AddSingleton<OperationExecutor>();
+        services.AddSingleton<NodeReadout>();
+        services.AddSingleton<ClusterQueries>();
         services.AddSingleton(sp => new QueueRouter(
             sp.GetRequiredService<IOwnership>(),
             sp.GetRequiredService<OperationExecutor>(),

@@ -57,6 +57,10 @@ public sealed partial class ImqOptions
     /// <c>Imq:Roles</c> is empty (the default).</summary>
     public string RolesText => Roles.Count == 0 ? "gateway,queue,admin,boss" : string.Join(',', Roles);
 
+    /// <summary>Whether this node has <paramref name="role"/> (every role when <c>Imq:Roles</c> is empty).</summary>
+    /// <param name="role">gateway, queue, admin or boss.</param>
+    public bool HasRole(string role) => RolesText.Split(',').Contains(role, StringComparer.Ordinal);
+
     /// <summary>The node id in use: <c>Imq:NodeId</c> when set; by default the host name in lower case,
     /// followed by <c>-{port}</c> of <c>Imq:Cluster:AdvertiseUrl</c> when that is set.</summary>
     public string ResolvedNodeId

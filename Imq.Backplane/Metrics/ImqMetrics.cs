@@ -117,10 +117,13 @@ internal static class DisconnectReasons
     /// <summary>The gateway cut a client that did not keep up with its events.</summary>
     public const string Slow = "slow";
 
+    /// <summary>An operator ended the connection from the admin console or REST (SessionEnded "disconnected").</summary>
+    public const string Disconnected = "disconnected";
+
     /// <summary>Any other ending the server gave.</summary>
     public const string Other = "other";
 
-    public static readonly string[] All = [Closed, Timeout, Error, Replaced, Shutdown, HomeLost, Slow, Other];
+    public static readonly string[] All = [Closed, Timeout, Error, Replaced, Shutdown, HomeLost, Slow, Disconnected, Other];
 }
 
 /// <summary>The kinds of bucket map change that move buckets, as <c>imq_bucket_moves_total</c> tags them.</summary>

@@ -67,7 +67,7 @@ internal sealed class OperationExecutor(
     }
 
     /// <summary>Whether an operation changes the queue (or session) so that its replicas must hold it before the answer.</summary>
-    private static bool Changes(OpOneofCase op) => op is not (OpOneofCase.Exists or OpOneofCase.Snapshot or OpOneofCase.FindSession
+    private static bool Changes(OpOneofCase op) => op is not (OpOneofCase.Exists or OpOneofCase.Snapshot or OpOneofCase.History or OpOneofCase.FindSession
         or OpOneofCase.Direct or OpOneofCase.ReliablePending or OpOneofCase.Announce or OpOneofCase.AnyMember or OpOneofCase.Forget);
 
     private async Task<OperationReply> RunAsync(Operation o)
@@ -84,6 +84,8 @@ internal sealed class OperationExecutor(
                 return Answer(engine.Exists(q));
             case OpOneofCase.Snapshot:
                 return Snapshot(await engine.SnapshotAsync(q));
+            case OpOneofCase.History:
+                return History(await engine.HistoryAsync(q, o.History.Limit));
             case OpOneofCase.Join:
                 return await JoinAsync(q, o.Join);
             case OpOneofCase.Resume:
@@ -182,6 +184,17 @@ internal sealed class OperationExecutor(
     private static OperationReply Seq(long seq) => new() { Seq = seq };
 
     private static OperationReply Snapshot(Imq.QueueServer.Model.QueueSnapshot s) => new() { Snapshot = EventCodec.ToWire(s) };
+
+    private static OperationReply History(List<SequencedEvent> events)
+    {
+        var history = new Events();
+        foreach (var e in events)
+        {
+            history.Events_.Add(EventCodec.ToWire(e));
+        }
+
+        return new OperationReply { History = history };
+    }
 
     private static OperationReply MemberReply(Member? member) => member is null ? new OperationReply() : new OperationReply { Member = WireValues.RefOf(member) };
 

@@ -23,6 +23,8 @@ internal sealed partial class QueueNodeService(
     ClusterSettings settings,
     ProcessInstance instance,
     IHostApplicationLifetime lifetime,
+    NodeReadout readout,
+    Gateway.LocalGateway local,
     ILogger<QueueNodeService> logger)
     : QueueNode.QueueNodeBase
 {
@@ -34,6 +36,26 @@ internal sealed partial class QueueNodeService(
 
     public override Task<ReleaseBucketsReply> ReleaseBuckets(ReleaseBucketsRequest request, ServerCallContext context) =>
         release.ReleaseAsync(request, context.CancellationToken);
+
+    public override Task<StatusReply> Status(StatusRequest request, ServerCallContext context) => Task.FromResult(readout.Status());
+
+    public override Task<ListQueuesReply> ListQueues(ListQueuesRequest request, ServerCallContext context)
+    {
+        var reply = new ListQueuesReply();
+        reply.Names.AddRange(readout.ListQueues(request.Prefix, request.After, request.Limit));
+        return Task.FromResult(reply);
+    }
+
+    public override async Task<EndConnectionReply> EndConnection(EndConnectionRequest request, ServerCallContext context) =>
+        new() { Found = await local.EndConnectionAsync(request.ConnectionId, request.Reason) };
+
+    public override Task<ConnectionQueuesReply> ConnectionQueues(ConnectionQueuesRequest request, ServerCallContext context)
+    {
+        var queues = local.QueuesOf(request.ConnectionId);
+        var reply = new ConnectionQueuesReply { Found = queues is not null };
+        reply.Queues.AddRange(queues ?? []);
+        return Task.FromResult(reply);
+    }
 
     /// <summary>An owner streams the buckets this node replicates for it; each frame is acknowledged once held.</summary>
     public override async Task Replicate(IAsyncStreamReader<ReplicaFrame> requestStream, IServerStreamWriter<ReplicaAck> responseStream, ServerCallContext context)

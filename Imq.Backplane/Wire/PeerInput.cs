@@ -21,6 +21,9 @@ internal static class PeerInput
     /// <summary>The record separator that ends each frame of SignalR's JSON protocol.</summary>
     private const byte RecordSeparator = 0x1e;
 
+    /// <summary>The most events one History operation reads.</summary>
+    public const int HistoryLimit = 1000;
+
     /// <summary>Checks an operation another gateway sent this node, and re-encodes its JSON values in place.</summary>
     public static void CheckOperation(Operation o, int maxDataBytes)
     {
@@ -100,6 +103,13 @@ internal static class PeerInput
                 if (o.Announce.Event is null)
                 {
                     throw ImqException.Invalid("announce carries no event");
+                }
+
+                break;
+            case Operation.OpOneofCase.History:
+                if (o.History.Limit is < 0 or > HistoryLimit)
+                {
+                    throw ImqException.Invalid($"history takes at most {HistoryLimit} events");
                 }
 
                 break;

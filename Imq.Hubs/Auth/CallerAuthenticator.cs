@@ -77,6 +77,28 @@ internal sealed class CallerAuthenticator
             : AwaitUserAsync(validation);
     }
 
+    /// <summary>
+    /// A fingerprint of <paramref name="key"/> (hex of its SHA-256) when it is one of the API keys, compared in
+    /// constant time; null otherwise. The admin console keeps it in its cookie to find out, at each request,
+    /// whether the key that signed in is still configured.
+    /// </summary>
+    public string? FingerprintOf(string key) => ApiKey(key).Principal is null ? null : Fingerprint(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>Whether <paramref name="fingerprint"/> is the fingerprint of one of the API keys.</summary>
+    public bool IsKeyFingerprint(string fingerprint)
+    {
+        var given = Encoding.UTF8.GetBytes(fingerprint);
+        var known = false;
+        foreach (var key in _apiKeys)
+        {
+            known |= CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(Fingerprint(key)));
+        }
+
+        return known;
+    }
+
+    private static string Fingerprint(byte[] key) => Convert.ToHexStringLower(SHA256.HashData(key));
+
     private static async ValueTask<Caller> AwaitUserAsync(Task<TokenValidationResult> validation) => User(await validation);
 
     private Caller ApiKey(string token)

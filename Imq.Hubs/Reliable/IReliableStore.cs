@@ -61,6 +61,9 @@ internal interface IReliableStore
     /// <summary>Deletes the messages of <paramref name="recipient"/> whose id is in <paramref name="ids"/>; returns how many.</summary>
     Task<int> AckAsync(string recipient, IReadOnlyList<string> ids, CancellationToken ct);
 
+    /// <summary>The recipient's newest <paramref name="limit"/> stored messages (expired ones included until pruned), newest first.</summary>
+    Task<IReadOnlyList<StoredMessage>> NewestAsync(string recipient, int limit, CancellationToken ct);
+
     /// <summary>How many messages are stored for <paramref name="recipient"/>, expired ones not yet deleted included.</summary>
     Task<int> CountAsync(string recipient, CancellationToken ct);
 

@@ -134,6 +134,20 @@ internal abstract class SqlReliableStore(TimeProvider clock) : IReliableStore
         return deleted;
     }
 
+    public async Task<IReadOnlyList<StoredMessage>> NewestAsync(string recipient, int limit, CancellationToken ct)
+    {
+        if (KnownEmpty)
+        {
+            return [];
+        }
+
+        await using var db = await OpenAsync(ct);
+        var rows = await db.QueryAsync<StoredMessage>(
+            $"SELECT {Columns} FROM reliable_messages WHERE recipient = @recipient ORDER BY seq DESC LIMIT @limit",
+            new { recipient, limit });
+        return rows.AsList();
+    }
+
     public async Task<int> CountAsync(string recipient, CancellationToken ct)
     {
         await using var db = await OpenAsync(ct);

@@ -1,4 +1,4 @@
-// GET /api/v1/cluster: the bucket map (version, bits, owner and replicas of each bucket), the nodes with
+// The cluster as this node sees it, for REST and the admin console alike. GET /api/v1/cluster: the bucket map (version, bits, owner and replicas of each bucket), the nodes with
 // their state (up, draining, down) and bucket counts, and this node's counters. A single node shows itself
 // holding the one bucket, without replicas. And the checks of POST /api/v1/cluster/nodes/{id}/drain before
 // it marks the node draining in the registry (NodeDrain and the boss do the rest).
@@ -10,8 +10,15 @@ using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;
 
+/// <summary>A node as the registry and the map show it: state up, draining or down, buckets owned, heartbeat age (null on a single node).</summary>
+internal sealed record ClusterNodeState(string Id, string? Url, string State, int Buckets, double? HeartbeatAgeSeconds);
+
+/// <summary>The map (owner and replicas of each bucket) and the nodes, as this node sees them now.</summary>
+internal sealed record ClusterState(long Version, int Bits, IReadOnlyList<string> Owners, IReadOnlyList<IReadOnlyList<string>> Replicas, IReadOnlyList<ClusterNodeState> Nodes, string SelfId, bool IsBoss, bool IsCluster);
+
 internal sealed class ClusterView(QueueEngine engine, SessionDelivery gateway, IServiceProvider services)
 {
+    /// <summary>GET /api/v1/cluster's answer: <see cref="ReadAsync"/> and this node's counters.</summary>
     public async Task<object> DescribeAsync()
     {
         var counters = new
@@ -22,18 +29,23 @@ internal sealed class ClusterView(QueueEngine engine, SessionDelivery gateway, I
             events = engine.Counters.EventsPublished,
             deliveries = engine.Counters.Deliveries,
         };
+        var state = await ReadAsync();
+        var nodes = state.Nodes.Select(n => new { id = n.Id, url = n.Url, state = n.State, buckets = n.Buckets });
+        return state.IsCluster
+            ? new { version = state.Version, bits = state.Bits, buckets = state.Owners, replicas = state.Replicas, nodes, self = new { id = state.SelfId, boss = state.IsBoss }, counters }
+            : new { version = state.Version, bits = state.Bits, buckets = state.Owners, replicas = state.Replicas, nodes, counters };
+    }
+
+    /// <summary>
+    /// The bucket map and the registry's nodes with their state (up, draining, down), bucket counts and heartbeat
+    /// ages. A single node shows itself holding the one bucket (bits 0), without replicas.
+    /// </summary>
+    public async Task<ClusterState> ReadAsync()
+    {
         if (!services.GetRequiredService<ImqOptions>().IsCluster)
         {
             var nodeId = gateway.Id;
-            return new
-            {
-                version = 1,
-                bits = 0,
-                buckets = new[] { nodeId },
-                replicas = new[] { Array.Empty<string>() },
-                nodes = new[] { new { id = nodeId, url = (string?)null, state = "up", buckets = 1 } },
-                counters,
-            };
+            return new ClusterState(1, 0, [nodeId], [[]], [new ClusterNodeState(nodeId, null, "up", 1, null)], nodeId, true, false);
         }
 
         var watcher = services.GetRequiredService<MapWatcher>();
@@ -41,18 +53,16 @@ internal sealed class ClusterView(QueueEngine engine, SessionDelivery gateway, I
         var settings = services.GetRequiredService<ClusterSettings>();
         var map = watcher.Current;
         var perNode = map.BucketsPerNode();
-        var live = (await store.LiveNodesAsync(settings.DeadAfter, default)).Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var draining = await store.DrainingNodesAsync(default);
-        var nodes = (await store.AllNodesAsync(default)).Select(n => new
-        {
-            id = n.Id,
-            url = n.Url,
-            state = !live.Contains(n.Id) ? "down" : draining.Contains(n.Id) ? "draining" : "up",
-            buckets = perNode.GetValueOrDefault(n.Id),
-        });
+        var nodes = (await store.NodesWithAgesAsync(default)).Select(n => new ClusterNodeState(
+            n.Node.Id,
+            n.Node.Url,
+            n.Age >= settings.DeadAfter ? "down" : draining.Contains(n.Node.Id) ? "draining" : "up",
+            perNode.GetValueOrDefault(n.Node.Id),
+            Math.Max(0, n.Age.TotalSeconds))).ToList();
         var boss = services.GetRequiredService<BossService>().IsBoss;
-        var replicas = Enumerable.Range(0, map.Owners.Count).Select(map.ReplicasOf);
-        return new { version = map.Version, bits = map.Bits, buckets = map.Owners, replicas, nodes, self = new { id = settings.NodeId, boss }, counters };
+        IReadOnlyList<IReadOnlyList<string>> replicas = [.. Enumerable.Range(0, map.Owners.Count).Select(b => (IReadOnlyList<string>)[.. map.ReplicasOf(b)])];
+        return new ClusterState(map.Version, map.Bits, map.Owners, replicas, nodes, settings.NodeId, boss, true);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
-// REST for queues (docs/PROTOCOL.md): create and delete a queue, read its snapshot, mount and unmount,
+// REST for queues (docs/PROTOCOL.md): find queues by name prefix (QueueDirectory), create and delete a
+// queue, read its snapshot or recent history, mount and unmount,
 // add and remove a member (an online user), send a message on a mount and change a mount's state. Queue
 // names travel URL-encoded as one path segment (%2Froom%2F123) and are decoded here; names under "/_"
 // (hidden queues) are refused.
@@ -6,6 +7,7 @@ using System.Text.Json;
 using Imq.Backplane.Gateway;
 using Imq.Backplane.Hosting;
 using Imq.Backplane.Rules;
+using Imq.Backplane.Wire;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 
@@ -44,6 +46,24 @@ internal static class QueueEndpoints
 
         api.MapGet("/queues/{queue}", async (string queue, QueueRouter router) =>
             Results.Json(ClientSnapshot.From(await router.SnapshotAsync(QueueParam(queue))), RestJson.Options));
+
+        api.MapGet("/queues", async (string? prefix, string? after, int? limit, QueueDirectory directory, CancellationToken ct) =>
+        {
+            var page = await directory.ListAsync(prefix, after, limit ?? 50, ct);
+            return Results.Json(new { queues = page.Names, next = page.Next }, RestJson.Options);
+        });
+
+        api.MapGet("/queues/{queue}/history", async (string queue, int? limit, QueueRouter router) =>
+        {
+            var wanted = limit ?? 20;
+            if (wanted is < 1 or > PeerInput.HistoryLimit)
+            {
+                throw ImqException.Invalid($"limit must be between 1 and {PeerInput.HistoryLimit}");
+            }
+
+            var events = await router.HistoryAsync(QueueParam(queue), wanted);
+            return Results.Json(new { events = events.Select(HistoryJson) }, RestJson.Options);
+        });
 
         MapMounts(api);
         MapMembers(api);
@@ -139,6 +159,16 @@ internal static class QueueEndpoints
             return Results.Json(new { version }, RestJson.Options);
         });
     }
+
+    /// <summary>One event of a queue's history as REST shows it: seq, type, mount, and its data or changes.</summary>
+    public static object HistoryJson(SequencedEvent e) => e switch
+    {
+        MessageEvent m => new { seq = m.Seq, type = "message", mount = m.Mount, from = m.From, data = m.Data },
+        StateEvent s => new { seq = s.Seq, type = "state", mount = s.Mount, changes = s.Changes },
+        MountedEvent m => new { seq = m.Seq, type = "mounted", mount = m.Mount, kind = MountTypes.ToWire(m.Type) },
+        UnmountedEvent u => new { seq = u.Seq, type = "unmounted", mount = u.Mount },
+        _ => new { seq = e.Seq, type = "other" },
+    };
 
     private static string QueueParam(string raw) => Names.CheckPublicQueue(Uri.UnescapeDataString(raw));
 

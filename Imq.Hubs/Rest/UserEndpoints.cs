@@ -1,12 +1,11 @@
 // REST for users (docs/PROTOCOL.md): whether a user is online, on which gateway and in which queues
-// (the queues only when asked on the gateway holding the session), and direct messages to a user,
-// delivered now or, when reliable, stored until the user is back.
+// (asked of the gateway holding the session), the reliable messages stored for a user,
+// ending a user's connection, and direct messages to a user, delivered now or, when reliable, stored until
+// the user is back. UserLookup does the reading and the disconnect, for the admin console too.
 using System.Text.Json;
-using Imq.Backplane.Gateway;
 using Imq.Backplane.Hosting;
 using Imq.Hubs.ClientProtocol;
 using Imq.Hubs.Reliable;
-using Imq.Hubs.Sessions;
 using Imq.QueueServer.Model;
 
 namespace Imq.Hubs.Rest;
@@ -38,19 +37,19 @@ internal static class UserEndpoints
             return Results.Json(new { status }, RestJson.Options);
         });
 
-        api.MapGet("/users/{userId}", async (string userId, QueueRouter router, SessionDelivery gateway) =>
+        api.MapGet("/users/{userId}", async (string userId, UserLookup users, CancellationToken ct) =>
         {
-            Names.CheckUserId(userId);
-            var member = await router.FindSessionAsync(userId);
-            var local = member is not null && member.GatewayId == gateway.Id ? gateway.Find(member.ConnectionId) as Session : null;
-            return Results.Json(
-                new
-                {
-                    online = member is not null,
-                    gateway = member?.GatewayId,
-                    queues = local is null ? [] : local.Queues.Keys.Order(StringComparer.Ordinal).ToArray(),
-                },
-                RestJson.Options);
+            var user = await users.FindAsync(userId, ct);
+            return Results.Json(new { online = user.Online, gateway = user.Gateway, queues = user.Queues ?? [] }, RestJson.Options);
         });
+
+        api.MapGet("/users/{userId}/messages", async (string userId, int? limit, UserLookup users, CancellationToken ct) =>
+        {
+            var (count, newest) = await users.StoredAsync(userId, limit ?? 10, ct);
+            return Results.Json(new { count, newest = newest.Select(m => new { id = m.Id, from = m.Sender, data = JsonData.Parse(m.Data) }) }, RestJson.Options);
+        });
+
+        api.MapPost("/users/{userId}/disconnect", async (string userId, UserLookup users, CancellationToken ct) =>
+            await users.DisconnectAsync(userId, ct) ? Results.NoContent() : throw ImqException.NotFound($"user {userId} is not online"));
     }
 }

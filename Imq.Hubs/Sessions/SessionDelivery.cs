@@ -14,7 +14,7 @@ using Microsoft.AspNetCore.SignalR.Protocol;
 
 namespace Imq.Hubs.Sessions;
 
-internal sealed class SessionDelivery : ILocalDeliveryHandler
+internal sealed class SessionDelivery : ILocalDeliveryHandler, IConnectionControl, IConnectionCounter
 {
     private int _count;
     private readonly IServiceProvider _services;
@@ -112,6 +112,12 @@ internal sealed class SessionDelivery : ILocalDeliveryHandler
     /// <summary>Writes one invocation to one connection, awaiting it (for control messages such as Welcome).</summary>
     public static ValueTask SendAsync(Session session, string method, params object?[] args) =>
         session.Connection.WriteAsync(new InvocationMessage(method, args));
+
+    /// <summary>An operator's disconnect (admin console, REST): SessionEnded(reason), then a close that allows reconnect.</summary>
+    public Task EndConnectionAsync(Member member, string reason) => member is Session session ? EndAsync(session, reason) : Task.CompletedTask;
+
+    /// <summary>The queues a session is in, in name order (a user's queues, for REST and the admin console).</summary>
+    public IReadOnlyList<string> QueuesOf(Member member) => member is Session session ? [.. session.Queues.Keys.Order(StringComparer.Ordinal)] : [];
 
     /// <summary>
     /// Tells the client its session ended (<paramref name="reason"/>) and closes the connection with

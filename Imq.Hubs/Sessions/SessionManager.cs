@@ -33,6 +33,9 @@ internal sealed partial class SessionManager(
     public const string Replaced = "replaced";
     public const string HomeLost = "home_lost";
 
+    /// <summary>SessionEnded's reason when an operator ended the connection (admin console, REST).</summary>
+    public const string Disconnected = "disconnected";
+
     /// <summary>What a session cut for reading too slowly is told, behind the events it already has: then a close
     /// that allows reconnect, so the client reconnects (elsewhere if need be) and resumes.</summary>
     private static readonly HubMessage[] SlowFarewell =

@@ -3,6 +3,7 @@
 // data folder. Tests start it in-process on a free loopback port through the same code path.
 using Imq.Backplane.Cluster;
 using Imq.Backplane.Hosting;
+using Imq.Hubs.Admin;
 using Imq.Hubs.Auth;
 using Imq.Hubs.Callouts;
 using Imq.Hubs.ClientHub;
@@ -11,6 +12,7 @@ using Imq.Hubs.Limits;
 using Imq.Hubs.Reliable;
 using Imq.Hubs.Rest;
 using Imq.Hubs.Sessions;
+using Imq.WebAdmin.Hosting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,7 +50,10 @@ internal static class ImqNode
         services.TryAddSingleton(TimeProvider.System);
         services.AddImqCore();
         services.AddSingleton<SessionDelivery>();
+        services.AddSingleton<Imq.Backplane.Gateway.IConnectionCounter>(sp => sp.GetRequiredService<SessionDelivery>());
         services.AddSingleton<ClusterView>();
+        services.AddSingleton<QueueDirectory>();
+        services.AddSingleton<UserLookup>();
         services.AddSingleton<SessionManager>();
         services.AddSingleton<DirectMessenger>();
         services.AddSingleton<ReliablePruning>();
@@ -85,6 +90,20 @@ internal static class ImqNode
         services.AddSingleton<IHubProtocol>(sp => new ImqHubProtocol(new JsonHubProtocol(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>())));
         services.AddSingleton<IHubProtocol>(sp => new ImqHubProtocol(new MessagePackHubProtocol(sp.GetRequiredService<IOptions<MessagePackHubProtocolOptions>>())));
         services.AddProblemDetails();
+        if (options.HasRole("admin"))
+        {
+            // After the hub protocols are set: the console's Blazor circuits bring their own protocol.
+            services.AddSingleton<CallOutLatency>();
+            builder.AddImqAdmin<AdminConsole>();
+
+            // Blazor's AddSignalR registers SignalR's plain JSON protocol again, which would replace ImqHub's
+            // wrapper of it; the circuits' own protocol (blazorpack) stays.
+            foreach (var plain in services.Where(d => d.ServiceType == typeof(IHubProtocol) && d.ImplementationType == typeof(JsonHubProtocol)).ToList())
+            {
+                services.Remove(plain);
+            }
+        }
+
         services.AddSingleton<ReadyState>();
         services.AddHostedService<ShutdownNotice>();
         services.AddSingleton<IHostLifetime, DrainingLifetime>();
@@ -95,6 +114,11 @@ internal static class ImqNode
         // Hub connections skip the exception handler: SignalR handles its own errors, and a middleware
         // that awaits a connection's request keeps its state for the connection's whole life.
         app.UseWhen(context => !context.Request.Path.StartsWithSegments(HubPath), other => other.UseExceptionHandler());
+        if (options.HasRole("admin"))
+        {
+            app.MapImqAdmin();
+        }
+
         app.UseConnectLimit(HubPath);
         app.UseCallerAuthentication(HubPath);
         app.UseImqSamples(options);
@@ -123,7 +147,7 @@ internal static class ImqNode
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Imq");
         app.Services.GetRequiredService<ReadyState>().IsReady = true;
-        logger.LogInformation("IMQ node {NodeId} listening on {Urls} (hub at /imq, REST at /api/v1)", app.Services.GetRequiredService<Imq.Backplane.Gateway.LocalGateway>().Id, string.Join(", ", app.Urls));
+        logger.LogInformation("IMQ node {NodeId} listening on {Urls} (hub at /imq, REST at /api/v1{Admin})", app.Services.GetRequiredService<Imq.Backplane.Gateway.LocalGateway>().Id, string.Join(", ", app.Urls), options.HasRole("admin") ? ", admin console at /admin" : "");
         if (secrets.GeneratedApiKeyPath is { } path)
         {
             logger.LogWarning("No Imq:ApiKeys configured: the generated server API key is in {Path}", path);

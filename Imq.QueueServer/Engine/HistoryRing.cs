@@ -60,6 +60,19 @@ internal struct HistoryRing
         return result;
     }
 
+    /// <summary>Copies the newest <paramref name="limit"/> events, oldest first.</summary>
+    public readonly List<SequencedEvent> Newest(int limit)
+    {
+        var take = Math.Clamp(limit, 0, _count);
+        var result = new List<SequencedEvent>(take);
+        for (var i = _count - take; i < _count; i++)
+        {
+            result.Add(_items![(_start + i) % _items.Length]);
+        }
+
+        return result;
+    }
+
     /// <summary>Keeps the newest <paramref name="capacity"/> events in an array of that size (the queue's rule
     /// now keeps fewer).</summary>
     private void Shrink(int capacity)

@@ -26,6 +26,13 @@ internal sealed partial class Queue
         return new QueueSnapshot(Name, _seq, mounts, members, gap);
     }
 
+    /// <summary>The newest <paramref name="limit"/> sequenced events still held, oldest first (the admin console's view).</summary>
+    public List<SequencedEvent> History(int limit)
+    {
+        EnsureLive();
+        return _history.Newest(limit);
+    }
+
     public bool IsMember(Member member) => !_deleted && _members?.Contains(member) == true;
 
     /// <summary>Adds the member; announces presence to the others; with <paramref name="announceJoined"/> sends it Joined.</summary>

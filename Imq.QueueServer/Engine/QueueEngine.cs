@@ -101,6 +101,10 @@ internal sealed class QueueEngine
     public ValueTask<QueueSnapshot> SnapshotAsync(string queue) =>
         Find(queue).Run(static (q, _) => q.Snapshot(), 0);
 
+    /// <summary>The newest <paramref name="limit"/> sequenced events the queue still holds, oldest first.</summary>
+    public ValueTask<List<SequencedEvent>> HistoryAsync(string queue, int limit) =>
+        Find(queue).Run(static (q, limit) => q.History(limit), limit);
+
     public ValueTask<QueueSnapshot> JoinAsync(string queue, Member member, bool announceJoined = false) =>
         Find(queue).Run(static (q, s) => q.Join(s.member, s.announceJoined), (member, announceJoined));
 
