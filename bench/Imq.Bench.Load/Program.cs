@@ -1,5 +1,5 @@
 // Entry point. `matrix [--quick] [--out FILE] [--command TEXT]` runs the whole comparison and writes the
-// report; `fanout`, `state`, `idle` and `churn` are the load-generator workers the matrix starts as processes;
+// report; `fanout`, `state`, `rooms`, `idle` and `churn` are the load-generator workers the matrix starts as processes;
 // `probe --pid N` prints a process's memory after a full GC; `serve --system NAME` holds one system up. See scripts/bench.sh.
 using Imq.Bench.Load;
 
@@ -14,6 +14,8 @@ switch (a.Mode)
         return await IdleWorker.RunAsync(a);
     case "churn":
         return await ChurnWorker.RunAsync(a);
+    case "rooms":
+        return await RoomsWorker.RunAsync(a);
     case "probe":
         Console.WriteLine(await HeapProbe.MeasureAsync(a.Int("pid", 0)));
         return 0;
@@ -40,6 +42,6 @@ switch (a.Mode)
         Console.WriteLine(Report.Summary(results));
         return 0;
     default:
-        Console.Error.WriteLine("usage: Imq.Bench.Load matrix [--quick] [--out FILE] | fanout|state|idle|churn|probe ...");
+        Console.Error.WriteLine("usage: Imq.Bench.Load matrix [--quick] [--out FILE] | fanout|state|rooms|idle|churn|probe ...");
         return 2;
 }
