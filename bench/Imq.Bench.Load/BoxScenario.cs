@@ -32,7 +32,7 @@ internal static class BoxScenario
             "--phases", $"{Share(total, workers, i)}",
             "--offset", $"{Enumerable.Range(0, i).Sum(j => Share(total, workers, j))}",
             "--sources", $"127.0.0.{i + 2}",
-            "--role", "user",
+            "--role", a.Get("role", "user"),
             .. a.Flag("signalr-clients") ? Array.Empty<string>() : ["--raw"],
             "--parallel", $"{a.Int("parallel", 8)}",
             "--jwt-key", SystemUnderTest.JwtKey,

@@ -33,7 +33,7 @@ switch (a.Mode)
     case "matrix":
         var plan = Plan.Of(a);
         var env = BenchEnvironment.Find(a);
-        var results = await new Matrix(plan, env).RunAsync(TimeSpan.FromMinutes(plan.Quick ? 4 : 20));
+        var results = await new Matrix(plan, env).RunAsync(TimeSpan.FromMinutes(plan.Quick ? 8 : 30));
         var command = a.Get("command", plan.Quick ? "scripts/bench.sh --quick" : "scripts/bench.sh");
         // The standard run is the one docs/BENCHMARKS.md shows; a quick run's report stays with its logs unless --out says otherwise.
         var output = a.Get("out", plan.Quick ? Path.Combine(env.LogDir, "BENCHMARKS-quick.md") : Path.Combine(env.Root, "docs", "BENCHMARKS.md"));
