@@ -34,7 +34,7 @@ internal static class BoxScenario
             "--sources", $"127.0.0.{i + 2}",
             "--role", a.Get("role", "user"),
             .. a.Flag("signalr-clients") ? Array.Empty<string>() : ["--raw"],
-            "--parallel", $"{a.Int("parallel", 8)}",
+            "--parallel", $"{a.Int("parallel", 32)}",
             "--jwt-key", SystemUnderTest.JwtKey,
             "--max-seconds", "1500",
         ])).ToList();
