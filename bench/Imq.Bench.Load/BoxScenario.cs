@@ -35,7 +35,6 @@ internal static class BoxScenario
             "--role", a.Get("role", "user"),
             .. a.Flag("signalr-clients") ? Array.Empty<string>() : ["--raw"],
             "--parallel", $"{a.Int("parallel", 32)}",
-            "--jwt-key", SystemUnderTest.JwtKey,
             "--max-seconds", "1500",
         ])).ToList();
         try

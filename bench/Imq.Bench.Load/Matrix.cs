@@ -253,7 +253,7 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
         var drivers = new List<FanoutDriver>();
         try
         {
-            var setups = systems.Select(s => FanoutDriver.StartAsync("rooms", s, protocol, [.. plan.RoomsArgs(), "--jwt-key", SystemUnderTest.JwtKey], TimeSpan.FromMinutes(10))).ToList();
+            var setups = systems.Select(s => FanoutDriver.StartAsync("rooms", s, protocol, plan.RoomsArgs(), TimeSpan.FromMinutes(10))).ToList();
             try
             {
                 await Task.WhenAll(setups);

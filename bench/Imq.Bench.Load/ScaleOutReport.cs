@@ -42,7 +42,7 @@ internal static class ScaleOutReport
             var s = f.Fixed!;
             var b = s.Beside;
             md.AppendLine(string.Create(Inv,
-                $"| {f.Title} | {s.DeliveredPerSecond:N0} | {s.DeliveredRatio:P2} | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.ServerCpuMicrosPerDelivery:F1} | {StoreMicros(s):F2} | {s.Cpu.System / s.Seconds:F2} | {b?.Joins ?? 0:N0} + {b?.Leaves ?? 0:N0} | {b?.Errors ?? 0}{(b?.FirstError is { } e ? $" ({e})" : "")} | {b?.P99Ms ?? 0:F1} | {s.ExtraDelivered:N0} | {s.Cpu.Others / s.Seconds:F2} |"));
+                $"| {f.Title} | {s.DeliveredPerSecond:N0} | {s.DeliveredRatio * 100:F2}% | {s.P50Ms:F1} | {s.P99Ms:F1} | {s.P999Ms:F1} | {s.ServerCpuMicrosPerDelivery:F1} | {StoreMicros(s):F2} | {s.Cpu.System / s.Seconds:F2} | {b?.Joins ?? 0:N0} + {b?.Leaves ?? 0:N0} | {b?.Errors ?? 0}{(b?.FirstError is { } e ? $" ({e})" : "")} | {b?.P99Ms ?? 0:F1} | {s.ExtraDelivered:N0} | {s.Cpu.Others / s.Seconds:F2} |"));
         }
 
         var (imq, peer) = (Step(r.Rooms, "imq-2"), Step(r.Rooms, "sr-2"));
