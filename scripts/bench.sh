@@ -4,15 +4,18 @@
 # and two SignalR servers on the Redis backplane, each as separate processes on loopback, driven by the
 # load generator in bench/Imq.Bench.Load. Installs PostgreSQL and Redis when missing and starts
 # throwaway instances of both on free loopback ports, like scripts/test.sh.
-#   scripts/bench.sh            the standard matrix, about 10 minutes; writes docs/BENCHMARKS.md
-#   scripts/bench.sh --quick    a subset, about 2 minutes; the last line is the summary (report in the log folder)
+#   scripts/bench.sh            the standard matrix, about 15 minutes; writes docs/BENCHMARKS.md
+#   scripts/bench.sh --quick    a subset, about 4 minutes; the last line is the summary (report in the log folder):
+#                               summary: cpu_ratio_2gw= cpu_ratio_hop= p99_ratio_2gw= cpu_ratio_1= rooms_cpu_ratio=
+#                               rooms_p99_ratio= idle_ratio= churn_ops_s=  (ratios IMQ / peer, lower is better)
 #   scripts/bench.sh --box N    N idle users (e.g. 100000) held on this box by an IMQ cluster of several gateway
-#                               processes; writes docs/BENCHMARKS-box.md
+#                               processes; writes docs/BENCHMARKS-box.md (with the CPU a connect costs)
 #   scripts/bench.sh --imq-source head   measure the last commit of IMQ rather than the working tree
 #   scripts/bench.sh --nice N            run servers and load at nice -N, ahead of other work on a shared
 #                                        machine (slows that work down while the bench runs; says so in the report)
 # Other options go to the orchestrator (e.g. --out FILE, --idle N, --protocols msgpack,json, --systems imq-1,sr-1,
-# --scenarios idle,fanout,state,churn, --idle-keepalive S, --imq-env DOTNET_GCgen0size=0x4000000; --box N --keepalive S).
+# --scenarios idle,fanout,state,rooms,churn, --rooms N, --rooms-rate D, --rooms-churn C, --idle-keepalive S,
+# --imq-env DOTNET_GCgen0size=0x4000000; --box N --keepalive S --parallel P --role server --nodes G).
 # IMQ_BENCH_LOAD_GEN0=0x4000000 gives every load process a 64 MiB gen0 budget (fewer load-side GC pauses, for all systems alike).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -25,21 +25,30 @@ internal static class BoxScenario
         using var system = await SystemUnderTest.StartAsync($"imq-{nodes}", env, keepAlive);
         var pids = system.Pids;
         var rssBefore = pids.Sum(ProcStat.RssBytes);
+        var (gateways0, store0, machine0) = (ProcStat.CpuSeconds(pids).Sum(), ProcStat.TreeCpuSeconds(system.StorePid), ProcStat.MachineBusySeconds());
         var list = Enumerable.Range(0, workers).Select(i => WorkerProcess.Start("idle",
         [
             .. system.WorkerArgs("msgpack"),
             "--phases", $"{Share(total, workers, i)}",
             "--offset", $"{Enumerable.Range(0, i).Sum(j => Share(total, workers, j))}",
             "--sources", $"127.0.0.{i + 2}",
-            "--role", "user",
+            "--role", a.Get("role", "user"),
             .. a.Flag("signalr-clients") ? Array.Empty<string>() : ["--raw"],
-            "--parallel", $"{a.Int("parallel", 8)}",
-            "--jwt-key", SystemUnderTest.JwtKey,
+            "--parallel", $"{a.Int("parallel", 32)}",
             "--max-seconds", "1500",
         ])).ToList();
         try
         {
             var opened = await IdleScenario.AllReadyAsync(list, TimeSpan.FromMinutes(25));
+
+            // What the connects cost, in CPU seconds per side (the load processes' own start included): on a
+            // shared box the wall time is what it is, the CPU per connect is what to cut.
+            var connectCpu = new ConnectCpu(
+                ProcStat.CpuSeconds(pids).Sum() - gateways0,
+                ProcStat.TreeCpuSeconds(system.StorePid) - store0,
+                list.Sum(w => ProcStat.CpuSeconds(w.Pid)),
+                ProcStat.MachineBusySeconds() - machine0);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  connect CPU per connection: gateways {connectCpu.Gateways * 1e3 / Math.Max(1, opened.Connections):F2} ms, PostgreSQL {connectCpu.Store * 1e3 / Math.Max(1, opened.Connections):F2} ms, load {connectCpu.Load * 1e3 / Math.Max(1, opened.Connections):F2} ms, whole machine {connectCpu.Machine * 1e3 / Math.Max(1, opened.Connections):F2} ms"));
             var rssPerGateway = pids.Select(ProcStat.RssBytes).ToArray();
             var rssAfter = rssPerGateway.Sum();
             Console.Error.WriteLine($"  {opened.Connections} connected ({opened.Failed} failed) in {opened.Seconds} s; gateways' RSS {rssBefore >> 20} -> {rssAfter >> 20} MiB");
@@ -53,7 +62,7 @@ internal static class BoxScenario
             var held = await IdleScenario.AllReadyAsync(list, TimeSpan.FromMinutes(2));
             Console.Error.WriteLine($"  after {hold} s: {held.Connections} still connected; gateways used {keepAliveCores:0.000} cores");
 
-            var result = new BoxResult(total, nodes, workers, opened, held, hold, rssBefore, rssAfter, rssPerGateway, keepAliveCores, machineCores, keepAlive ?? 15, !a.Flag("signalr-clients"));
+            var result = new BoxResult(total, nodes, workers, opened, held, hold, rssBefore, rssAfter, rssPerGateway, keepAliveCores, machineCores, keepAlive ?? 15, !a.Flag("signalr-clients")) { Connect = connectCpu };
             await File.WriteAllTextAsync(output, result.Markdown(a.Get("command", $"scripts/bench.sh --box {total}")));
             Console.Error.WriteLine($"bench: wrote {output}");
             Console.WriteLine(result.Summary);
@@ -70,6 +79,9 @@ internal static class BoxScenario
     /// <summary>Worker i's part of the total: the remainder goes to the first ones, so that the parts add up.</summary>
     private static int Share(int total, int workers, int i) => total / workers + (i < total % workers ? 1 : 0);
 
+    /// <summary>CPU seconds spent while the connections were opened: gateways, their store, the load processes, the whole machine.</summary>
+    private sealed record ConnectCpu(double Gateways, double Store, double Load, double Machine);
+
     private sealed record BoxResult(
         int Target,
         int Nodes,
@@ -85,6 +97,10 @@ internal static class BoxScenario
         int KeepAliveSeconds,
         bool Raw)
     {
+        public ConnectCpu? Connect { get; init; }
+
+        private string PerConnect(double seconds) => (seconds * 1e3 / Math.Max(1, Opened.Connections)).ToString("0.00", CultureInfo.InvariantCulture);
+
         public string Summary => string.Create(
             CultureInfo.InvariantCulture,
             $"summary: box_target={Target} box_opened={Opened.Connections} box_held={Held.Connections} box_rss_kb_per_conn={RssPerConnectionKb:0.0} box_keepalive_cores={KeepAliveCores:0.000}");
@@ -108,6 +124,11 @@ internal static class BoxScenario
             b.AppendLine(inv, $"| {Target:N0} | {Opened.Connections:N0} | {Opened.Failed:N0} | {Opened.Seconds:0.0} | {Held.Connections:N0} | {HoldSeconds:0} | {RssBefore >> 20:N0} -> {RssAfter >> 20:N0} | {RssPerConnectionKb:0.0} | {KeepAliveCores:0.000} | {MachineCores:0.00} |");
             b.AppendLine();
             b.AppendLine(inv, $"RSS per gateway at the end (MiB): {string.Join(", ", RssPerGateway.Select(r => (r >> 20).ToString(inv)))}.");
+            if (Connect is { } c)
+            {
+                b.AppendLine();
+                b.AppendLine(inv, $"CPU per connect while opening (ms; load processes' start-up included): gateways {PerConnect(c.Gateways)}, PostgreSQL {PerConnect(c.Store)}, load processes {PerConnect(c.Load)}, whole machine {PerConnect(c.Machine)} (the rest is other work on the box, and the keep-alives of the connections already open).");
+            }
             return b.ToString();
         }
     }

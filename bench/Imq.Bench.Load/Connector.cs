@@ -52,9 +52,12 @@ internal sealed class Connector : IDisposable
 
     public HttpClient Rest { get; }
 
-    /// <summary>A user connection (IMQ: a token from POST /api/v1/tokens; the peer has no identity).</summary>
+    /// <summary>
+    /// A user connection (IMQ: a token from POST /api/v1/tokens, or signed here with --jwt-key; the peer: the user
+    /// id in the query, which its user-id provider reads, as a stock app's authentication would set it).
+    /// </summary>
     public async Task<HubConnection> ConnectUserAsync(string userId, int index, Action<HubConnection>? register, CancellationToken ct) =>
-        await ConnectAsync(await UserTokenAsync(userId, ct), index, register, ct);
+        await ConnectAsync(await UserTokenAsync(userId, ct), index, register, ct, IsImq ? null : userId);
 
     /// <summary>
     /// A bare WebSocket to the hub of gateway index mod gateways, as a user (or a server with the API key), for
@@ -111,11 +114,12 @@ internal sealed class Connector : IDisposable
         }
     }
 
-    private async Task<HubConnection> ConnectAsync(string? token, int index, Action<HubConnection>? register, CancellationToken ct)
+    private async Task<HubConnection> ConnectAsync(string? token, int index, Action<HubConnection>? register, CancellationToken ct, string? peerUser = null)
     {
         var gateway = Gateways[index % Gateways.Length];
         var invoker = Invoker(_sources[index / Gateways.Length % _sources.Length]);
-        var builder = new HubConnectionBuilder().WithUrl(new Uri(gateway, "/imq"), o =>
+        var path = peerUser is null ? "/imq" : "/imq?user=" + Uri.EscapeDataString(peerUser);
+        var builder = new HubConnectionBuilder().WithUrl(new Uri(gateway, path), o =>
         {
             o.Transports = HttpTransportType.WebSockets;
             o.SkipNegotiation = true;

@@ -20,7 +20,7 @@ internal sealed class FanoutDriver : IDisposable
         Fixed = new FanoutRun(system.Name, system.Title, protocol, "fixed", []);
     }
 
-    /// <summary>The worker's mode: "fanout" or "state".</summary>
+    /// <summary>The worker's mode: "fanout", "state" or "rooms".</summary>
     public string Scenario { get; }
 
     public SystemUnderTest System { get; }
@@ -31,11 +31,11 @@ internal sealed class FanoutDriver : IDisposable
 
     public FanoutRun Fixed { get; }
 
-    public static async Task<FanoutDriver> StartAsync(string scenario, SystemUnderTest system, string protocol, string[] args)
+    public static async Task<FanoutDriver> StartAsync(string scenario, SystemUnderTest system, string protocol, string[] args, TimeSpan? setup = null)
     {
         var worker = WorkerProcess.Start(scenario, [.. system.WorkerArgs(protocol), .. args]);
         var driver = new FanoutDriver(scenario, system, protocol, worker);
-        if (await worker.NextAsync(TimeSpan.FromSeconds(120)) is null)
+        if (await worker.NextAsync(setup ?? TimeSpan.FromSeconds(120)) is null)
         {
             driver.Dispose();
             throw new InvalidOperationException($"the {scenario} worker for {system.Name} did not get ready");
@@ -55,7 +55,7 @@ internal sealed class FanoutDriver : IDisposable
         }
 
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {System.Name,-6} {Scenario,-6} {(warmup ? "warm" : run.Mode),-6} {step.TargetPerSecond,7:F0}/s -> {step.DeliveredPerSecond,7:F0}/s p99 {step.P99Ms,7:F1} ms lost {step.Lost} failed {step.Failed + step.Unanswered} | cpu s: system {step.Cpu.System:F2} load {step.Cpu.Load:F2} bench {step.Cpu.Partner:F2} others {step.Cpu.Others:F2} {(step.Pass ? "pass" : "FAIL")}"));
+            $"  {System.Name,-6} {Scenario,-6} {(warmup ? "warm" : run.Mode),-6} {step.TargetPerSecond,7:F0}/s -> {step.DeliveredPerSecond,7:F0}/s p99 {step.P99Ms,7:F1} ms lost {step.Lost}{(step.Beside is { } b ? $" churn {b.Joins}+{b.Leaves} ({b.Errors} errors, p99 {b.P99Ms:F1} ms)" : "")} failed {step.Failed + step.Unanswered} | cpu s: system {step.Cpu.System:F2} load {step.Cpu.Load:F2} bench {step.Cpu.Partner:F2} others {step.Cpu.Others:F2} {(step.Pass ? "pass" : "FAIL")}"));
         run.Steps.Add(step);
         return step;
     }

@@ -1,6 +1,6 @@
 // The orchestrator: for each pair (IMQ 1 node with 1 SignalR server; IMQ 2 gateways with 2 SignalR
 // servers on Redis), start both systems' server processes, run the scenarios (idle, fan-out, state,
-// churn) through worker processes, measure memory from outside, stop the servers; the report is written
+// rooms on the 2-gateway pair, churn) through worker processes, measure memory from outside, stop the servers; the report is written
 // from what it gathered.
 using System.Diagnostics;
 using System.Text.Json;
@@ -66,12 +66,17 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
 
                 foreach (var protocol in plan.Runs("fanout") ? plan.Protocols : [])
                 {
-                    await FanoutAsync(systems, protocol, withFixed: (!single || !plan.Quick) && protocol == plan.Protocols[0], budget);
+                    await FanoutAsync(systems, protocol, withFixed: protocol == plan.Protocols[0], budget);
                 }
 
                 if (plan.State && plan.Runs("state"))
                 {
                     await StateAsync(systems, budget);
+                }
+
+                if (!single && plan.Runs("rooms"))
+                {
+                    await RoomsAsync(systems, budget);
                 }
 
                 foreach (var system in systems.Where(s => plan.Runs("churn") && (s.IsImq || !plan.Quick)))
@@ -222,6 +227,63 @@ internal sealed class Matrix(Plan plan, BenchEnvironment env)
                     _results.State.Add(d.Fixed);
                 }
             }
+        }
+        finally
+        {
+            drivers.ForEach(d => d.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// The rooms scenario on both systems of the 2-gateway pair, up at once with a worker each (setting up
+    /// thousands of connections takes a while): a warm-up step each, then measured steps alternating between the
+    /// systems (two rounds in the standard run, one in a quick one), each run again while it fails with the rest
+    /// of the machine busy; the report takes the least disturbed.
+    /// </summary>
+    private async Task RoomsAsync(List<SystemUnderTest> systems, TimeSpan budget)
+    {
+        if (_watch.Elapsed > budget)
+        {
+            Console.Error.WriteLine($"bench: time budget of {budget.TotalMinutes} min spent; skipping the rooms scenario");
+            return;
+        }
+
+        var protocol = plan.Protocols[0];
+        Console.Error.WriteLine($"bench: rooms ({plan.Rooms} x {Plan.RoomsMembers}, {protocol}) on {string.Join(" and ", systems.Select(s => s.Name))}");
+        var drivers = new List<FanoutDriver>();
+        try
+        {
+            var setups = systems.Select(s => FanoutDriver.StartAsync("rooms", s, protocol, plan.RoomsArgs(), TimeSpan.FromMinutes(10))).ToList();
+            try
+            {
+                await Task.WhenAll(setups);
+            }
+            finally
+            {
+                drivers.AddRange(setups.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+            }
+
+            foreach (var d in drivers)
+            {
+                await d.StepAsync(d.Search, plan.RoomsRate, Plan.RoomsWarmupSeconds, warmup: true);
+            }
+
+            for (var round = 0; round < (plan.Quick ? 1 : 2); round++)
+            {
+                foreach (var d in round % 2 == 0 ? drivers : Enumerable.Reverse(drivers))
+                {
+                    for (var attempt = 1; attempt <= Plan.MaxTries; attempt++)
+                    {
+                        var step = await d.StepAsync(d.Fixed, plan.RoomsRate, plan.RoomsSeconds);
+                        if (step is null || step.Pass || step.Cpu.Others / Math.Max(step.Seconds, 0.001) <= Plan.DisturbedCores)
+                        {
+                            break; // else the rest of the machine took a large share meanwhile: once more
+                        }
+                    }
+                }
+            }
+
+            _results.Rooms.AddRange(drivers.Where(d => d.Fixed.Steps.Count > 0).Select(d => d.Fixed));
         }
         finally
         {

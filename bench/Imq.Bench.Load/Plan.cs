@@ -1,4 +1,4 @@
-// The parameters of a matrix run: `--quick` (about 2 minutes) or the standard one (about 10 minutes).
+// The parameters of a matrix run: `--quick` (about 4 minutes) or the standard one (about 15 minutes).
 // Every count and every duration is bounded here; the saturation search stops at the first rate that
 // fails every try.
 namespace Imq.Bench.Load;
@@ -23,8 +23,10 @@ internal sealed record Plan(
 {
     public string[] Systems { get; init; } = ["imq-1", "sr-1", "imq-2", "sr-2"];
 
-    /// <summary>Which scenarios run (`--scenarios idle,fanout,state,churn`; all by default), to measure one thing again quickly.</summary>
-    public string[] Scenarios { get; init; } = ["idle", "fanout", "state", "churn"];
+    /// <summary>Which scenarios run (`--scenarios idle,fanout,state,rooms,churn`; all by default), to measure one thing again quickly.</summary>
+    public string[] Scenarios { get; init; } = AllScenarios;
+
+    public static readonly string[] AllScenarios = ["idle", "fanout", "state", "rooms", "churn"];
 
     public bool Runs(string scenario) => Scenarios.Contains(scenario);
 
@@ -48,6 +50,27 @@ internal sealed record Plan(
 
     public const double P99LimitMs = 100;
 
+    /// <summary>
+    /// Rooms scenario (2 gateways against SignalR on Redis): rooms of <see cref="RoomsMembers"/> member connections
+    /// (`--rooms`; 2,500 in the standard run, 1,000 in a quick one: every member is a connection, and one process
+    /// may hold at most 20,000 open files here), the members sending at <see cref="RoomsRate"/> deliveries/s in all
+    /// (`--rooms-rate`), visitors joining and leaving at <see cref="RoomsChurn"/> per second each.
+    /// </summary>
+    public int Rooms { get; init; } = 2500;
+
+    public const int RoomsMembers = 4;
+
+    public const int RoomsVisitors = 100;
+
+    public double RoomsRate { get; init; } = 10_000;
+
+    public double RoomsChurn { get; init; } = 200;
+
+    public double RoomsSeconds { get; init; } = 8;
+
+    /// <summary>The rooms scenario's warm-up step (s) at its rate.</summary>
+    public const double RoomsWarmupSeconds = 3;
+
     public static Plan Of(Args a)
     {
         var plan = a.Flag("quick")
@@ -58,7 +81,11 @@ internal sealed record Plan(
             IdleConnections = a.Int("idle", plan.IdleConnections),
             Protocols = a["protocols"] is not null ? a.List("protocols") : plan.Protocols,
             Systems = a["systems"] is not null ? a.List("systems") : plan.Systems,
-            Scenarios = a["scenarios"] is not null ? a.List("scenarios") : ["idle", "fanout", "state", "churn"],
+            Scenarios = a["scenarios"] is not null ? a.List("scenarios") : AllScenarios,
+            Rooms = a.Int("rooms", plan.Quick ? 1000 : 2500),
+            RoomsRate = a.Double("rooms-rate", 10_000),
+            RoomsChurn = a.Double("rooms-churn", 200),
+            RoomsSeconds = plan.Quick ? 4 : 8,
             IdleCpuSeconds = a.Double("idle-cpu-seconds", plan.IdleCpuSeconds),
             IdleKeepAlive = a.Int("idle-keepalive", plan.Quick ? 0 : 30),
             State = a.Flag("state") || (!plan.Quick && !a.Flag("no-state")),
@@ -74,6 +101,12 @@ internal sealed record Plan(
     public string[] StateArgs() =>
     [
         "--queues", $"{StateQueues}", "--subs", $"{StateSubs}", "--drain-seconds", Quick ? "2" : "3", "--p99-limit-ms", $"{P99LimitMs}", "--max-seconds", "300",
+    ];
+
+    public string[] RoomsArgs() =>
+    [
+        "--rooms", $"{Rooms}", "--members", $"{RoomsMembers}", "--visitors", $"{RoomsVisitors}", "--churn", $"{RoomsChurn}",
+        "--drain-seconds", Quick ? "2" : "3", "--p99-limit-ms", $"{P99LimitMs}", "--max-seconds", "1200",
     ];
 
     /// <summary>Warm-up steps (deliveries/s) before anything is measured: the JIT's tiers, pools, GC budgets.</summary>

@@ -1,5 +1,5 @@
 // Entry point. `matrix [--quick] [--out FILE] [--command TEXT]` runs the whole comparison and writes the
-// report; `fanout`, `state`, `idle` and `churn` are the load-generator workers the matrix starts as processes;
+// report; `fanout`, `state`, `rooms`, `idle` and `churn` are the load-generator workers the matrix starts as processes;
 // `probe --pid N` prints a process's memory after a full GC; `serve --system NAME` holds one system up. See scripts/bench.sh.
 using Imq.Bench.Load;
 
@@ -14,6 +14,8 @@ switch (a.Mode)
         return await IdleWorker.RunAsync(a);
     case "churn":
         return await ChurnWorker.RunAsync(a);
+    case "rooms":
+        return await RoomsWorker.RunAsync(a);
     case "probe":
         Console.WriteLine(await HeapProbe.MeasureAsync(a.Int("pid", 0)));
         return 0;
@@ -31,7 +33,7 @@ switch (a.Mode)
     case "matrix":
         var plan = Plan.Of(a);
         var env = BenchEnvironment.Find(a);
-        var results = await new Matrix(plan, env).RunAsync(TimeSpan.FromMinutes(plan.Quick ? 4 : 20));
+        var results = await new Matrix(plan, env).RunAsync(TimeSpan.FromMinutes(plan.Quick ? 8 : 30));
         var command = a.Get("command", plan.Quick ? "scripts/bench.sh --quick" : "scripts/bench.sh");
         // The standard run is the one docs/BENCHMARKS.md shows; a quick run's report stays with its logs unless --out says otherwise.
         var output = a.Get("out", plan.Quick ? Path.Combine(env.LogDir, "BENCHMARKS-quick.md") : Path.Combine(env.Root, "docs", "BENCHMARKS.md"));
@@ -40,6 +42,6 @@ switch (a.Mode)
         Console.WriteLine(Report.Summary(results));
         return 0;
     default:
-        Console.Error.WriteLine("usage: Imq.Bench.Load matrix [--quick] [--out FILE] | fanout|state|idle|churn|probe ...");
+        Console.Error.WriteLine("usage: Imq.Bench.Load matrix [--quick] [--out FILE] | fanout|state|rooms|idle|churn|probe ...");
         return 2;
 }

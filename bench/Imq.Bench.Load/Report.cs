@@ -1,6 +1,6 @@
-// Turns a matrix run into docs/BENCHMARKS.md (date, machine, exact command, one table per scenario
-// with the ratio IMQ / peer: fan-out saturated and at a fixed rate, state updates at a fixed rate, idle,
-// churn) and the one-line summary that `scripts/bench.sh --quick` ends with.
+// Turns a matrix run into docs/BENCHMARKS.md (date, machine, exact command, the targets, one table per
+// scenario with the ratio IMQ / peer: fan-out saturated and at a fixed rate, state updates at a fixed rate,
+// many small rooms, idle, churn, and the scale-out section of ScaleOutReport) and the one-line summary that `scripts/bench.sh --quick` ends with.
 using System.Globalization;
 using System.Text;
 
@@ -10,15 +10,23 @@ internal static class Report
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>
+    /// The line `scripts/bench.sh --quick` ends with: the ratios of the performance targets (IMQ / peer, and for
+    /// cpu_ratio_hop IMQ 2 gateways / IMQ 1 node; lower is better), CPU per delivery and p99 at the fixed rate.
+    /// </summary>
     public static string Summary(RunResults r)
     {
-        var protocol = r.Fanout.FirstOrDefault()?.Protocol;
-        double? Sat(string system) => r.Fanout.FirstOrDefault(f => f.System == system && f.Mode == "search" && f.Protocol == protocol)?.Saturated;
-        var p99 = r.Fanout.FirstOrDefault(f => f.System == "imq-2" && f.Mode == "fixed")?.Fixed?.P99Ms;
+        double? Cpu(string system) => FixedStep(r, system)?.ServerCpuMicrosPerDelivery;
+        double? P99(string system) => FixedStep(r, system)?.P99Ms;
+        var rooms = (Imq: ScaleOutReport.Step(r.Rooms, "imq-2"), Peer: ScaleOutReport.Step(r.Rooms, "sr-2"));
         var idle = Ratio(PerConn(r, "imq-1"), PerConn(r, "sr-1"));
         var churn = r.Churn.FirstOrDefault(c => c.System == "imq-1" && c.Result.Via == "hub")?.Result.OperationsPerSecond;
-        return string.Create(Inv, $"summary: fanout_ratio={F(Ratio(Sat("imq-2"), Sat("sr-2")), 2)} p99_ms={F(p99, 1)} single_ratio={F(Ratio(Sat("imq-1"), Sat("sr-1")), 2)} idle_ratio={F(idle, 2)} churn_ops_s={F(churn, 0)}");
+        return string.Create(Inv,
+            $"summary: cpu_ratio_2gw={F(Ratio(Cpu("imq-2"), Cpu("sr-2")), 2)} cpu_ratio_hop={F(Ratio(Cpu("imq-2"), Cpu("imq-1")), 2)} p99_ratio_2gw={F(Ratio(P99("imq-2"), P99("sr-2")), 2)} cpu_ratio_1={F(Ratio(Cpu("imq-1"), Cpu("sr-1")), 2)} rooms_cpu_ratio={F(Ratio(rooms.Imq?.ServerCpuMicrosPerDelivery, rooms.Peer?.ServerCpuMicrosPerDelivery), 2)} rooms_p99_ratio={F(Ratio(rooms.Imq?.P99Ms, rooms.Peer?.P99Ms), 2)} idle_ratio={F(idle, 2)} churn_ops_s={F(churn, 0)}");
     }
+
+    /// <summary>The fan-out's fixed-rate step of a system (the least disturbed of its rounds).</summary>
+    private static StepResult? FixedStep(RunResults r, string system) => r.Fanout.FirstOrDefault(f => f.System == system && f.Mode == "fixed")?.Fixed;
 
     public static string Markdown(RunResults r, Plan plan, string command, string imqBuild, int nice)
     {
@@ -35,6 +43,7 @@ internal static class Report
         md.AppendLine(string.Create(Inv, $"- Fan-out load: {plan.Queues} queues x {plan.Subs} subscribers, one publisher connection per queue, subscribers and publishers spread round-robin over the gateways; WebSockets without negotiate; payload {{t, s, p}} of about 80 bytes as JSON; latency from the intended send time to the subscriber's handler (HdrHistogram)."));
         md.AppendLine(string.Create(Inv, $"- Saturation search: IMQ and its peer are up at the same time with a load process each, and their steps alternate (both at one rate, then both at the next, who goes first alternating), so a busy spell of this shared machine hits both; warm-up steps of 2 s at {string.Join(" and ", Plan.Warmup.Select(w => w.ToString("N0", Inv)))}/s, then {plan.SearchStart:N0} deliveries/s x {plan.SearchFactor} per step of {plan.StepSeconds} s{(plan.Refine ? " (plus one refining step between the last pass and the first failure)" : "")}. A step passes with p99 <= {Plan.P99LimitMs} ms, every send answered and every message delivered within {(plan.Quick ? 2 : 3)} s after it; a rate is tried {Plan.Tries} times before it counts as failed, up to {Plan.MaxTries} when the rest of the machine used more than {Plan.DisturbedCores} cores during a failed try. Saturated = the highest delivered rate of a passing step. The fixed-rate table shows, of its rounds, the one least disturbed by the rest of the machine."));
         md.AppendLine("- CPU: utime + stime from /proc/<pid>/stat over the step, of every server process (both of a 2-server system, summed) and of the store the system needs (Redis for the SignalR scale-out, PostgreSQL with its backends for the IMQ cluster); `CPU us/delivery` counts servers + store. `cores` = CPU seconds / wall seconds. `others` = what the rest of the machine used meanwhile (from /proc/stat): other people's builds and tests on this shared 2-core box, the noise next to every figure.");
+        md.AppendLine("- Targets: each is a ratio to the peer of the same run, at the fixed rate unless it says saturated; the summary line gives them as `cpu_ratio_2gw` (fan-out CPU per delivery, IMQ 2 gateways / SignalR 2 + Redis), `cpu_ratio_hop` (IMQ 2 gateways / IMQ 1 node), `p99_ratio_2gw`, `cpu_ratio_1` (IMQ 1 node / SignalR 1 server), `rooms_cpu_ratio` and `rooms_p99_ratio` (many small rooms, 2 gateways / SignalR 2 + Redis), `idle_ratio` (RSS per idle connection) and `churn_ops_s` (IMQ 1 node through the hub); lower ratios are better.");
         md.AppendLine().AppendLine("Summary line: `" + Summary(r) + "`").AppendLine();
         Targets(md, r);
 
@@ -71,6 +80,8 @@ internal static class Report
             md.AppendLine();
             FixedTable(md, null, stateRuns);
         }
+
+        ScaleOutReport.Rooms(md, r, plan);
 
         if (r.Idle.Count > 0)
         {
@@ -110,6 +121,8 @@ internal static class Report
 
             md.AppendLine();
         }
+
+        ScaleOutReport.ScaleOut(md, r);
 
         md.AppendLine("## Every step of the saturation searches").AppendLine();
         md.AppendLine("| system | protocol | target/s | delivered/s | p50 | p99 | p99.9 | max (ms) | sent | lost | failed | server (+ store) CPU s | load CPU s | rest of bench CPU s | others' CPU s | GC pause ms, servers / load | |");
@@ -163,22 +176,33 @@ internal static class Report
     private static void Targets(StringBuilder md, RunResults r)
     {
         var protocol = r.Fanout.FirstOrDefault()?.Protocol;
-        double? Sat(string system) => r.Fanout.FirstOrDefault(f => f.System == system && f.Mode == "search" && f.Protocol == protocol)?.Saturated;
-        double? Cpu(string system) => r.Fanout.FirstOrDefault(f => f.System == system && f.Mode == "fixed")?.Fixed?.ServerCpuMicrosPerDelivery;
+        FanoutRun? Search(string system) => r.Fanout.FirstOrDefault(f => f.System == system && f.Mode == "search" && f.Protocol == protocol);
+        double? Sat(string system) => Search(system)?.Saturated;
+        double? SatCpu(string system) => Search(system)?.Best?.ServerCpuMicrosPerDelivery;
+        double? Cpu(string system) => FixedStep(r, system)?.ServerCpuMicrosPerDelivery;
         var imqIdle = r.Idle.FirstOrDefault(i => i.System == "imq-1" && i.Role == "user" && i.KeepAliveSeconds is null);
         var imqIdleLong = r.Idle.FirstOrDefault(i => i.System == "imq-1" && i.Role == "user" && i.KeepAliveSeconds is not null);
         var srIdle = r.Idle.FirstOrDefault(i => i.System == "sr-1");
-        var churn = r.Churn.FirstOrDefault(c => c.System == "imq-1" && c.Result.Via == "hub")?.Result.OperationsPerSecond;
+        double? Churn(string system) => r.Churn.FirstOrDefault(c => c.System == system && c.Result.Via == "hub")?.Result.OperationsPerSecond;
+        var rooms = (Imq: ScaleOutReport.Step(r.Rooms, "imq-2"), Peer: ScaleOutReport.Step(r.Rooms, "sr-2"));
+        var (fixed2, peer2) = (FixedStep(r, "imq-2"), FixedStep(r, "sr-2"));
         md.AppendLine(Inv, $"## Against the targets ({protocol})").AppendLine();
-        md.AppendLine("| target | measured here | CPU per delivery, IMQ / peer, at the fixed rate |");
-        md.AppendLine("|---|---|---|");
-        md.AppendLine(Inv, $"| fan-out, 2 gateways: saturated >= 2x SignalR 2 + Redis | {X(Ratio(Sat("imq-2"), Sat("sr-2")))} ({N(Sat("imq-2"))} / {N(Sat("sr-2"))} deliveries/s) | {F(Ratio(Cpu("imq-2"), Cpu("sr-2")), 2)} |");
-        md.AppendLine(Inv, $"| p99 < 10 ms at 10,000 deliveries/s on 2 gateways | {F(r.Fanout.FirstOrDefault(f => f.System == "imq-2" && f.Mode == "fixed")?.Fixed?.P99Ms, 1)} ms | |");
-        md.AppendLine(Inv, $"| single node: saturated >= 0.9x plain SignalR | {X(Ratio(Sat("imq-1"), Sat("sr-1")))} ({N(Sat("imq-1"))} / {N(Sat("sr-1"))} deliveries/s) | {F(Ratio(Cpu("imq-1"), Cpu("sr-1")), 2)} |");
-        md.AppendLine(Inv, $"| churn through the hub >= 10,000 operations/s | {N(churn)} operations/s (1 node) | |");
-        md.AppendLine(Inv, $"| idle: memory per connection <= 1.1x stock SignalR | {X(Ratio(imqIdle?.RssPerConnection, srIdle?.RssPerConnection))} RSS, {X(Ratio(imqIdle?.ManagedPerConnection, srIdle?.ManagedPerConnection))} managed | |");
+        md.AppendLine("Every target is a ratio to a peer measured in the same run; CPU per delivery counts the servers and the store they need (lower is better).").AppendLine();
+        md.AppendLine("| target | measured here |");
+        md.AppendLine("|---|---|");
+        md.AppendLine(Inv, $"| fan-out, 2 gateways: CPU per delivery <= 0.5x SignalR 2 + Redis, at 10,000/s and saturated | {X(Ratio(Cpu("imq-2"), Cpu("sr-2")))} at 10,000/s ({F(Cpu("imq-2"), 1)} / {F(Cpu("sr-2"), 1)} us), {X(Ratio(SatCpu("imq-2"), SatCpu("sr-2")))} saturated |");
+        md.AppendLine(Inv, $"| fan-out, 2 gateways: saturated >= 1.2x | {X(Ratio(Sat("imq-2"), Sat("sr-2")))} ({N(Sat("imq-2"))} / {N(Sat("sr-2"))} deliveries/s) |");
+        md.AppendLine(Inv, $"| the hop: IMQ 2 gateways <= 1.3x IMQ 1 node per delivery | {X(Ratio(Cpu("imq-2"), Cpu("imq-1")))} at 10,000/s ({F(Cpu("imq-2"), 1)} / {F(Cpu("imq-1"), 1)} us) |");
+        md.AppendLine(Inv, $"| p99 at 10,000/s on 2 gateways <= 0.5x SignalR 2 + Redis | {X(Ratio(fixed2?.P99Ms, peer2?.P99Ms))} ({F(fixed2?.P99Ms, 1)} / {F(peer2?.P99Ms, 1)} ms) |");
+        md.AppendLine(Inv, $"| single node: CPU per delivery <= 0.9x plain SignalR | {X(Ratio(Cpu("imq-1"), Cpu("sr-1")))} at 10,000/s, {X(Ratio(SatCpu("imq-1"), SatCpu("sr-1")))} saturated ({N(Sat("imq-1"))} / {N(Sat("sr-1"))} deliveries/s) |");
+        md.AppendLine(Inv, $"| many small rooms: CPU per delivery and p99 <= 0.5x SignalR 2 + Redis | {X(Ratio(rooms.Imq?.ServerCpuMicrosPerDelivery, rooms.Peer?.ServerCpuMicrosPerDelivery))} CPU, {X(Ratio(rooms.Imq?.P99Ms, rooms.Peer?.P99Ms))} p99; delivered {F(rooms.Imq?.DeliveredRatio * 100, 2)}% / {F(rooms.Peer?.DeliveredRatio * 100, 2)}% |");
+        md.AppendLine(Inv, $"| churn through the hub: 10,000 ops/s; 2 gateways >= 2x SignalR 2 + Redis | {N(Churn("imq-1"))} ops/s (1 node); 2 gateways {X(Ratio(Churn("imq-2"), Churn("sr-2")))} ({N(Churn("imq-2"))} / {N(Churn("sr-2"))}) |");
+        md.AppendLine(Inv, $"| idle: memory per connection <= 0.8x stock SignalR | {X(Ratio(imqIdle?.RssPerConnection, srIdle?.RssPerConnection))} RSS, {X(Ratio(imqIdle?.ManagedPerConnection, srIdle?.ManagedPerConnection))} managed |");
         var longer = imqIdleLong is null ? "" : $"; {X(Ratio(imqIdleLong.KeepAlivePerConnection, srIdle?.KeepAlivePerConnection))} with keep-alive {imqIdleLong.KeepAliveSeconds} s on both ends (clients configured for it)";
-        md.AppendLine(Inv, $"| idle: keep-alive CPU < 0.5x stock SignalR | {X(Ratio(imqIdle?.KeepAlivePerConnection, srIdle?.KeepAlivePerConnection))} at SignalR's 15 s{longer} | |");
+        md.AppendLine(Inv, $"| idle: keep-alive CPU < 0.5x stock SignalR | {X(Ratio(imqIdle?.KeepAlivePerConnection, srIdle?.KeepAlivePerConnection))} at SignalR's 15 s{longer} |");
+        var pg = new[] { fixed2, rooms.Imq }.Where(s => s is not null).Select(s => ScaleOutReport.StoreMicros(s!)).DefaultIfEmpty().Max();
+        var redis = new[] { peer2, rooms.Peer }.Where(s => s is not null).Select(s => ScaleOutReport.StoreMicros(s!)).DefaultIfEmpty().Max();
+        md.AppendLine(Inv, $"| scale-out: no central component per message | PostgreSQL {pg:F2} us/delivery (background only), Redis {redis:F2} us/delivery (see Scale-out) |");
         md.AppendLine();
     }
 

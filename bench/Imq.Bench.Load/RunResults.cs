@@ -38,6 +38,9 @@ internal sealed class RunResults
     /// <summary>The state scenario's fixed-rate step of each system.</summary>
     public List<FanoutRun> State { get; } = [];
 
+    /// <summary>The rooms scenario's measured steps of each system (2 gateways / 2 servers on Redis).</summary>
+    public List<FanoutRun> Rooms { get; } = [];
+
     public List<IdleRun> Idle { get; } = [];
 
     public List<ChurnRun> Churn { get; } = [];

@@ -12,6 +12,12 @@ internal delegate Task Publish(long n, long intendedTimestamp, int step, Cancell
 
 internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMeter cpu, GcPauseMeter gc, double p99LimitMs)
 {
+    /// <summary>
+    /// Work that runs beside the sends of a measured step and stops with them (the rooms scenario's joins and
+    /// leaves); its CPU is the system's like the deliveries'. Given the step number, it answers what it did.
+    /// </summary>
+    public Func<int, CancellationToken, Task<SideLoad>>? Beside { get; init; }
+
     /// <summary>Runs the steps the orchestrator asks for, one per line: "step &lt;deliveries/s&gt; &lt;seconds&gt; [warmup]", until "quit".</summary>
     public async Task ServeAsync(double drainSeconds, CancellationToken ct)
     {
@@ -34,9 +40,12 @@ internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMe
         var sendsPerSecond = deliveriesPerSecond / subs;
         var total = (long)(sendsPerSecond * seconds);
         long ok = 0, failed = 0;
+        subscribers.CurrentStep = step;
         await gc.StartAsync();
         cpu.Start();
         var start = Stopwatch.GetTimestamp();
+        using var besideStop = new CancellationTokenSource();
+        var beside = warmup || Beside is null ? null : Beside(step, besideStop.Token);
         long issued = 0;
         while (issued < total && !ct.IsCancellationRequested)
         {
@@ -50,7 +59,21 @@ internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMe
             for (; issued < due; issued++)
             {
                 _ = publish(issued, start + (long)(issued / sendsPerSecond * Stopwatch.Frequency), step, ct).ContinueWith(
-                    t => Interlocked.Increment(ref t.IsCompletedSuccessfully ? ref ok : ref failed),
+                    t =>
+                    {
+                        if (t.Exception is { } e && Interlocked.Increment(ref failed) == 1)
+                        {
+                            Console.Error.WriteLine($"step {step}: a send failed: {e.InnerException?.Message}");
+                        }
+                        else if (t.IsCompletedSuccessfully)
+                        {
+                            Interlocked.Increment(ref ok);
+                        }
+                        else if (t.IsCanceled)
+                        {
+                            Interlocked.Increment(ref failed);
+                        }
+                    },
                     CancellationToken.None,
                     TaskContinuationOptions.ExecuteSynchronously,
                     TaskScheduler.Default);
@@ -60,6 +83,8 @@ internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMe
         }
 
         var sendEnd = Stopwatch.GetTimestamp();
+        await besideStop.CancelAsync();
+        var side = beside is null ? null : await beside;
         var latency = subscribers.Stats[step];
         var drainUntil = Stopwatch.GetTimestamp() + (long)(drainSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < drainUntil
@@ -84,6 +109,8 @@ internal sealed class StepRunner(Publish publish, Subscribers subscribers, CpuMe
             spent, Pass: p99 <= p99LimitMs && lost == 0 && failedNow == 0 && unanswered == 0 && issued == total)
         {
             Gc = paused,
+            Beside = side,
+            ExtraDelivered = subscribers.ExtraDelivered(step),
         };
     }
 }

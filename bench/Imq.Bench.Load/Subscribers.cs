@@ -14,6 +14,8 @@ internal sealed class Subscribers
     private readonly string _scenario;
     private readonly Latency[] _local = NewStats();
     private readonly Latency[] _cross = NewStats();
+    private readonly long[] _extra = new long[MaxSteps];
+    private volatile int _current;
     private HubConnection[] _connections = [];
     private volatile bool _closing;
 
@@ -31,6 +33,33 @@ internal sealed class Subscribers
     public int PerQueue { get; }
 
     public int Count => _queues.Length * PerQueue;
+
+    /// <summary>Whether stderr gets the latency on the publisher's gateway and on the other one (publishers by queue).</summary>
+    public bool SplitByGateway { get; init; } = true;
+
+    /// <summary>The step being run (StepRunner sets it), for events that carry no step of their own.</summary>
+    public int CurrentStep
+    {
+        get => _current;
+        set => _current = value;
+    }
+
+    /// <summary>Subscriber <paramref name="i"/>'s connection (member i mod PerQueue of queue i / PerQueue), once open.</summary>
+    public HubConnection Connection(int i) => _connections[i];
+
+    /// <summary>Events of step <paramref name="step"/> that other connections got (see <see cref="RecordExtra"/>).</summary>
+    public long ExtraDelivered(int step) => (uint)step < MaxSteps ? Interlocked.Read(ref _extra[step]) : 0;
+
+    /// <summary>An event outside the measured deliveries (a visitor's message, a presence event), counted for step
+    /// <paramref name="step"/> or, when it carries none, the current one.</summary>
+    public void RecordExtra(int? step = null)
+    {
+        var s = step ?? _current;
+        if ((uint)s < MaxSteps)
+        {
+            Interlocked.Increment(ref _extra[s]);
+        }
+    }
 
     /// <summary>Opens and joins every subscriber; <paramref name="register"/> adds the scenario's handler to subscriber i.</summary>
     public async Task OpenAsync(Action<HubConnection, int> register, CancellationToken ct)
@@ -52,13 +81,21 @@ internal sealed class Subscribers
                     return Task.CompletedTask;
                 };
             }, c);
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                await connection.InvokeCoreAsync("Join", typeof(object), [_queues[i / PerQueue]], c);
-            }
-            catch (Exception e) when (!c.IsCancellationRequested)
-            {
-                throw new InvalidOperationException($"subscriber {i} on {_connector.Gateways[i % _connector.Gateways.Length]} could not join {_queues[i / PerQueue]}: {e.Message}", e);
+                try
+                {
+                    await connection.InvokeCoreAsync("Join", typeof(object), [_queues[i / PerQueue]], c);
+                    break;
+                }
+                catch (Exception e) when (!c.IsCancellationRequested)
+                {
+                    // An overloaded shared box can time a join out (the peer's Redis answers late): tried again, then fatal.
+                    if (attempt == 3)
+                    {
+                        throw new InvalidOperationException($"subscriber {i} on {_connector.Gateways[i % _connector.Gateways.Length]} could not join {_queues[i / PerQueue]}: {e.Message}", e);
+                    }
+                }
             }
 
             connections[i] = connection;
@@ -81,7 +118,7 @@ internal sealed class Subscribers
     }
 
     /// <summary>With more than one gateway, the step's latency on the publisher's gateway and on the other one (for stderr).</summary>
-    public string? GatewaySplit(int step) => _connector.Gateways.Length < 2 ? null : System.FormattableString.Invariant(
+    public string? GatewaySplit(int step) => _connector.Gateways.Length < 2 || !SplitByGateway ? null : System.FormattableString.Invariant(
         $"{_scenario}: step {step}: subscribers on the publisher's gateway p50 {_local[step].PercentileMs(50):F1} p99 {_local[step].PercentileMs(99):F1} ms, on the other gateway p50 {_cross[step].PercentileMs(50):F1} p99 {_cross[step].PercentileMs(99):F1} ms");
 
     /// <summary>Closes every subscriber; closing is then expected and not reported.</summary>

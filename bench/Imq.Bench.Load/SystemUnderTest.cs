@@ -45,10 +45,15 @@ internal sealed class SystemUnderTest : IDisposable
     /// <summary>The backing store whose CPU counts for this system: PostgreSQL for the IMQ cluster, Redis for the scaled-out peer.</summary>
     public int StorePid { get; private set; }
 
-    /// <summary>The options every worker needs to reach this system.</summary>
+    /// <summary>
+    /// The options every worker needs to reach this system. IMQ's user tokens are signed by the worker with the
+    /// nodes' key, as an app's backend would, rather than asked from POST /api/v1/tokens once per connection
+    /// (a request the peer's connects do not make).
+    /// </summary>
     public string[] WorkerArgs(string protocol) =>
     [
         "--kind", IsImq ? "imq" : "signalr",
+        .. IsImq ? new[] { "--jwt-key", JwtKey } : [],
         "--urls", string.Join(',', _servers.Select(s => s.Url.ToString().TrimEnd('/'))),
         "--apikey", ApiKey,
         "--protocol", protocol,

@@ -1,7 +1,8 @@
 // The hub a plain SignalR application would write for IMQ's calls: Join/Leave are group membership,
 // Send fans Message(queue, mount, from, data, seq) out to the group, SetState fans State(queue, mount,
 // changes, version) out likewise. `data` and `changes` are passed through as opaque values (JsonElement
-// on JSON, a MessagePack map on MessagePack), like IMQ's JsonData.
+// on JSON, a MessagePack map on MessagePack), like IMQ's JsonData. A user's Join and Leave tell the other
+// members Presence(queue, userId, joined), as IMQ does (a chat app would); servers (no user) cause none.
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.SignalR;
@@ -13,10 +14,22 @@ public sealed class PeerHub(QueueCounters counters) : Hub
     public async Task<long> Join(string queue)
     {
         await Groups.AddToGroupAsync(Context.ConnectionId, queue);
+        if (Context.UserIdentifier is { } user)
+        {
+            await Clients.OthersInGroup(queue).SendAsync("Presence", queue, user, true);
+        }
+
         return counters.Current(queue);
     }
 
-    public Task Leave(string queue) => Groups.RemoveFromGroupAsync(Context.ConnectionId, queue);
+    public async Task Leave(string queue)
+    {
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, queue);
+        if (Context.UserIdentifier is { } user)
+        {
+            await Clients.Group(queue).SendAsync("Presence", queue, user, false);
+        }
+    }
 
     public async Task<long> Send(string queue, string mount, object? data)
     {
@@ -54,6 +67,16 @@ public sealed class PeerHub(QueueCounters counters) : Hub
         counters.Delete(queue);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>
+/// The user id of a connection: the `user` query parameter the bench's user connections carry (none for server
+/// connections), standing in for what a stock app's authentication would put in the principal.
+/// </summary>
+public sealed class QueryUserIdProvider : IUserIdProvider
+{
+    public string? GetUserId(HubConnectionContext connection) =>
+        connection.GetHttpContext()?.Request.Query["user"] is { Count: > 0 } user ? user.ToString() : null;
 }
 
 /// <summary>A sequence number per queue, per process (on the Redis backplane each server numbers its own sends).</summary>

@@ -13,6 +13,7 @@ if (builder.Configuration["redis"] is { Length: > 0 } redis)
 }
 
 builder.Services.AddSingleton<QueueCounters>();
+builder.Services.AddSingleton<Microsoft.AspNetCore.SignalR.IUserIdProvider, QueryUserIdProvider>();
 
 var app = builder.Build();
 app.MapHub<PeerHub>("/imq");

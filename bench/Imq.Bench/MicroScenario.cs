@@ -16,7 +16,7 @@ internal static class MicroScenario
         var config = DefaultConfig.Instance
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        BenchmarkSwitcher.FromTypes([typeof(SendBenchmark), typeof(BucketMapBenchmark), typeof(FanoutSerializationBenchmark)])
+        BenchmarkSwitcher.FromTypes([typeof(SendBenchmark), typeof(BucketMapBenchmark), typeof(FanoutSerializationBenchmark), typeof(ConnectAuthBenchmark)])
             .Run(["--filter", filter], config);
     }
 }
