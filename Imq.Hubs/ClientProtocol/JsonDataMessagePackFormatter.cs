@@ -1,5 +1,5 @@
-// MessagePack side of the neutral data form. Writes JsonData as the equivalent MessagePack value and
-// reads only values that have a JSON equivalent: bin, extension types (timestamps), non-string map
+// MessagePack side of the neutral data form. Writes JsonData as the equivalent MessagePack value (straight
+// from its UTF-8 JSON, JsonDataMessagePackWriter) and reads only values that have a JSON equivalent: bin, extension types (timestamps), non-string map
 // keys, strings that are not UTF-8, NaN/Infinity and nesting deeper than 32 come back as
 // JsonData.Rejected, which the hub answers with `invalid` (throwing here would surface as an opaque
 // binding error).
@@ -23,8 +23,7 @@ internal sealed class JsonDataMessagePackFormatter : IMessagePackFormatter<JsonD
             return;
         }
 
-        using var doc = JsonDocument.Parse(value.Utf8);
-        WriteElement(ref writer, doc.RootElement);
+        JsonDataMessagePackWriter.Write(ref writer, value.Utf8.Span);
     }
 
     public JsonData? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
@@ -45,63 +44,6 @@ internal sealed class JsonDataMessagePackFormatter : IMessagePackFormatter<JsonD
         {
             reader.Skip();
             return JsonData.Rejected(e.Detail);
-        }
-    }
-
-    private static void WriteElement(ref MessagePackWriter writer, JsonElement e)
-    {
-        switch (e.ValueKind)
-        {
-            case JsonValueKind.Object:
-                var count = 0;
-                foreach (var _ in e.EnumerateObject())
-                {
-                    count++;
-                }
-
-                writer.WriteMapHeader(count);
-                foreach (var p in e.EnumerateObject())
-                {
-                    writer.Write(p.Name);
-                    WriteElement(ref writer, p.Value);
-                }
-
-                break;
-            case JsonValueKind.Array:
-                writer.WriteArrayHeader(e.GetArrayLength());
-                foreach (var item in e.EnumerateArray())
-                {
-                    WriteElement(ref writer, item);
-                }
-
-                break;
-            case JsonValueKind.String:
-                writer.Write(e.GetString());
-                break;
-            case JsonValueKind.Number:
-                if (e.TryGetInt64(out var l))
-                {
-                    writer.Write(l);
-                }
-                else if (e.TryGetUInt64(out var ul))
-                {
-                    writer.Write(ul);
-                }
-                else
-                {
-                    writer.Write(e.GetDouble());
-                }
-
-                break;
-            case JsonValueKind.True:
-                writer.Write(true);
-                break;
-            case JsonValueKind.False:
-                writer.Write(false);
-                break;
-            default:
-                writer.WriteNil();
-                break;
         }
     }
 
