@@ -36,10 +36,10 @@ public class ConnectAuthBenchmark
     public void Cleanup() => Directory.Delete(_dataDir, recursive: true);
 
     [Benchmark]
-    public bool UserJwt() => _authenticator.AuthenticateAsync(_user.Request).AsTask().Result.Principal is not null;
+    public bool UserJwt() => _authenticator.AuthenticateAsync(_user.Request, mayCallOut: false).AsTask().Result.Principal is not null;
 
     [Benchmark]
-    public bool ServerApiKey() => _authenticator.AuthenticateAsync(_server.Request).AsTask().Result.Principal is not null;
+    public bool ServerApiKey() => _authenticator.AuthenticateAsync(_server.Request, mayCallOut: false).AsTask().Result.Principal is not null;
 
     private static DefaultHttpContext Request(string token)
     {
