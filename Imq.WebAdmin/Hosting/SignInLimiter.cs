@@ -24,12 +24,10 @@ internal sealed class SignInLimiter : IDisposable
             AutoReplenishment = true,
         }));
 
-    /// <summary>Whether <paramref name="address"/> may try a key now (its budget is not spent).</summary>
-    public bool MayTry(IPAddress address)
-    {
-        using var probe = _limiter.AttemptAcquire(address, 0);
-        return probe.IsAcquired;
-    }
+    /// <summary>Whether <paramref name="address"/> may try a key now (a whole try is left in its budget).
+    /// Not a zero-permit acquire: the token bucket refills continuously, so a spent bucket holds a fraction of a
+    /// token a moment later, which a zero-permit acquire takes for "permits left".</summary>
+    public bool MayTry(IPAddress address) => _limiter.GetStatistics(address)?.CurrentAvailablePermits >= 1;
 
     /// <summary>Spends one try of <paramref name="address"/> (a wrong key).</summary>
     public void Failed(IPAddress address)
