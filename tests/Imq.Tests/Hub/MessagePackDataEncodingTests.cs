@@ -8,6 +8,7 @@ using System.Buffers;
 using System.Text.Json;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
+using Imq.Testing;
 using MessagePack;
 
 namespace Imq.Tests.Hub;
@@ -71,54 +72,8 @@ public sealed class MessagePackDataEncodingTests
     {
         var buffer = new ArrayBufferWriter<byte>();
         var writer = new MessagePackWriter(buffer);
-        using (var doc = JsonDocument.Parse(value.Utf8))
-        {
-            WriteElement(ref writer, doc.RootElement);
-        }
-
+        MessagePackReference.Write(ref writer, value.Utf8);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
-    }
-
-    private static void WriteElement(ref MessagePackWriter writer, JsonElement e)
-    {
-        switch (e.ValueKind)
-        {
-            case JsonValueKind.Object:
-                writer.WriteMapHeader(e.EnumerateObject().Count());
-                foreach (var p in e.EnumerateObject())
-                {
-                    writer.Write(p.Name);
-                    WriteElement(ref writer, p.Value);
-                }
-
-                break;
-            case JsonValueKind.Array:
-                writer.WriteArrayHeader(e.GetArrayLength());
-                foreach (var item in e.EnumerateArray())
-                {
-                    WriteElement(ref writer, item);
-                }
-
-                break;
-            case JsonValueKind.String:
-                writer.Write(e.GetString());
-                break;
-            case JsonValueKind.Number when e.TryGetInt64(out var l):
-                writer.Write(l);
-                break;
-            case JsonValueKind.Number when e.TryGetUInt64(out var ul):
-                writer.Write(ul);
-                break;
-            case JsonValueKind.Number:
-                writer.Write(e.GetDouble());
-                break;
-            case JsonValueKind.True or JsonValueKind.False:
-                writer.Write(e.GetBoolean());
-                break;
-            default:
-                writer.WriteNil();
-                break;
-        }
     }
 }
