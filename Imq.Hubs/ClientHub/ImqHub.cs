@@ -60,8 +60,9 @@ internal sealed partial class ImqHub(QueueRouter router, QueueAccess access, Dir
         var session = Live();
         Names.CheckPublicQueue(queue);
         Names.CheckMount(mount);
-        var parsed = ClientArguments.ParseChanges(changes, access.RuleFor(queue).MaxMessageBytes);
-        access.CheckSetState(session, queue, mount);
+        var rule = access.RuleFor(queue);
+        var parsed = ClientArguments.ParseChanges(changes, rule.MaxMessageBytes);
+        QueueAccess.CheckSetState(session, rule, queue, mount);
 
         rates.TakeOperation(session);
         return await router.SetStateAsync(queue, mount, parsed, expectedVersion, session.IsServer ? null : session.Ref);

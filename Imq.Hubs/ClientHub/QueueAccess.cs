@@ -58,9 +58,9 @@ internal sealed class QueueAccess(QueueRules rules, IAccessCallouts callouts)
 
     /// <summary>Throws <c>forbidden</c> unless the user may set state on <paramref name="queue"/> (members, where
     /// the rule says so; the owner checks membership).</summary>
-    public void CheckSetState(Session session, string queue, string mount)
+    public static void CheckSetState(Session session, QueueRule rule, string queue, string mount)
     {
-        if (!session.IsServer && rules.For(queue) is { SetState: SetStateRule.Server } rule)
+        if (!session.IsServer && rule.SetState == SetStateRule.Server)
         {
             throw ImqException.Forbidden($"only servers may set state on {queue} '{mount}' ({rule.Name})");
         }

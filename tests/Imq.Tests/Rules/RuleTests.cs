@@ -5,7 +5,6 @@ using System.Net;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
-using Microsoft.AspNetCore.SignalR;
 using static Imq.Tests.Infrastructure.ImqRest;
 
 namespace Imq.Tests.Rules;
@@ -73,15 +72,15 @@ public sealed class RuleTests(RulesFixture fixture) : IClassFixture<RulesFixture
         Assert.Equal(room, (await user.InvokeAsync<ClientSnapshot>("Join", room)).Queue);
         Assert.Equal("/lobby2", (await user.InvokeAsync<ClientSnapshot>("Join", "/lobby2")).Queue);
 
-        var lobby = await ErrorOf(() => user.InvokeAsync<ClientSnapshot>("Join", "/lobby"));
+        var lobby = await HubErrors.ErrorOf(() => user.InvokeAsync<ClientSnapshot>("Join", "/lobby"));
         Assert.Equal("forbidden", lobby.Code);
         Assert.Contains("a server adds its members (Imq:Rules:0 (/lobby))", lobby.Message, StringComparison.Ordinal);
-        var smallJoin = await ErrorOf(() => user.InvokeAsync<ClientSnapshot>("Join", small));
+        var smallJoin = await HubErrors.ErrorOf(() => user.InvokeAsync<ClientSnapshot>("Join", small));
         Assert.Contains("(Imq:Rules:1 (/room/small/*))", smallJoin.Message, StringComparison.Ordinal);
 
         // Rule 3 would let anyone in, but rule 1 matches first.
-        Assert.Equal("forbidden", (await ErrorOf(() => user.InvokeAsync<ClientSnapshot>("Join", shadowed))).Code);
-        Assert.Equal("forbidden", (await ErrorOf(() => user.InvokeAsync<ClientSnapshot>("Resume", small, 0L))).Code);
+        Assert.Equal("forbidden", (await HubErrors.ErrorOf(() => user.InvokeAsync<ClientSnapshot>("Join", shadowed))).Code);
+        Assert.Equal("forbidden", (await HubErrors.ErrorOf(() => user.InvokeAsync<ClientSnapshot>("Resume", small, 0L))).Code);
         Assert.Equal(room, (await user.InvokeAsync<ClientSnapshot>("Resume", room, 0L)).Queue);
 
         // A server adds the user where users may not join by themselves; the user then receives the room's messages.
@@ -106,15 +105,15 @@ public sealed class RuleTests(RulesFixture fixture) : IClassFixture<RulesFixture
 
         // /room/*: members on every mount but `announce`, which only servers use.
         Assert.Equal(1, await member.InvokeAsync<long>("Send", room, "chat", Hello));
-        var announce = await ErrorOf(() => member.InvokeAsync<long>("Send", room, "announce", Hello));
+        var announce = await HubErrors.ErrorOf(() => member.InvokeAsync<long>("Send", room, "announce", Hello));
         Assert.Equal("forbidden", announce.Code);
         Assert.Contains("only servers may send on " + room + " 'announce' (Imq:Rules:2 (/room/*))", announce.Message, StringComparison.Ordinal);
         Assert.Equal(2, await server.InvokeAsync<long>("Send", room, "announce", Hello));
-        Assert.Equal("forbidden", (await ErrorOf(() => outsider.InvokeAsync<long>("Send", room, "chat", Hello))).Code);
+        Assert.Equal("forbidden", (await HubErrors.ErrorOf(() => outsider.InvokeAsync<long>("Send", room, "chat", Hello))).Code);
 
         // /game/*: `*` says server, `chat` is named: members.
         Assert.Equal(1, await member.InvokeAsync<long>("Send", game, "chat", Hello));
-        Assert.Equal("forbidden", (await ErrorOf(() => member.InvokeAsync<long>("Send", game, "announce", Hello))).Code);
+        Assert.Equal("forbidden", (await HubErrors.ErrorOf(() => member.InvokeAsync<long>("Send", game, "announce", Hello))).Code);
         Assert.Equal(2, await server.InvokeAsync<long>("Send", game, "announce", Hello));
 
         // Nothing refused reached anyone: the member saw exactly the four accepted messages.
@@ -133,12 +132,12 @@ public sealed class RuleTests(RulesFixture fixture) : IClassFixture<RulesFixture
         await member.InvokeAsync<ClientSnapshot>("Join", game);
         var changes = JsonData.Parse("""{"alice":3}""");
 
-        var refused = await ErrorOf(() => member.InvokeAsync<long>("SetState", room, "score", changes, null));
+        var refused = await HubErrors.ErrorOf(() => member.InvokeAsync<long>("SetState", room, "score", changes, null));
         Assert.Equal("forbidden", refused.Code);
         Assert.Contains("only servers may set state on " + room + " 'score' (Imq:Rules:2 (/room/*))", refused.Message, StringComparison.Ordinal);
 
         Assert.Equal(1, await member.InvokeAsync<long>("SetState", game, "score", changes, null));
-        Assert.Equal("forbidden", (await ErrorOf(() => outsider.InvokeAsync<long>("SetState", game, "score", changes, null))).Code);
+        Assert.Equal("forbidden", (await HubErrors.ErrorOf(() => outsider.InvokeAsync<long>("SetState", game, "score", changes, null))).Code);
         var snapshot = await outsider.InvokeAsync<ClientSnapshot>("Join", game);
         Assert.Equal("3", snapshot.Mounts.Single(m => m.Name == "score").State!["alice"].ToString());
     }
@@ -160,13 +159,13 @@ public sealed class RuleTests(RulesFixture fixture) : IClassFixture<RulesFixture
         }
 
         // MaxMembers 2: a third is too large, on the hub as on REST.
-        var third = await ErrorOf(() => server.InvokeAsync("AddMember", small, "rules-carol"));
+        var third = await HubErrors.ErrorOf(() => server.InvokeAsync("AddMember", small, "rules-carol"));
         Assert.Equal("too_large", third.Code);
         Assert.Contains("the limit is 2 members per queue", third.Message, StringComparison.Ordinal);
 
         // MaxMessageBytes 100 here, the global 64 KiB elsewhere.
         var longLine = JsonData.Parse("\"" + new string('x', 150) + "\"");
-        Assert.Equal("too_large", (await ErrorOf(() => alice.InvokeAsync<long>("Send", small, "chat", longLine))).Code);
+        Assert.Equal("too_large", (await HubErrors.ErrorOf(() => alice.InvokeAsync<long>("Send", small, "chat", longLine))).Code);
         var rest = await ProblemOf(await Node.Rest.PostAsync($"/api/v1/queues/{Uri.EscapeDataString(small)}/mounts/chat/messages", Json($$"""{"data":{{longLine}}}""")));
         Assert.Equal((HttpStatusCode.RequestEntityTooLarge, "too_large"), (rest.Status, rest.Code));
         await carol.InvokeAsync<ClientSnapshot>("Join", room);
@@ -174,7 +173,7 @@ public sealed class RuleTests(RulesFixture fixture) : IClassFixture<RulesFixture
 
         // UserSendsPerSecond 0.01 with a burst of one: a second message within 100 s is refused, per user and queue.
         Assert.Equal(1, await alice.InvokeAsync<long>("Send", small, "chat", Hello));
-        var flood = await ErrorOf(() => alice.InvokeAsync<long>("Send", small, "chat", Hello));
+        var flood = await HubErrors.ErrorOf(() => alice.InvokeAsync<long>("Send", small, "chat", Hello));
         Assert.Equal("rate_limited", flood.Code);
         Assert.Contains("UserSendsPerSecond", flood.Message, StringComparison.Ordinal);
         Assert.Equal(2, await bob.InvokeAsync<long>("Send", small, "chat", Hello));
@@ -208,14 +207,7 @@ public sealed class RuleTests(RulesFixture fixture) : IClassFixture<RulesFixture
         var response = await Node.Rest.PostAsync($"/api/v1/queues/{Uri.EscapeDataString(big)}/mounts/chat/messages", Json($$"""{"data":{{picture}}}"""));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, (await user.WaitForCountAsync("Message", 2)).Count);
-        Assert.Equal("too_large", (await ErrorOf(() => user.InvokeAsync<long>("Send", room, "chat", picture))).Code);
-        Assert.Equal("too_large", (await ErrorOf(() => server.InvokeAsync<long>("Send", room, "chat", picture))).Code);
-    }
-
-    private static async Task<(string Code, string Message)> ErrorOf(Func<Task> call)
-    {
-        var e = await Assert.ThrowsAsync<HubException>(call);
-        var code = await HubErrors.CodeOf(() => Task.FromException(e));
-        return (code, e.Message);
+        Assert.Equal("too_large", (await HubErrors.ErrorOf(() => user.InvokeAsync<long>("Send", room, "chat", picture))).Code);
+        Assert.Equal("too_large", (await HubErrors.ErrorOf(() => server.InvokeAsync<long>("Send", room, "chat", picture))).Code);
     }
 }
