@@ -51,4 +51,10 @@ echo "test.sh: Redis on $IMQ_TEST_REDIS"
 
 npm ci --prefix "$root/tests/js" --no-audit --no-fund --loglevel=error
 
-dotnet test "$root/Imq.sln" --logger "console;verbosity=normal" "$@"
+# Results also go to TRX files, so the failures can be repeated at the end, where a CI log's tail shows them.
+results=$(mktemp -d /tmp/imq-test-results.XXXXXX)
+status=0
+dotnet test "$root/Imq.sln" --logger "console;verbosity=normal" --logger trx --results-directory "$results" "$@" || status=$?
+python3 "$root/scripts/test-failures.py" "$results"
+rm -rf "$results"
+exit $status

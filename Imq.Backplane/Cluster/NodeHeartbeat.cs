@@ -2,13 +2,15 @@
 // the row at once, so its buckets are handed on without waiting for the heartbeats to go stale. While
 // PostgreSQL is away it keeps trying each second and logs quietly (RetryLog). Each try is cut off after
 // DeadAfter less one interval (a heartbeat that slow would count as stale anyway), so a try hung on a
-// dead connection cannot outlast the boss's grace once PostgreSQL is back (HeartbeatWatch).
+// dead connection cannot outlast the boss's grace once PostgreSQL is back (HeartbeatWatch). The first beat
+// waits until the host has started (the server listens): a node registered earlier would be given buckets
+// and linked to by gateways while its port still refuses connections.
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.Cluster;
 
-internal sealed partial class NodeHeartbeat(ClusterStore store, ClusterSettings settings, ILogger<NodeHeartbeat> logger) : BackgroundService
+internal sealed partial class NodeHeartbeat(ClusterStore store, ClusterSettings settings, IHostApplicationLifetime lifetime, ILogger<NodeHeartbeat> logger) : BackgroundService
 {
     private readonly RetryLog _retries = new(logger, $"Heartbeat of node {settings.NodeId}");
 
@@ -30,6 +32,18 @@ internal sealed partial class NodeHeartbeat(ClusterStore store, ClusterSettings 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetResult()))
+        {
+            await started.Task;
+        }
+
+        if (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         using var timer = new PeriodicTimer(settings.HeartbeatInterval);
         do
         {

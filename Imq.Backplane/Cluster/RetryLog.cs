@@ -1,7 +1,7 @@
-// Logs a background loop's failures to reach PostgreSQL without flooding the log while it is away (the
+// Logs a background loop's failures to reach PostgreSQL or a peer without flooding the log while it is away (the
 // loops retry every second or two): the first failure of a run with its exception, then one line every
 // 30 s while the run goes on, and one line when it works again. Heartbeats, map watching and trying the
-// boss lock each keep one.
+// boss lock each keep one, and so does each replication stream (for a replica that cannot be reached).
 using Microsoft.Extensions.Logging;
 
 namespace Imq.Backplane.Cluster;

@@ -81,7 +81,18 @@ internal sealed partial class QueueNodeService(
     {
         // A node shutting down ends its links, so that shutdown does not wait for gateways to hang up.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        if (!await requestStream.MoveNext(ended.Token) || requestStream.Current.GatewayId.Length is 0 or > 256)
+        bool opened;
+        try
+        {
+            opened = await requestStream.MoveNext(ended.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Gone (or this node is stopping) before the first frame: nothing was attached.
+            return;
+        }
+
+        if (!opened || requestStream.Current.GatewayId.Length is 0 or > 256)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "the first frame of a link names its gateway (1-256 characters)"));
         }

@@ -29,6 +29,8 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
     private long _head;
     private long _acked;
     private long _framesSent;
+    private readonly RetryLog _retries;
+    private int _failures;
     private long _framesAcked;
     private long _lastImageFrame;
     private bool _capturing;
@@ -43,6 +45,7 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
         _images = images;
         _channels = channels;
         _logger = logger;
+        _retries = new RetryLog(logger, $"Replication stream to {nodeId}");
     }
 
     public string SelfId { get; }
@@ -207,7 +210,10 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
             }
             catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or HttpRequestException)
             {
-                LogStreamFailed(_logger, NodeId, e.Message);
+                // A dead replica fails every attempt until the boss moves its buckets: logged once per run of
+                // failures (and every 30 s while it lasts), not on every retry.
+                _failures++;
+                _retries.Failed(e);
             }
 
             lock (_gate)
@@ -216,7 +222,9 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
                 _capturing = false;
             }
 
-            await Task.Delay(250, _stop.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+            // 250 ms, 500 ms, then once a second while the replica stays unreachable.
+            var retry = Math.Min(250 << Math.Min(Math.Max(_failures - 1, 0), 2), 1000);
+            await Task.Delay(retry, _stop.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
         }
     }
 
@@ -347,6 +355,12 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
         while (await stream.MoveNext(ct))
         {
             var position = stream.Current.Position;
+            if (_failures > 0)
+            {
+                _failures = 0;
+                _retries.Succeeded();
+            }
+
             List<TaskCompletionSource> done = [];
             lock (_gate)
             {
@@ -375,7 +389,4 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
 
     [LoggerMessage(EventId = 801, Level = LogLevel.Information, Message = "Sending {Node} images of {Buckets} buckets ({Queues} queues, {Bits} bits) in {Frames} frames")]
     private static partial void LogImagesSent(ILogger logger, string node, int buckets, int queues, int bits, int frames);
-
-    [LoggerMessage(EventId = 800, Level = LogLevel.Warning, Message = "Replication stream to {NodeId} failed: {Reason}")]
-    private static partial void LogStreamFailed(ILogger logger, string nodeId, string reason);
 }
