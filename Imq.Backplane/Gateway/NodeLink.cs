@@ -132,6 +132,7 @@ internal sealed class NodeLink
             }
 
             await stream.WriteAsync(frame, ct);
+            Metrics.ImqMetrics.FrameSent("calls");
         }
     }
 

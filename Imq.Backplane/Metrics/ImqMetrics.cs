@@ -31,6 +31,14 @@ internal static class ImqMetrics
     /// <summary>Batches (stream messages) a node sent to other gateways.</summary>
     public static readonly Counter<long> BatchesSent = Meter.CreateCounter<long>("imq_grpc_delivery_batches_sent_total");
 
+    /// <summary>gRPC stream messages this process wrote on the cluster's long-lived streams, by <c>stream</c>:
+    /// <c>calls</c> (a gateway's calls up its link), <c>items</c> (a node's results and events down a link),
+    /// <c>replica</c> (changes to a replica), <c>replica_acks</c> (a replica's acknowledgements).</summary>
+    public static readonly Counter<long> FramesSent = Meter.CreateCounter<long>("imq_grpc_frames_sent_total");
+
+    /// <summary>Counts one stream message written on <paramref name="stream"/> (see <see cref="FramesSent"/>).</summary>
+    public static void FrameSent(string stream) => FramesSent.Add(1, new KeyValuePair<string, object?>("stream", stream));
+
     /// <summary>Connections each gateway of the process has cut for reading too slowly (their unsent events
     /// passed Imq:Limits:MaxPendingBytesPerConnection), labelled with the gateway; observed when read, so an
     /// exporter started late still sees every cut.</summary>

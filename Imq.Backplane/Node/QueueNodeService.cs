@@ -69,6 +69,7 @@ internal sealed partial class QueueNodeService(
             {
                 held = replicas.Apply(requestStream.Current, held);
                 await responseStream.WriteAsync(new ReplicaAck { Position = held, Frames = ++frames }, ended.Token);
+                Metrics.ImqMetrics.FrameSent("replica_acks");
             }
         }
         catch (OperationCanceledException)

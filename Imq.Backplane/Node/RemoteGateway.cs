@@ -275,6 +275,7 @@ internal sealed class RemoteGateway(string gatewayId) : IGateway, IDisposable
         await stream.WriteAsync(frame, ct);
         _unsent = null;
         Metrics.ImqMetrics.BatchesSent.Add(1);
+        Metrics.ImqMetrics.FrameSent("items");
     }
 
     private static Channel<Outgoing> NewOutbox() => Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });

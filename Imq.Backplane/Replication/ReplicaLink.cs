@@ -346,6 +346,7 @@ internal sealed partial class ReplicaLink : IAsyncDisposable
                 }
 
                 await stream.WriteAsync(frames[i], ct);
+                Metrics.ImqMetrics.FrameSent("replica");
             }
         }
     }
