@@ -83,7 +83,9 @@ public sealed class LinkBatchTests
         var last = await owner.Rest.PostAsync($"/api/v1/queues/{Uri.EscapeDataString(room)}/mounts/chat/messages", Json("{\"data\":{\"n\":" + (count + 1) + "}}"));
         Assert.Equal(HttpStatusCode.OK, last.StatusCode);
 
+        // The late user connects once the replica has taken over: its home queue may have lived on the owner.
         owner.Kill();
+        await cluster.WaitForMapAsync(1);
         var late = await replica.ConnectUserAsync("late-" + Guid.NewGuid().ToString("N")[..6]);
         var snapshot = await ResumeUntilServedAsync(late, room);
         var replayed = late.Events.Where(e => e.Name == "Message" && e.Arg<string>(0) == room).ToList();
