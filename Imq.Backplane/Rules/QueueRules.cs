@@ -92,9 +92,9 @@ internal sealed partial class QueueRules : IQueueLimitSource, IDisposable
         Reloaded?.Invoke(failures);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Imq:Rules reloaded: {Count} rules in force")]
+    [LoggerMessage(EventId = 900, Level = LogLevel.Information, Message = "Imq:Rules reloaded: {Count} rules in force")]
     private static partial void LogReloaded(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Imq:Rules changed but the new rules are not valid, the rules in force stay: {Failures}")]
+    [LoggerMessage(EventId = 901, Level = LogLevel.Error, Message = "Imq:Rules changed but the new rules are not valid, the rules in force stay: {Failures}")]
     private static partial void LogRejected(ILogger logger, string failures);
 }
