@@ -24,6 +24,7 @@ internal sealed class NodeLink
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Channel<Outgoing>? _outgoing;
     private long _nextId;
+    private int _opens;
 
     private readonly RejectLog _rejected;
 
@@ -43,6 +44,9 @@ internal sealed class NodeLink
     internal GrpcChannel Channel { get; }
 
     internal QueueNode.QueueNodeClient Client { get; }
+
+    /// <summary>How many times the link has opened (its node attached it).</summary>
+    internal int Opens => Volatile.Read(ref _opens);
 
     /// <summary>Completes once the first attempt to open the link has succeeded or failed.</summary>
     internal Task FirstAttempt => _ready.Task;
@@ -80,6 +84,7 @@ internal sealed class NodeLink
         {
             await call.RequestStream.WriteAsync(new GatewayFrame { GatewayId = gatewayId, InstanceId = instanceId, AnswersMarkers = true }, linkEnded.Token);
             var headers = await call.ResponseHeadersAsync;
+            Interlocked.Increment(ref _opens);
             sink.OnLinkOpened(NodeId, headers.GetValue(Cluster.ProcessInstance.Header));
             var outgoing = System.Threading.Channels.Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
             Volatile.Write(ref _outgoing, outgoing);

@@ -22,6 +22,7 @@ internal sealed partial class NodeLinks(string gatewayId, string instanceId, IDe
 {
     private static readonly TimeSpan Reconnect = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan FirstAttemptTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StillDownEvery = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<string, NodeLink> _links = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
@@ -69,8 +70,11 @@ internal sealed partial class NodeLinks(string gatewayId, string instanceId, IDe
     private async Task KeepOpenAsync(NodeLink link)
     {
         var ct = _stopping.Token;
+        long downSince = 0, loggedAt = 0;
+        var tries = 0;
         while (!ct.IsCancellationRequested && _links.TryGetValue(link.NodeId, out var current) && ReferenceEquals(current, link))
         {
+            var opens = link.Opens;
             try
             {
                 await link.RunOnceAsync(gatewayId, instanceId, sink, ct);
@@ -81,7 +85,23 @@ internal sealed partial class NodeLinks(string gatewayId, string instanceId, IDe
             }
             catch (Exception e)
             {
-                LogLinkLost(logger, link.NodeId, e.Message);
+                // Logged when the link is lost (or its first attempt fails), then every 30 s while the node
+                // stays unreachable, not on every attempt.
+                var now = Environment.TickCount64;
+                if (downSince == 0 || link.Opens != opens)
+                {
+                    (downSince, loggedAt, tries) = (now, now, 1);
+                    LogLinkLost(logger, link.NodeId, e.Message);
+                }
+                else
+                {
+                    tries++;
+                    if (now - loggedAt >= StillDownEvery.TotalMilliseconds)
+                    {
+                        loggedAt = now;
+                        LogLinkStillDown(logger, link.NodeId, (now - downSince) / 1000, tries, e.Message);
+                    }
+                }
             }
 
             link.FirstAttemptFailed();
@@ -101,4 +121,7 @@ internal sealed partial class NodeLinks(string gatewayId, string instanceId, IDe
 
     [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Link to node {NodeId} lost: {Reason}")]
     private static partial void LogLinkLost(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(EventId = 611, Level = LogLevel.Warning, Message = "Link to node {NodeId} still down after {Seconds} s ({Tries} tries): {Reason}")]
+    private static partial void LogLinkStillDown(ILogger logger, string nodeId, long seconds, int tries, string reason);
 }

@@ -6,12 +6,15 @@
 // the cluster page's is also written to docs/admin-cluster.png.
 using System.Net;
 using Imq.QueueServer.Model;
+using Imq.Tests.Cluster;
 using Imq.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Imq.Tests.Browser;
 
+// With the other cluster tests, one at a time: its three nodes and a browser would slow theirs down.
+[Collection(ClusterCollection.Name)]
 public sealed class AdminConsoleTests
 {
     private const string Chromium = "/usr/bin/chromium";

@@ -60,7 +60,9 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         output.WriteLine($"kill -9 -> every room served again: {served.Values.Max().TotalSeconds:F1} s (first {served.Values.Min().TotalSeconds:F1} s)");
-        Assert.True(served.Values.Max() < TimeSpan.FromSeconds(7 + 3), $"rooms served again after {served.Values.Max().TotalSeconds:F1} s");
+        // Bounded (a dead node is declared after DeadAfter, 5 s, then a boss round and the map's arrival); how
+        // fast is measured, not asserted to the second: a busy machine stretches every step.
+        Assert.True(served.Values.Max() < TimeSpan.FromSeconds(5) + Timeouts.ClusterSettle, $"rooms served again after {served.Values.Max().TotalSeconds:F1} s");
 
         // State and members are as they were; both members got the new message without joining again.
         foreach (var room in rooms)

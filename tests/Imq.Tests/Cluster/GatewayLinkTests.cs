@@ -13,10 +13,14 @@ public sealed class GatewayLinkTests
 {
     private static readonly string[] GatewayOnly = ["gateway", "admin"];
 
+    // A node drops a gateway's connections DeadAfter + 5 s after its link went down: 35 s here rather than 10,
+    // so that a process start (or a link held down) on a busy machine cannot reach it by accident.
+    private static readonly Dictionary<string, string> SlowDrop = new() { ["Imq__Cluster__DeadAfterSeconds"] = "30" };
+
     [Fact]
     public async Task A_link_cut_shorter_than_the_dead_after_time_loses_no_member_and_no_event()
     {
-        await using var cluster = await TestCluster.CreateAsync();
+        await using var cluster = await TestCluster.CreateAsync(SlowDrop);
         TcpProxy? proxy = null;
         try
         {
@@ -42,7 +46,7 @@ public sealed class GatewayLinkTests
                 sent.Add(await near.InvokeAsync<long>("Send", queue, "chat", JsonData.Parse(i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
             }
 
-            // Down for over a second (three refused attempts half a second apart), well under the 5 s dead-after time.
+            // Down for over a second (three refused attempts half a second apart), well under the time after which the node drops the gateway's connections.
             await proxy.WaitForRefusedAsync(3);
             proxy.Restore();
 
@@ -70,7 +74,7 @@ public sealed class GatewayLinkTests
     [Fact]
     public async Task A_gateway_restarted_under_its_node_id_has_its_old_connections_dropped_by_the_nodes()
     {
-        await using var cluster = await TestCluster.CreateAsync();
+        await using var cluster = await TestCluster.CreateAsync(SlowDrop);
         var node = await cluster.AddNodeAsync("node-1");
         var gateway = await cluster.AddNodeAsync("gateway-1", GatewayOnly);
         await cluster.WaitForMapAsync(1);

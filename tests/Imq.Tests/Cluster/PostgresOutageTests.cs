@@ -50,13 +50,14 @@ public sealed class PostgresOutageTests(ITestOutputHelper output) : IAsyncLifeti
         }
 
         var sent = rooms.ToDictionary(r => r, _ => new List<long>());
+        var marks = _cluster.Nodes.ToDictionary(n => n, n => n.LineCount);
         _cluster.Postgres!.Cut();
         var writing = SendForAsync(writer, sent, Outage);
 
         // Every node notices (its heartbeat fails), stays ready, and serves a user who connects meanwhile.
         foreach (var node in _cluster.Nodes)
         {
-            await node.WaitForLineAsync($"Heartbeat of node {node.Id} failed;");
+            await node.WaitForLineAsync($"Heartbeat of node {node.Id} failed;", marks[node]);
             Assert.Equal("ready", await node.Rest.GetStringAsync("/readyz"));
         }
 
@@ -69,7 +70,7 @@ public sealed class PostgresOutageTests(ITestOutputHelper output) : IAsyncLifeti
         var writingAfter = SendForAsync(writer, sent, DeadAfter + TimeSpan.FromSeconds(3));
         foreach (var node in _cluster.Nodes)
         {
-            await node.WaitForLineAsync($"Heartbeat of node {node.Id} works again");
+            await node.WaitForLineAsync($"Heartbeat of node {node.Id} works again", marks[node]);
         }
 
         var afterOutage = await writingAfter;

@@ -28,9 +28,10 @@ public sealed partial class ClusterFaultTests
         await far.WaitForAsync("Message", e => e.Arg<long>(4) == acknowledged[^1]);
 
         // Cut: node-2's link (and node-2's replication stream) into node-1 is reset, and reopening it is refused.
+        var mark = Direct.LineCount;
         fixture.Link.Cut();
         tally.Fault("gateway-node link reset, reconnects refused");
-        await Direct.WaitForLineAsync($"Link to node {Relayed.Id} lost");
+        await Direct.WaitForLineAsync($"Link to node {Relayed.Id} lost", mark);
         acknowledged.AddRange(await SendAsync(writer, room, 10));
         var clock = Stopwatch.StartNew();
         Assert.Equal("unavailable", await CodeWithinBoundAsync(() => far.InvokeAsync<long>("Send", room, "chat", JsonData.Parse("\"cut off\""))));

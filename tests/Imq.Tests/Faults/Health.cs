@@ -6,6 +6,7 @@ using System.Globalization;
 using Imq.Hubs.ClientProtocol;
 using Imq.QueueServer.Model;
 using Imq.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Imq.Tests.Faults;
 
@@ -29,6 +30,7 @@ internal static class Health
     }
 
     /// <summary>A fresh user of the in-process <paramref name="node"/> serves as in <see cref="AssertServesAsync(Func{string, Task{TestClient}}, string, TestClient?)"/>.</summary>
+    /// <remarks>The user pings every second: some of these nodes drop a client silent for 3 s.</remarks>
     public static Task AssertServesAsync(TestNode node, string queue, Wire wire = Wire.Json) =>
-        AssertServesAsync(user => node.ConnectUserAsync(user, wire), queue);
+        AssertServesAsync(user => node.ConnectUserAsync(user, wire, b => b.WithKeepAliveInterval(TimeSpan.FromSeconds(1))), queue);
 }

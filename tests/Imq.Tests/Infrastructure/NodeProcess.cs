@@ -119,10 +119,13 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public Task WaitForMapVersionAsync(long version, CancellationToken cancellationToken) =>
         WaitForOutputAsync(lines => MapVersionOf(lines) >= version, Timeouts.ClusterSettle, $"to take map version {version}", cancellationToken);
 
-    /// <summary>Waits until this node has printed a line containing <paramref name="text"/>, and returns that line.</summary>
-    public Task<string> WaitForLineAsync(string text) =>
+    /// <summary>How many lines this node has printed so far: a mark to wait from, taken before a fault.</summary>
+    public int LineCount => _output.Items.Count;
+
+    /// <summary>Waits until this node has printed a line containing <paramref name="text"/> (from line <paramref name="from"/> on), and returns that line.</summary>
+    public Task<string> WaitForLineAsync(string text, int from = 0) =>
         _output.WaitForAsync(
-            lines => lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line ? (true, line) : (false, ""),
+            lines => lines.Skip(from).FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line ? (true, line) : (false, ""),
             Timeouts.Event,
             lines => $"node {Id} did not print \"{text}\": {string.Join(Environment.NewLine, lines)}");
 

@@ -101,7 +101,7 @@ public sealed class TestCluster : IAsyncDisposable
             throw new InvalidOperationException($"node {node.Id} is still running");
         }
 
-        var restarted = _nodes.Replace(node, await NodeProcess.StartAsync(node.Id, ConnectionString, node.Roles, settings: _settings));
+        var restarted = _nodes.Replace(node, await NodeProcess.StartAsync(node.Id, NodeConnectionString, node.Roles, settings: _settings));
         await node.DisposeAsync();
         return restarted;
     }
