@@ -22,6 +22,10 @@ internal sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher>
     /// watcher's lock, so maps are applied one at a time, in order); must not block.</summary>
     public Action<BucketMap, BucketMap>? Changing { get; set; }
 
+    /// <summary>Called with the map that has just taken effect (under the watcher's lock, after
+    /// <see cref="Current"/> returns it); must not block.</summary>
+    public Action<BucketMap>? Changed { get; set; }
+
     /// <summary>The newest map this process has seen.</summary>
     public BucketMap Current => Volatile.Read(ref _current);
 
@@ -93,7 +97,8 @@ internal sealed partial class MapWatcher(ClusterStore store, ILogger<MapWatcher>
             if (map.Version > _current.Version)
             {
                 Changing?.Invoke(_current, map);
-                _current = map;
+                Volatile.Write(ref _current, map);
+                Changed?.Invoke(map);
                 wake = _changed;
                 _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }

@@ -34,6 +34,7 @@ internal sealed class ClusterMembership(ImqOptions options, IServiceProvider ser
         services.GetRequiredService<QueueServer.Engine.QueueEngine>().Journal = services.GetRequiredService<Replication.ReplicationJournal>();
         var takeover = services.GetRequiredService<Replication.BucketTakeover>();
         services.GetRequiredService<MapWatcher>().Changing = takeover.OnMapChanging;
+        services.GetRequiredService<MapWatcher>().Changed = takeover.OnMapChanged;
         var drain = services.GetRequiredService<NodeDrain>();
         await drain.ClearAsync(cancellationToken);
         var parts = new List<IHostedService> { services.GetRequiredService<MapWatcher>(), services.GetRequiredService<NodeHeartbeat>(), drain };

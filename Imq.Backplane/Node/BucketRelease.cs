@@ -114,9 +114,11 @@ internal sealed partial class BucketRelease(
         return reply;
     }
 
-    /// <summary>A new map arrived: buckets it gives to another node are no longer frozen here (the flip
-    /// happened), so that when one comes back to this node later (a failover) it is served at once.</summary>
-    public void OnMapChanging(BucketMap next, string self)
+    /// <summary>A new map took effect: buckets it gives to another node are no longer frozen here (the flip
+    /// happened), so that when one comes back to this node later (a failover) it is served at once. Called only
+    /// once the map is in effect: thawed while the old map was still read, a bucket given up would look owned
+    /// and not frozen to an operation in between, which would run here after the new owner took the bucket.</summary>
+    public void OnMapChanged(BucketMap next, string self)
     {
         lock (_freezing)
         {

@@ -33,7 +33,9 @@ internal sealed class OperationExecutor(
         OperationReply reply;
         try
         {
-            if (ownership.OwnerOf(operation.Queue).NodeId != ownership.SelfId || release.IsFrozen(hash))
+            // The freeze first, then the map: a bucket is thawed only after the map that moved it is in effect,
+            // so an operation that finds it no longer frozen reads that map (and is refused as wrong_node).
+            if (release.IsFrozen(hash) || ownership.OwnerOf(operation.Queue).NodeId != ownership.SelfId)
             {
                 return new OperationReply { ErrorCode = WrongNode, ErrorDetail = $"{ownership.SelfId} does not own {operation.Queue}", MapVersion = ownership.Version };
             }

@@ -22,10 +22,13 @@ internal sealed partial class BucketTakeover(
     ClusterSettings settings,
     ILogger<BucketTakeover> logger)
 {
+    /// <summary>Once the new map is in effect (not before: an operation that still read the old map must find
+    /// the bucket frozen), buckets this node gave up and the map moved are no longer frozen here.</summary>
+    public void OnMapChanged(BucketMap next) => release.OnMapChanged(next, settings.NodeId);
+
     public void OnMapChanging(BucketMap old, BucketMap next)
     {
         var self = settings.NodeId;
-        release.OnMapChanging(next, self);
         var installed = 0;
         var gateways = new HashSet<string>(StringComparer.Ordinal);
         for (var bucket = 0; bucket < next.Owners.Count; bucket++)

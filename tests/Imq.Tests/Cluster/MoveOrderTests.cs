@@ -14,6 +14,11 @@
 // A map being applied: the map that lists a bucket's taker as its replica makes the owner send it an image at
 // once, before that map takes effect on the owner; a change made after the image was captured must reach the
 // taker too, or the taker installs the bucket without it and hands its seq out again.
+//
+// A map being applied on the old owner: the buckets it gave up stay frozen until the map that moves them is in
+// effect there, so an operation that arrives in between is refused (found in a rolling restart under load: a
+// send ran on the old owner after the thaw and before the new map, was acknowledged, and its seq was given
+// again by the new owner).
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -217,6 +222,45 @@ public sealed class MoveOrderTests : IAsyncLifetime
         }
 
         AssertInSeqOrderOnce(alice, [room]);
+    }
+
+    [Fact]
+    public async Task An_operation_reaching_the_old_owner_while_it_applies_the_map_that_moves_the_room_is_refused_there()
+    {
+        var map = await StartAsync(replicas: 1, "move-g", "move-t");
+        var g = _nodes[0];
+        var room = RoomIn(map, Enumerable.Range(0, map.Owners.Count).First(i => map.Owners[i] == "move-g"));
+        await g.Rest.CreateChatQueueAsync(room);
+        var before = await SendAsync(g, room, "\"before\"");
+
+        // g gives the room up for a drain; while it applies the map that moves the room (in the watcher's turn,
+        // before that map is in effect on g), a send reaches g's executor, as a call racing the map change would.
+        var executor = g.Services.GetRequiredService<Imq.Backplane.Node.OperationExecutor>();
+        var watcher = g.Services.GetRequiredService<MapWatcher>();
+        var apply = watcher.Changing!;
+        var during = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.Changing = (old, next) =>
+        {
+            apply(old, next);
+            if (old.Owners.Count > 0 && old.OwnerOf(room) == "move-g" && next.OwnerOf(room) == "move-t" && !during.Task.IsCompleted)
+            {
+                var send = new Operation { Queue = room, Send = new() { Mount = "chat", Data = Google.Protobuf.ByteString.CopyFromUtf8("\"during\"") } };
+                var reply = executor.ExecuteAsync(send, CancellationToken.None);
+                during.TrySetResult(reply.Wait(Timeouts.Event) ? reply.Result.ErrorCode : "no answer");
+            }
+        };
+        await g.Services.GetRequiredService<NodeDrain>().StopAsync(default);
+        Assert.Equal(HttpStatusCode.Accepted, (await g.Rest.PostAsync("/api/v1/cluster/nodes/move-g/drain", null)).StatusCode);
+
+        // Refused: had it run on g, it would have taken a seq that the new owner, holding the room without it,
+        // hands out again (the message acknowledged and lost).
+        Assert.Equal(Imq.Backplane.Node.OperationExecutor.WrongNode, await during.Task.WaitAsync(Timeouts.ClusterSettle));
+        using (var moved = new CancellationTokenSource(Timeouts.ClusterSettle))
+        {
+            await StoredBucketMap.WaitForAsync(_database, m => m.Owners.Count > 0 && m.OwnerOf(room) == "move-t", moved.Token);
+        }
+
+        Assert.Equal(before + 1, await SendAsync(_nodes[1], room, "\"after\""));
     }
 
     /// <summary>Each member received each room's messages in strictly increasing seq order (so none twice).</summary>
