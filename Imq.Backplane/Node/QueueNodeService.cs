@@ -63,11 +63,19 @@ internal sealed partial class QueueNodeService(
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         long held = 0;
         long frames = 0;
+        var ownerId = "";
         try
         {
             while (await requestStream.MoveNext(ended.Token))
             {
-                held = replicas.Apply(requestStream.Current, held);
+                // The stream's first frame names its owner: the store keeps each bucket to the owner its image came from.
+                var frame = requestStream.Current;
+                if (frames == 0)
+                {
+                    ownerId = frame.OwnerId;
+                }
+
+                held = replicas.Apply(frame, ownerId, held);
                 await responseStream.WriteAsync(new ReplicaAck { Position = held, Frames = ++frames }, ended.Token);
                 Metrics.ImqMetrics.FrameSent("replica_acks");
             }

@@ -1,5 +1,7 @@
 // What this node holds as a replica of other nodes' buckets: each queue's seq, mounts with state,
 // history ring and members, and the sessions of home queues, kept current from the owners' streams.
+// Each bucket held remembers the owner its image came from: a former owner's late frames (its stream is
+// independent of the new owner's, and numbered its own way) are acknowledged but change nothing.
 // Nothing here is served; when the boss makes this node the owner of a bucket it held as a replica,
 // the bucket's queues and sessions are taken out of here and installed in the engine (BucketTakeover).
 using Google.Protobuf;
@@ -18,6 +20,11 @@ internal sealed class ReplicaStore(QueueEngineOptions engineOptions, IQueueLimit
     private readonly Dictionary<string, ReplicaQueue> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (MemberRef Holder, long Position)> _sessions = new(StringComparer.Ordinal);
 
+    // The owner each held bucket's image came from, by bucket number in a table of _bits bits (the most any
+    // frame has carried: a table only doubles, and a bucket of fewer bits is a run of buckets of more).
+    private readonly Dictionary<int, string> _sources = [];
+    private int _bits;
+
     public int QueueCount
     {
         get
@@ -29,25 +36,38 @@ internal sealed class ReplicaStore(QueueEngineOptions engineOptions, IQueueLimit
         }
     }
 
-    /// <summary>Applies one frame of an owner's stream; returns the stream position the replica now holds, at least <paramref name="held"/>.</summary>
-    public long Apply(ReplicaFrame frame, long held)
+    /// <summary>Applies one frame of <paramref name="ownerId"/>'s stream; returns the stream position the replica now
+    /// holds, at least <paramref name="held"/>. What the frame says of a bucket whose image came from another owner is
+    /// left out (a former owner's late frame), but its positions still count as held: the stream goes on.</summary>
+    public long Apply(ReplicaFrame frame, string ownerId, long held)
     {
         lock (_gate)
         {
+            Grow(frame.Bits);
             foreach (var bucket in frame.Dropped)
             {
-                Forget(bucket, frame.Bits);
+                foreach (var b in Split(bucket, frame.Bits))
+                {
+                    if (!_sources.TryGetValue(b, out var source) || source == ownerId)
+                    {
+                        Forget(b, _bits);
+                    }
+                }
             }
 
             foreach (var image in frame.Images)
             {
-                Replace(image, frame.Bits);
+                Replace(image, frame.Bits, ownerId);
             }
 
             held = Math.Max(held, frame.Position);
             foreach (var entry in frame.Entries)
             {
-                Apply(entry);
+                if (!_sources.TryGetValue(BucketMap.BucketOf(BucketMap.Hash(entry.Queue), _bits), out var source) || source == ownerId)
+                {
+                    Apply(entry);
+                }
+
                 held = Math.Max(held, entry.Position);
             }
 
@@ -62,13 +82,20 @@ internal sealed class ReplicaStore(QueueEngineOptions engineOptions, IQueueLimit
         {
             var queues = _queues.Values.Where(q => InBucket(q.Name, bucket, bits)).ToList();
             var sessions = _sessions.Where(s => InBucket(Names.HomeQueueOf(s.Key), bucket, bits)).Select(s => (s.Key, s.Value.Holder)).ToList();
+            Grow(bits);
             Forget(bucket, bits);
             return (queues, sessions);
         }
     }
 
+    /// <summary>Forgets what the store holds of a bucket, and the owner it came from.</summary>
     private void Forget(int bucket, int bits)
     {
+        foreach (var b in Split(bucket, bits))
+        {
+            _sources.Remove(b);
+        }
+
         foreach (var name in _queues.Keys.Where(n => InBucket(n, bucket, bits)).ToList())
         {
             _queues.Remove(name);
@@ -81,12 +108,25 @@ internal sealed class ReplicaStore(QueueEngineOptions engineOptions, IQueueLimit
     }
 
     /// <summary>Replaces what the store holds of a bucket with its image; a further part of an image split over
-    /// frames (continued) adds to it instead, and a further part of one queue's image adds history and members.</summary>
-    private void Replace(BucketImage image, int bits)
+    /// frames (continued) adds to it instead, and a further part of one queue's image adds history and members.
+    /// The first part makes <paramref name="ownerId"/> the bucket's source; a further part from another is left out.</summary>
+    private void Replace(BucketImage image, int bits, string ownerId)
     {
-        if (!image.Continued)
+        var buckets = Split(image.Bucket, bits);
+        if (image.Continued)
+        {
+            if (!buckets.TrueForAll(b => _sources.TryGetValue(b, out var source) && source == ownerId))
+            {
+                return;
+            }
+        }
+        else
         {
             Forget(image.Bucket, bits);
+            foreach (var b in buckets)
+            {
+                _sources[b] = ownerId;
+            }
         }
 
         foreach (var queue in image.Queues)
@@ -167,6 +207,37 @@ internal sealed class ReplicaStore(QueueEngineOptions engineOptions, IQueueLimit
         {
             _sessions[change.UserId] = (change.Holder, position);
         }
+    }
+
+    /// <summary>Moves the sources to a table of <paramref name="bits"/> bits if that is larger.</summary>
+    private void Grow(int bits)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)bits, (uint)BucketMap.MaxBits, nameof(bits));
+        if (bits <= _bits)
+        {
+            return;
+        }
+
+        var grow = bits - _bits;
+        var sources = _sources.ToList();
+        _sources.Clear();
+        foreach (var (bucket, owner) in sources)
+        {
+            for (var b = bucket << grow; b < (bucket + 1) << grow; b++)
+            {
+                _sources[b] = owner;
+            }
+        }
+
+        _bits = bits;
+    }
+
+    /// <summary>Bucket <paramref name="bucket"/> of a table of <paramref name="bits"/> bits (no more than
+    /// <c>_bits</c>) as buckets of the store's table.</summary>
+    private List<int> Split(int bucket, int bits)
+    {
+        var grow = _bits - bits;
+        return [.. Enumerable.Range(bucket << grow, 1 << grow)];
     }
 
     private static bool InBucket(string queue, int bucket, int bits) => BucketMap.BucketOf(BucketMap.Hash(queue), bits) == bucket;

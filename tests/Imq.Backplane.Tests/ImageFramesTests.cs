@@ -38,10 +38,10 @@ public sealed class ImageFramesTests
         var (split, one) = (Stale(), Stale());
         foreach (var frame in frames)
         {
-            split.Apply(frame, 0);
+            split.Apply(frame, "n1", 0);
         }
 
-        one.Apply(whole, 0);
+        one.Apply(whole, "n1", 0);
         for (var bucket = 0; bucket < 1 << Bits; bucket++)
         {
             Assert.Equal(Held(one, bucket), Held(split, bucket));
@@ -62,7 +62,7 @@ public sealed class ImageFramesTests
             old.Images.Add(image);
         }
 
-        store.Apply(old, 0);
+        store.Apply(old, "n1", 0);
         return store;
     }
 

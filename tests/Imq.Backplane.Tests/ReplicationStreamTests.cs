@@ -2,7 +2,8 @@
 // for a replica that joins late, an image taken mid-way) are applied to a replica store in order, and
 // the queues taken over from the store into a second engine must be the owner's queues — same seq,
 // state, versions, history and members — and go on from there. Positions decide what an image already
-// holds, so entries it holds are skipped and later ones applied.
+// holds, so entries it holds are skipped and later ones applied. When a bucket moves between owners, the
+// replica keeps to the owner its image came from: the former owner's late frames change nothing.
 using Imq.Backplane.Replication;
 using Imq.Backplane.Wire;
 using Imq.QueueServer.Engine;
@@ -21,7 +22,7 @@ public sealed class ReplicationStreamTests
         await owner.PlayAsync("/room/r1");
 
         var replica = new ReplicaStore(Options);
-        replica.Apply(Frame(owner.Entries), 0);
+        replica.Apply(Frame(owner.Entries), "n1", 0);
 
         await AssertSameAsync(owner, TakeOver(replica), "/room/r1");
     }
@@ -41,7 +42,7 @@ public sealed class ReplicationStreamTests
         var frame = new ReplicaFrame { Bits = 0, Position = imagePosition };
         frame.Images.Add(new BucketImage { Bucket = 0, Position = imagePosition, Queues = { image } });
         frame.Entries.AddRange(owner.Entries.Skip(before - 3));
-        var held = replica.Apply(frame, 0);
+        var held = replica.Apply(frame, "n1", 0);
 
         Assert.Equal(owner.Entries.Count, held);
         await AssertSameAsync(owner, TakeOver(replica), "/room/r2");
@@ -57,7 +58,7 @@ public sealed class ReplicationStreamTests
         await owner.Engine.SendAsync("/room/r3", "chat", "ann", JsonData.Parse("\"again\""));
 
         var replica = new ReplicaStore(Options);
-        replica.Apply(Frame(owner.Entries), 0);
+        replica.Apply(Frame(owner.Entries), "n1", 0);
         var taken = TakeOver(replica);
 
         var snapshot = await taken.SnapshotAsync("/room/r3");
@@ -77,7 +78,7 @@ public sealed class ReplicationStreamTests
         owner.Engine.Sessions.Release("bob", owner.Engine.Sessions.Find("bob")!);
 
         var replica = new ReplicaStore(Options);
-        replica.Apply(Frame(owner.Entries), 0);
+        replica.Apply(Frame(owner.Entries), "n1", 0);
         var (_, sessions) = replica.Take(0, 0);
 
         Assert.Equal([("alice", "c2")], sessions.Select(s => (s.UserId, s.Holder.ConnectionId)));
@@ -94,7 +95,7 @@ public sealed class ReplicationStreamTests
         }
 
         var replica = new ReplicaStore(Options);
-        replica.Apply(Frame(owner.Entries), 0);
+        replica.Apply(Frame(owner.Entries), "n1", 0);
         var bucketOfA = Buckets.BucketMap.BucketOf(Buckets.BucketMap.Hash("/room/a"), 2);
         var (taken, _) = replica.Take(bucketOfA, 2);
 
@@ -103,25 +104,129 @@ public sealed class ReplicationStreamTests
         Assert.Equal(queues.Length - taken.Count, replica.QueueCount);
     }
 
-    private static ReplicaFrame Frame(IEnumerable<JournalEntry> entries)
+    [Fact]
+    public async Task A_former_owners_late_frame_changes_nothing_once_the_new_owners_image_is_held()
     {
-        var frame = new ReplicaFrame { Bits = 0 };
+        // O1 owns the bucket and streams it to the replica, image first.
+        var o1 = new Owner();
+        await o1.PlayAsync("/room/m");
+        var replica = new ReplicaStore(Options);
+        replica.Apply(await ImageFrame(o1, 0, 0, "/room/m"), "n1", 0);
+        var sent = o1.Entries.Count;
+        await o1.PlayAsync("/room/m", rounds: 2, create: false);
+        replica.Apply(Frame(o1.Entries.Skip(sent)), "n1", 0);
+
+        // Changes O1 made before the move, in a frame still on its way to the replica.
+        var late = o1.Entries.Count;
+        await o1.PlayAsync("/room/m", rounds: 2, create: false);
+        o1.Engine.Sessions.Claim("carol", o1.Member("c-old", "carol"));
+
+        // The bucket moves to O2 with everything O1 did; O2 numbers its own stream from 0 and images the replica.
+        var o2 = new Owner();
+        o2.Engine.Install((await o1.Engine.ExportAsync("/room/m", q => q))!);
+        await o2.Engine.SendAsync("/room/m", "chat", "ann", JsonData.Parse("\"moved\""));
+        replica.Apply(await ImageFrame(o2, 0, 0, "/room/m"), "n2", 0);
+
+        // O1's late frame lands after that image: positions far above O2's, the queue deleted and created again, and
+        // a further part of an image O1 was sending.
+        var lateFrame = Frame(o1.Entries.Skip(late));
+        lateFrame.Images.Add(new BucketImage { Bucket = 0, Continued = true, Queues = { new Wire.QueueImage { Name = "/room/stale", Seq = 9 } } });
+        lateFrame.Entries.Add(At(JournalEntries.Deleted("/room/m"), o1.Entries.Count + 1));
+        lateFrame.Entries.Add(At(JournalEntries.Created("/room/m", [new MountSpec("chat", MountType.Message)]), o1.Entries.Count + 2));
+        Assert.Equal(o1.Entries.Count + 2, replica.Apply(lateFrame, "n1", sent));
+
+        // O2's next changes are all applied: the replica takes over with O2's queue and session.
+        var next = o2.Entries.Count;
+        await o2.PlayAsync("/room/m", rounds: 3, create: false);
+        o2.Engine.Sessions.Claim("carol", o2.Member("c-new", "carol"));
+        Assert.Equal(o2.Entries.Count, replica.Apply(Frame(o2.Entries.Skip(next)), "n2", 1));
+
+        Assert.Equal(1, replica.QueueCount);
+        var (taken, sessions) = TakeAll(replica, 0, 0);
+        Assert.Equal([("carol", "c-new")], sessions);
+        await AssertSameAsync(o2, taken, "/room/m");
+    }
+
+    [Fact]
+    public async Task A_former_owners_late_frame_in_the_smaller_table_changes_only_what_it_sourced()
+    {
+        // O1 streams bucket b1 of a 2-bucket table: /room/m and a queue that lands in the other half once it doubles.
+        const string queue = "/room/m";
+        var b1 = Buckets.BucketMap.BucketOf(Buckets.BucketMap.Hash(queue), 1);
+        var b2 = Buckets.BucketMap.BucketOf(Buckets.BucketMap.Hash(queue), 2);
+        var sibling = Enumerable.Range(0, 1000).Select(i => $"/room/s{i}").First(n =>
+            Buckets.BucketMap.BucketOf(Buckets.BucketMap.Hash(n), 1) == b1 && Buckets.BucketMap.BucketOf(Buckets.BucketMap.Hash(n), 2) != b2);
+        var o1 = new Owner();
+        await o1.PlayAsync(queue);
+        await o1.PlayAsync(sibling, rounds: 1);
+        var replica = new ReplicaStore(Options);
+        replica.Apply(await ImageFrame(o1, b1, 1, queue, sibling), "n1", 0);
+        var late = o1.Entries.Count;
+        await o1.PlayAsync(queue, rounds: 2, create: false);
+
+        // The table doubles and b2 (half of b1) moves to O2, which images the replica in the larger table.
+        var o2 = new Owner();
+        o2.Engine.Install((await o1.Engine.ExportAsync(queue, q => q))!);
+        await o2.Engine.SendAsync(queue, "chat", "ann", JsonData.Parse("\"moved\""));
+        replica.Apply(await ImageFrame(o2, b2, 2, queue), "n2", 0);
+
+        // O1's late frame, still in the smaller table: its changes, a delete, and b1 dropped.
+        var lateFrame = Frame(o1.Entries.Skip(late), bits: 1);
+        lateFrame.Entries.Add(At(JournalEntries.Deleted(queue), o1.Entries.Count + 1));
+        lateFrame.Dropped.Add(b1);
+        replica.Apply(lateFrame, "n1", 0);
+
+        var next = o2.Entries.Count;
+        await o2.PlayAsync(queue, rounds: 3, create: false);
+        replica.Apply(Frame(o2.Entries.Skip(next), bits: 2), "n2", 1);
+
+        // The drop forgot the half O1 sourced (the sibling), not the half O2's image holds.
+        Assert.Equal(1, replica.QueueCount);
+        var (taken, _) = TakeAll(replica, b2, 2);
+        await AssertSameAsync(o2, taken, queue);
+    }
+
+    private static ReplicaFrame Frame(IEnumerable<JournalEntry> entries, int bits = 0)
+    {
+        var frame = new ReplicaFrame { Bits = bits };
         frame.Entries.AddRange(entries);
         return frame;
     }
 
+    /// <summary>A new stream's images of <paramref name="queues"/> (one bucket), as of the owner's last entry.</summary>
+    private static async Task<ReplicaFrame> ImageFrame(Owner owner, int bucket, int bits, params string[] queues)
+    {
+        var position = owner.Entries.Count;
+        var image = new BucketImage { Bucket = bucket, Position = position };
+        foreach (var queue in queues)
+        {
+            image.Queues.Add((await owner.Engine.ExportAsync(queue, q => JournalEntries.Image(q, position)))!);
+        }
+
+        return new ReplicaFrame { Bits = bits, Position = position, Images = { image } };
+    }
+
+    private static JournalEntry At(JournalEntry entry, long position)
+    {
+        entry.Position = position;
+        return entry;
+    }
+
     /// <summary>Installs everything the replica holds into a fresh engine, members resolved by connection id.</summary>
-    private static QueueEngine TakeOver(ReplicaStore replica)
+    private static QueueEngine TakeOver(ReplicaStore replica) => TakeAll(replica, 0, 0).Engine;
+
+    /// <summary>Installs what the replica holds of a bucket into a fresh engine; returns it with the sessions (user, connection).</summary>
+    private static (QueueEngine Engine, List<(string, string)> Sessions) TakeAll(ReplicaStore replica, int bucket, int bits)
     {
         var engine = new QueueEngine(Options);
         var gateway = new SilentGateway("gw");
-        var (queues, _) = replica.Take(0, 0);
+        var (queues, sessions) = replica.Take(bucket, bits);
         foreach (var queue in queues)
         {
             engine.Install(queue.ToEngine(r => new TestMember(r.ConnectionId, r.UserId.Length == 0 ? null : r.UserId, r.IsListener, gateway)));
         }
 
-        return engine;
+        return (engine, sessions.Select(s => (s.UserId, s.Holder.ConnectionId)).ToList());
     }
 
     private static async Task AssertSameAsync(Owner owner, QueueEngine taken, string queue)
