@@ -1,6 +1,5 @@
 // A bad `Imq:Callouts` value stops the node before it starts, with a message naming the key.
 using Imq.Tests.Infrastructure;
-using Microsoft.Extensions.Options;
 
 namespace Imq.Tests.Callouts;
 
@@ -27,47 +26,23 @@ public sealed class CalloutConfigurationTests
     public async Task A_node_with_a_bad_callout_value_does_not_start_and_names_the_key(string key, string value, string message)
     {
         var settings = new Dictionary<string, string?> { ["Imq:Callouts:BaseUrl"] = Url, ["Imq:Callouts:Secret"] = Secret, [key] = value };
-        var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
-        try
-        {
-            var e = await Assert.ThrowsAsync<OptionsValidationException>(() => TestNode.StartAsync(settings, dataDir));
-            Assert.Equal(message, e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
+        var e = await TestNode.RefusedStartAsync(settings);
+        Assert.Equal(message, e.Message);
     }
 
     [Fact]
     public async Task A_rule_that_asks_the_application_needs_a_base_url()
     {
-        var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
-        try
-        {
-            var e = await Assert.ThrowsAsync<OptionsValidationException>(() => TestNode.StartAsync(
-                new Dictionary<string, string?> { ["Imq:Rules:0:Queues"] = "/room/*", ["Imq:Rules:1:Queues"] = "/vip/*", ["Imq:Rules:1:Send:chat"] = "callout" }, dataDir));
-            Assert.Equal("Imq:Rules:1 asks the application (callout), but Imq:Callouts:BaseUrl is not set", e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
+        var e = await TestNode.RefusedStartAsync(
+            new Dictionary<string, string?> { ["Imq:Rules:0:Queues"] = "/room/*", ["Imq:Rules:1:Queues"] = "/vip/*", ["Imq:Rules:1:Send:chat"] = "callout" });
+        Assert.Equal("Imq:Rules:1 asks the application (callout), but Imq:Callouts:BaseUrl is not set", e.Message);
     }
 
     [Fact]
     public async Task A_secret_without_a_base_url_is_still_checked_and_no_base_url_means_no_callouts()
     {
-        var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
-        try
-        {
-            var e = await Assert.ThrowsAsync<OptionsValidationException>(() => TestNode.StartAsync(new Dictionary<string, string?> { ["Imq:Callouts:Secret"] = "short" }, dataDir));
-            Assert.Equal("Imq:Callouts:Secret must be at least 32 bytes of UTF-8 (generate one with `openssl rand -base64 48`)", e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
+        var e = await TestNode.RefusedStartAsync(new Dictionary<string, string?> { ["Imq:Callouts:Secret"] = "short" });
+        Assert.Equal("Imq:Callouts:Secret must be at least 32 bytes of UTF-8 (generate one with `openssl rand -base64 48`)", e.Message);
 
         // Without BaseUrl an unknown token stays an unknown API key: nothing is asked.
         await using var node = await TestNode.StartAsync();

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Imq.Tests.Infrastructure;
 
@@ -43,6 +44,20 @@ public sealed class TestNode : IAsyncDisposable
         var node = new TestNode(dataDir, settings ?? [], configure);
         await node.StartAppAsync();
         return node;
+    }
+
+    /// <summary>Starts a node that must refuse to start with <paramref name="settings"/>; returns why (its data folder removed).</summary>
+    public static async Task<OptionsValidationException> RefusedStartAsync(Dictionary<string, string?> settings)
+    {
+        var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
+        try
+        {
+            return await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings, dataDir));
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
     }
 
     /// <summary>Stops the node (clients see it go) and starts it again on the same data folder.</summary>

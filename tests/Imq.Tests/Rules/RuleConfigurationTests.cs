@@ -36,16 +36,8 @@ public sealed class RuleConfigurationTests
             settings["Imq:Rules:0:" + key] = value;
         }
 
-        var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
-        try
-        {
-            var e = await Assert.ThrowsAsync<OptionsValidationException>(() => TestNode.StartAsync(settings, dataDir));
-            Assert.Equal(message, e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
+        var e = await TestNode.RefusedStartAsync(settings);
+        Assert.Equal(message, e.Message);
     }
 
     [Fact]

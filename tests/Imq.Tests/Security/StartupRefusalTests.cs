@@ -30,16 +30,8 @@ public sealed class StartupRefusalTests
     {
         var settings = ClusterSecrets.NodeSettings(Database, FreePort.Next(), ClusterSecrets.New(), ClusterSecrets.New());
         settings[key] = value;
-        var dataDir = Directory.CreateTempSubdirectory("imq-test-").FullName;
-        try
-        {
-            var e = await Assert.ThrowsAsync<OptionsValidationException>(() => TestNode.StartAsync(settings, dataDir));
-            Assert.Contains(message, e.Failures);
-        }
-        finally
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
+        var e = await TestNode.RefusedStartAsync(settings);
+        Assert.Contains(message, e.Failures);
     }
 
     [Fact]
